@@ -1,0 +1,160 @@
+"""A spec resolved into concrete layers: channels, kernels, strides and feature-map sizes.
+
+The builder and the analytic cost model both read this plan, so what is built and
+what is priced cannot drift apart. Resolving applies, in order: the block/kernel/
+expansion/SE/activation overrides, width rounding (``make_divisible``), depth
+scaling (``ceil(repeats * depth)``), and shape propagation, and checks the
+constraints that only concrete numbers reveal.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from lwviz.spec import Spec, Stage, make_divisible
+
+
+@dataclass(frozen=True)
+class LayerArgs:
+    """Everything needed to build or price one layer (stem, block, head or classifier)."""
+
+    name: str  # module path in the built model: 'stem', 'stages.2.0', 'head', 'classifier'
+    block: str  # family name in lwviz.blocks.FAMILIES, or 'stem' / 'classifier'
+    stage: int  # stage index; -1 for stem, len(stages) for head and classifier
+    in_chs: int
+    out_chs: int
+    kernel: int
+    stride: int
+    in_size: int  # square feature map side
+    out_size: int
+    expand: float = 1.0
+    se: float = 0.0
+    act: str = "relu"
+    groups: int = 1
+    # network-wide conventions every layer needs
+    norm: bool = True
+    bn_eps: float = 1e-5
+    tf_same: bool = False
+    se_style: str = "efficientnet"
+    divisor: int = 8
+    # stem / classifier specifics
+    pool: str = "none"
+    padded: bool = True
+    hidden: int = 0
+    dropout: float = 0.0
+    classifier: str = "linear"
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    layers: tuple[LayerArgs, ...]
+
+    @property
+    def blocks(self) -> tuple[LayerArgs, ...]:
+        """The stage blocks only (no stem, head or classifier)."""
+        return tuple(l for l in self.layers if 0 <= l.stage < len(self.spec.stages))
+
+
+def conv_out(size: int, kernel: int, stride: int, padded: bool = True) -> int:
+    pad = (kernel - 1) // 2 if padded else 0
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def pool_out(size: int, ceil: bool) -> int:
+    """3x3 stride-2 max-pool: padded 1 (ShuffleNet) or unpadded with ceil_mode (SqueezeNet)."""
+    if ceil:
+        out = math.ceil((size - 3) / 2) + 1
+        return out - 1 if (out - 1) * 2 >= size else out
+    return (size + 2 - 3) // 2 + 1
+
+
+def effective_stage(spec: Spec, stage: Stage) -> Stage:
+    """A stage with the spec's overrides applied (before width and depth scaling)."""
+    from lwviz.blocks import FAMILIES
+
+    if spec.block is not None and spec.block != stage.block:
+        fam = FAMILIES[spec.block]
+        stage = replace(stage, block=spec.block, expand=fam.default_expand, se=fam.default_se, groups=fam.default_groups)
+    fam = FAMILIES[stage.block]
+    changes = {}
+    if spec.kernel is not None:
+        changes["kernel"] = spec.kernel
+    if spec.expand is not None and fam.uses_expand:
+        changes["expand"] = spec.expand
+    if spec.se is not None and fam.uses_se:
+        changes["se"] = spec.se
+    if spec.act is not None:
+        changes["act"] = spec.act
+    return replace(stage, **changes) if changes else stage
+
+
+def scaled_chs(chs: int, spec: Spec, scaling: str = "scale") -> int:
+    width = {"scale": spec.width, "floor": max(1.0, spec.width), "fixed": 1.0}[scaling]
+    return chs if width == 1.0 else make_divisible(chs * width, spec.divisor)
+
+
+def resolve(spec: Spec) -> Plan:
+    """Resolve a spec into its plan; raises ``ValueError`` naming the offending field."""
+    return _resolve(spec)
+
+
+@lru_cache(maxsize=256)
+def _resolve(spec: Spec) -> Plan:
+    from lwviz.blocks import FAMILIES
+
+    common = dict(
+        norm=spec.norm,
+        bn_eps=spec.bn_eps,
+        tf_same=spec.padding == "tf_same",
+        se_style=spec.se_style,
+        divisor=spec.divisor,
+    )
+    act = lambda a: spec.act or a  # noqa: E731 - the activation override
+    size = spec.resolution
+    stem = spec.stem
+    chs = scaled_chs(stem.chs, spec, stem.scaling)
+    out = conv_out(size, stem.kernel, stem.stride, stem.padded)
+    if stem.pool != "none" and out >= 1:
+        out = pool_out(out, ceil=stem.pool == "maxceil")
+    _check_size(spec, out, "the stem")
+    layers = [
+        LayerArgs("stem", "stem", -1, spec.in_chs, chs, stem.kernel, stem.stride, size, out, act=act(stem.act),
+                  pool=stem.pool, padded=stem.padded, **common)
+    ]
+    size, in_chs = out, chs
+    for i, raw in enumerate(spec.stages):
+        stage = effective_stage(spec, raw)
+        fam = FAMILIES[stage.block]
+        out_chs = scaled_chs(stage.out_chs, spec)
+        repeats = math.ceil(stage.repeats * spec.depth - 1e-9)
+        for j in range(repeats):
+            stride = stage.stride if j == 0 else 1
+            out = fam.out_size(size, stage.kernel, stride)
+            _check_size(spec, out, f"stage {i}")
+            args = LayerArgs(f"stages.{i}.{j}", stage.block, i, in_chs, out_chs, stage.kernel, stride, size, out,
+                             expand=stage.expand, se=stage.se, act=stage.act, groups=stage.groups, **common)
+            fam.check(args, f"stages[{i}]")
+            layers.append(args)
+            size, in_chs = out, out_chs
+    head = spec.head
+    n = len(spec.stages)
+    if head.chs:
+        chs = scaled_chs(head.chs, spec, head.scaling)
+        layers.append(LayerArgs("head", "conv", n, in_chs, chs, 1, 1, size, size, act=act(head.act), **common))
+        in_chs = chs
+    hidden = scaled_chs(head.hidden, spec, head.scaling) if head.hidden else 0
+    layers.append(LayerArgs("classifier", "classifier", n, in_chs, spec.num_classes, 1, 1, size, 1,
+                            act=act(head.act), hidden=hidden, dropout=head.dropout, classifier=head.classifier,
+                            **common))
+    return Plan(spec, tuple(layers))
+
+
+def _check_size(spec: Spec, size: int, where: str) -> None:
+    if size < 1:
+        strides = math.prod(s.stride for s in spec.stages) * spec.stem.stride * (2 if spec.stem.pool != "none" else 1)
+        raise ValueError(
+            f"resolution: {spec.resolution} is too small; the feature map vanishes in {where} "
+            f"(the network downsamples {strides}x overall, so use at least {strides} pixels)"
+        )

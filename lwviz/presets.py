@@ -1,0 +1,181 @@
+"""Named specs of the published networks, in a registry.
+
+Every preset that torchvision also has builds a model with exactly torchvision's
+parameter count and, after :func:`lwviz.weights.convert.convert_state_dict`, its outputs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from lwviz.spec import Head, Spec, Stage, Stem
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    spec: Spec
+    summary: str
+    torchvision: str | None = None  # the torchvision builder of the same network, if any
+
+
+PRESETS: dict[str, Preset] = {}
+
+
+def register(name: str, spec: Spec, summary: str, torchvision: str | None = None) -> Preset:
+    if name in PRESETS:
+        raise ValueError(f"preset {name!r} is already registered")
+    PRESETS[name] = Preset(name, replace(spec, name=name).validate(), summary, torchvision)
+    return PRESETS[name]
+
+
+def get_preset(name: str) -> Spec:
+    try:
+        return PRESETS[name].spec
+    except KeyError:
+        raise ValueError(f"preset: unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+
+
+def _stages(block: str, rows, act: str, se: float = 0.0) -> tuple[Stage, ...]:
+    """Rows of (expand, kernel, stride, out_chs, repeats[, se, act]) as in the papers' tables."""
+    out = []
+    for row in rows:
+        e, k, s, c, n, *rest = row
+        out.append(Stage(block, repeats=n, kernel=k, stride=s, out_chs=c, expand=float(e),
+                         se=rest[0] if rest else se, act=rest[1] if len(rest) > 1 else act))
+    return tuple(out)
+
+
+register(
+    "mobilenet_v1",
+    Spec(
+        stem=Stem(32, 3, 2, "relu"),
+        stages=_stages("dws", [(1, 3, 1, 64, 1), (1, 3, 2, 128, 2), (1, 3, 2, 256, 2), (1, 3, 2, 512, 6),
+                               (1, 3, 2, 1024, 2)], "relu"),
+        head=Head(0, "relu", dropout=0.001),
+        bn_eps=1e-3,
+    ),
+    "MobileNetV1 (Howard et al. 2017, Table 1): 13 depthwise-separable layers.",
+)
+
+_EFFICIENTNET_B0_ROWS = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
+                         (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+
+register(
+    "mobilenet_v2",
+    Spec(
+        stem=Stem(32, 3, 2, "relu6"),
+        stages=_stages("ir", [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 3, 2, 32, 3), (6, 3, 2, 64, 4),
+                              (6, 3, 1, 96, 3), (6, 3, 2, 160, 3), (6, 3, 1, 320, 1)], "relu6"),
+        head=Head(1280, "relu6", scaling="floor"),
+    ),
+    "MobileNetV2 (Sandler et al. 2018): inverted residuals with linear bottlenecks.",
+    "mobilenet_v2",
+)
+
+_V3 = dict(bn_eps=1e-3, se_style="mobilenetv3")
+register(
+    "mobilenet_v3_large",
+    Spec(
+        stem=Stem(16, 3, 2, "hswish"),
+        stages=_stages("mbconv", [
+            (1, 3, 1, 16, 1, 0, "relu"), (4, 3, 2, 24, 1, 0, "relu"), (3, 3, 1, 24, 1, 0, "relu"),
+            (3, 5, 2, 40, 3, 0.25, "relu"), (6, 3, 2, 80, 1, 0, "hswish"), (2.5, 3, 1, 80, 1, 0, "hswish"),
+            (2.3, 3, 1, 80, 2, 0, "hswish"), (6, 3, 1, 112, 2, 0.25, "hswish"), (6, 5, 2, 160, 3, 0.25, "hswish"),
+        ], "hswish"),
+        head=Head(960, "hswish", hidden=1280),
+        **_V3,
+    ),
+    "MobileNetV3-Large (Howard et al. 2019): NAS-found MBConv blocks, SE and h-swish.",
+    "mobilenet_v3_large",
+)
+
+register(
+    "mobilenet_v3_small",
+    Spec(
+        stem=Stem(16, 3, 2, "hswish"),
+        stages=_stages("mbconv", [
+            (1, 3, 2, 16, 1, 0.25, "relu"), (4.5, 3, 2, 24, 1, 0, "relu"), (3.67, 3, 1, 24, 1, 0, "relu"),
+            (4, 5, 2, 40, 1, 0.25, "hswish"), (6, 5, 1, 40, 2, 0.25, "hswish"), (3, 5, 1, 48, 2, 0.25, "hswish"),
+            (6, 5, 2, 96, 3, 0.25, "hswish"),
+        ], "hswish"),
+        head=Head(576, "hswish", hidden=1024),
+        **_V3,
+    ),
+    "MobileNetV3-Small (Howard et al. 2019): the low-resource MobileNetV3.",
+    "mobilenet_v3_small",
+)
+
+for _name, _chs, _last in [("x0_5", (48, 96, 192), 1024), ("x1_0", (116, 232, 464), 1024),
+                           ("x1_5", (176, 352, 704), 1024), ("x2_0", (244, 488, 976), 2048)]:
+    register(
+        f"shufflenet_v2_{_name}",
+        Spec(
+            stem=Stem(24, 3, 2, "relu", pool="max", scaling="fixed"),
+            stages=tuple(Stage("shuffle", repeats=n, kernel=3, stride=2, out_chs=c, act="relu")
+                         for n, c in zip((4, 8, 4), _chs)),
+            head=Head(_last, "relu", scaling="fixed", dropout=0.0),
+            divisor=2,
+        ),
+        f"ShuffleNetV2 {_name.replace('_', '.')} (Ma et al. 2018): channel split and shuffle.",
+        f"shufflenet_v2_{_name}",
+    )
+
+_FIRE = dict(norm=False, head=Head(0, "relu", dropout=0.5, classifier="conv"))
+register(
+    "squeezenet1_0",
+    Spec(
+        stem=Stem(96, 7, 2, "relu", pool="maxceil", padded=False),
+        stages=_stages("fire", [(8, 3, 1, 128, 2), (8, 3, 1, 256, 1), (8, 3, 2, 256, 1), (8, 3, 1, 384, 2),
+                                (8, 3, 1, 512, 1), (8, 3, 2, 512, 1)], "relu"),
+        **_FIRE,
+    ),
+    "SqueezeNet 1.0 (Iandola et al. 2016): Fire modules, AlexNet accuracy with 50x fewer parameters.",
+    "squeezenet1_0",
+)
+
+register(
+    "squeezenet1_1",
+    Spec(
+        stem=Stem(64, 3, 2, "relu", pool="maxceil", padded=False),
+        stages=_stages("fire", [(8, 3, 1, 128, 2), (8, 3, 2, 256, 2), (8, 3, 2, 384, 2), (8, 3, 1, 512, 2)],
+                       "relu"),
+        **_FIRE,
+    ),
+    "SqueezeNet 1.1: SqueezeNet 1.0's accuracy with 2.4x less computation.",
+    "squeezenet1_1",
+)
+
+register(
+    "efficientnet_b0",
+    Spec(
+        stem=Stem(32, 3, 2, "silu"),
+        stages=_stages("mbconv", _EFFICIENTNET_B0_ROWS, "silu", se=0.25),
+        head=Head(1280, "silu"),
+    ),
+    "EfficientNet-B0 (Tan & Le 2019): the compound-scaling baseline, MBConv + SE + swish.",
+    "efficientnet_b0",
+)
+
+register(
+    "efficientnet_lite0",
+    Spec(
+        stem=Stem(32, 3, 2, "relu6", scaling="fixed"),
+        stages=_stages("mbconv", _EFFICIENTNET_B0_ROWS, "relu6"),
+        head=Head(1280, "relu6", scaling="fixed"),
+        bn_eps=1e-3,
+        padding="tf_same",
+    ),
+    "EfficientNet-Lite0: B0 without SE and with ReLU6, for int8 on mobile accelerators.",
+)
+
+register(
+    "mnasnet1_0",
+    Spec(
+        stem=Stem(32, 3, 2, "relu"),
+        stages=_stages("ir", [(1, 3, 1, 16, 1), (3, 3, 2, 24, 3), (3, 5, 2, 40, 3), (6, 5, 2, 80, 3),
+                              (6, 3, 1, 96, 2), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)], "relu"),
+        head=Head(1280, "relu", scaling="fixed"),
+    ),
+    "MnasNet-B1 1.0 (Tan et al. 2019): platform-aware architecture search.",
+    "mnasnet1_0",
+)

@@ -1,0 +1,309 @@
+"""The network spec: one immutable description from which everything else derives.
+
+A :class:`Spec` is a stem, a tuple of stages and a head, plus global knobs
+(width, depth, resolution and optional overrides). It round-trips losslessly
+through a dict (for JSON files) and a compact URL-safe string such as::
+
+    net_w1_res224-stem_c32_k3_s2_arelu6-ir_r1_k3_s1_e1_c16-...-head_c1280_arelu6
+
+The spec is declarative: channel rounding, depth scaling and overrides are
+applied by :func:`lwviz.plan.resolve`, so a spec always shows the knobs a
+student set, not their consequences.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
+SCALINGS = ("scale", "floor", "fixed")  # how width reaches stem/head channels
+STEM_POOLS = ("none", "max", "maxceil")  # maxceil: SqueezeNet's ceil_mode pooling
+CLASSIFIERS = ("linear", "conv")
+PADDINGS = ("symmetric", "tf_same")
+SE_STYLES = ("efficientnet", "mobilenetv3")
+
+
+def make_divisible(value: float, divisor: int = 8) -> int:
+    """Round channels to a multiple of ``divisor``, never more than 10% down (TF/torchvision rule)."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def _meta(key: str, lo: float | None = None, hi: float | None = None, choices=None, text: str = ""):
+    return {"key": key, "lo": lo, "hi": hi, "choices": choices, "text": text}
+
+
+@dataclass(frozen=True)
+class Stem:
+    """The first convolution (and optional max-pool) that turns pixels into features."""
+
+    chs: int = field(default=32, metadata=_meta("c", 1, 4096))
+    kernel: int = field(default=3, metadata=_meta("k", 1, 11))
+    stride: int = field(default=2, metadata=_meta("s", 1, 4))
+    act: str = field(default="relu", metadata=_meta("a", choices=ACTIVATIONS))
+    pool: str = field(default="none", metadata=_meta("p", choices=STEM_POOLS))
+    padded: bool = field(default=True, metadata=_meta("pad"))
+    scaling: str = field(default="scale", metadata=_meta("w", choices=SCALINGS))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``repeats`` blocks of one family; the first has ``stride`` and changes channels."""
+
+    block: str = "ir"
+    repeats: int = field(default=1, metadata=_meta("r", 1, 64))
+    kernel: int = field(default=3, metadata=_meta("k", 1, 11))
+    stride: int = field(default=1, metadata=_meta("s", 1, 2))
+    out_chs: int = field(default=16, metadata=_meta("c", 1, 4096))
+    expand: float = field(default=1.0, metadata=_meta("e", 0.05, 16))
+    se: float = field(default=0.0, metadata=_meta("se", 0, 1))
+    act: str = field(default="relu", metadata=_meta("a", choices=ACTIVATIONS))
+    groups: int = field(default=1, metadata=_meta("g", 1, 64))
+
+
+@dataclass(frozen=True)
+class Head:
+    """Optional 1x1 conv, global pooling, optional hidden FC (MobileNetV3) and the classifier."""
+
+    chs: int = field(default=0, metadata=_meta("c", 0, 8192))
+    act: str = field(default="relu", metadata=_meta("a", choices=ACTIVATIONS))
+    scaling: str = field(default="scale", metadata=_meta("w", choices=SCALINGS))
+    hidden: int = field(default=0, metadata=_meta("h", 0, 8192))
+    dropout: float = field(default=0.2, metadata=_meta("drop", 0, 0.99))
+    classifier: str = field(default="linear", metadata=_meta("cls", choices=CLASSIFIERS))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole network. Overrides (``block``, ``kernel``, ...) apply to every stage when set."""
+
+    stages: tuple[Stage, ...]
+    stem: Stem = Stem()
+    head: Head = Head()
+    name: str = field(default="custom", metadata=_meta("name"))
+    width: float = field(default=1.0, metadata=_meta("w", 0.1, 4.0, text="width multiplier"))
+    depth: float = field(default=1.0, metadata=_meta("d", 0.1, 4.0, text="depth multiplier"))
+    resolution: int = field(default=224, metadata=_meta("res", 8, 1024, text="input resolution"))
+    num_classes: int = field(default=1000, metadata=_meta("n", 1, 100000))
+    in_chs: int = field(default=3, metadata=_meta("in", 1, 16))
+    block: str | None = field(default=None, metadata=_meta("b", text="block type override"))
+    kernel: int | None = field(default=None, metadata=_meta("k", 1, 11, text="kernel size override"))
+    expand: float | None = field(default=None, metadata=_meta("e", 0.05, 16, text="expansion override"))
+    se: float | None = field(default=None, metadata=_meta("se", 0, 0.99, text="SE ratio override"))
+    act: str | None = field(default=None, metadata=_meta("a", choices=ACTIVATIONS, text="activation override"))
+    norm: bool = field(default=True, metadata=_meta("bn"))
+    bn_eps: float = field(default=1e-5, metadata=_meta("eps", 1e-12, 1.0))
+    padding: str = field(default="symmetric", metadata=_meta("pad", choices=PADDINGS))
+    se_style: str = field(default="efficientnet", metadata=_meta("sest", choices=SE_STYLES))
+    divisor: int = field(default=8, metadata=_meta("div", 1, 64))
+
+    def __post_init__(self):
+        # Accept lists from JSON/callers but store tuples so the spec stays hashable.
+        object.__setattr__(self, "stages", tuple(self.stages))
+
+    # ----- validation -------------------------------------------------------------------
+    def validate(self) -> "Spec":
+        """Raise ``ValueError`` naming the field and its allowed range; return self when valid."""
+        from lwviz.blocks import FAMILIES  # late import: blocks import spec helpers
+
+        _check_fields(self, "")
+        _check_fields(self.stem, "stem.")
+        _check_fields(self.head, "head.")
+        if not self.stages:
+            raise ValueError("stages: a network needs at least one stage")
+        if self.block is not None and self.block not in FAMILIES:
+            raise ValueError(f"block: unknown block type {self.block!r}; choose one of {', '.join(FAMILIES)}")
+        for kernel, where in [(self.kernel, "kernel"), (self.stem.kernel, "stem.kernel")]:
+            if kernel is not None and kernel % 2 == 0:
+                raise ValueError(f"{where}: kernel size must be odd (1, 3, 5, 7, ...), got {kernel}")
+        for i, stage in enumerate(self.stages):
+            _check_fields(stage, f"stages[{i}].")
+            if stage.block not in FAMILIES:
+                raise ValueError(
+                    f"stages[{i}].block: unknown block type {stage.block!r}; choose one of {', '.join(FAMILIES)}"
+                )
+            if stage.kernel % 2 == 0:
+                raise ValueError(f"stages[{i}].kernel: kernel size must be odd (1, 3, 5, 7, ...), got {stage.kernel}")
+        from lwviz.plan import resolve  # checks what only the resolved shapes can tell
+
+        resolve(self)
+        return self
+
+    # ----- dict / JSON ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Spec":
+        if not isinstance(data, dict):
+            raise ValueError("spec: expected a JSON object")
+        data = dict(data)
+        try:
+            stages = tuple(_from_dict(Stage, s, f"stages[{i}].") for i, s in enumerate(data.pop("stages")))
+        except KeyError:
+            raise ValueError("stages: missing") from None
+        except TypeError:
+            raise ValueError("stages: expected a list of stage objects") from None
+        stem = _from_dict(Stem, data.pop("stem", {}), "stem.")
+        head = _from_dict(Head, data.pop("head", {}), "head.")
+        spec = _from_dict(cls, data, "", stages=stages, stem=stem, head=head)
+        return spec
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Spec":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"spec: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return cls.from_dict(data)
+
+    # ----- compact string ---------------------------------------------------------------
+    def to_string(self) -> str:
+        """Compact URL-safe form; only fields that differ from their defaults are written."""
+        parts = [_encode("net", self, skip=("stages", "stem", "head")), _encode("stem", self.stem)]
+        parts += [_encode(s.block, s, skip=("block",)) for s in self.stages]
+        parts.append(_encode("head", self.head))
+        return "-".join(parts)
+
+    @classmethod
+    def from_string(cls, text: str) -> "Spec":
+        sections = text.strip().split("-")
+        if len(sections) < 4 or sections[0].split("_")[0] != "net" or not sections[1].startswith("stem"):
+            raise ValueError("spec string: expected 'net_...-stem_...-<stage>-...-head_...'")
+        if not sections[-1].startswith("head"):
+            raise ValueError("spec string: the last section must be 'head_...'")
+        net = _decode(Spec, sections[0], "")
+        stem = _decode(Stem, sections[1], "stem.")
+        head = _decode(Head, sections[-1], "head.")
+        stages = []
+        for i, sec in enumerate(sections[2:-1]):
+            block, _, rest = sec.partition("_")
+            stages.append(_decode(Stage, rest, f"stages[{i}].", block=block))
+        return replace(Spec(stages=tuple(stages), stem=stem, head=head), **net)
+
+    def with_(self, **changes) -> "Spec":
+        """A copy with some fields changed (``dataclasses.replace`` by a friendlier name)."""
+        return replace(self, **changes)
+
+
+# ----- helpers --------------------------------------------------------------------------
+
+def _check_fields(obj, prefix: str) -> None:
+    for f in fields(obj):
+        meta = f.metadata
+        if not meta:
+            continue
+        value = getattr(obj, f.name)
+        if value is None:
+            continue
+        name = f"{prefix}{f.name}"
+        if meta["choices"] is not None and value not in meta["choices"]:
+            raise ValueError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+        lo, hi = meta["lo"], meta["hi"]
+        if lo is not None and not (lo <= value <= hi):
+            what = f" ({meta['text']})" if meta["text"] else ""
+            raise ValueError(f"{name}{what}: {value} is outside the allowed range {lo}..{hi}")
+
+
+def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
+    """Convert a JSON or string value to the field's type, with an actionable error."""
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if raw is None:
+        if "None" in kind:
+            return None
+        raise ValueError(f"{name}: a value is required")
+    try:
+        if kind.startswith("bool"):
+            if isinstance(raw, bool):
+                return raw
+            if str(raw) in ("1", "true", "True"):
+                return True
+            if str(raw) in ("0", "false", "False"):
+                return False
+            raise ValueError
+        if kind.startswith("int"):
+            value = float(raw)
+            if not value.is_integer():
+                raise ValueError
+            return int(value)
+        if kind.startswith("str") and isinstance(raw, str):
+            return raw
+        if kind.startswith("float"):
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+        if isinstance(raw, (str, int, float)):
+            return str(raw)
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f"{name}: {raw!r} is not a valid {kind.split(' ')[0]}")
+
+
+def _from_dict(cls, data, prefix: str, **given):
+    if not isinstance(data, dict):
+        raise ValueError(f"{prefix.rstrip('.') or 'spec'}: expected an object")
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"{prefix}{sorted(unknown)[0]}: unknown field; known fields are {', '.join(known)}")
+    values = {k: _coerce(known[k], v, prefix + k) for k, v in data.items()}
+    values.update(given)
+    return cls(**values)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text:  # '-' separates sections, so no exponents
+            text = f"{value:.20f}".rstrip("0")
+        return text[:-2] if text.endswith(".0") else text
+    return str(value).replace("_", ".")  # names like mobilenet_v2; '_' separates tokens
+
+
+def _encode(kind: str, obj, skip: tuple[str, ...] = ()) -> str:
+    tokens = [kind]
+    for f in fields(obj):
+        if f.name in skip:
+            continue
+        value = getattr(obj, f.name)
+        default = f.default
+        if value == default and type(value) is type(default):
+            continue
+        text = _fmt(value)
+        if value is None or any(c in text for c in "-_ "):
+            raise ValueError(f"{f.name}: {text!r} cannot be written in a spec string")
+        tokens.append(f.metadata["key"] + text)
+    return "_".join(tokens)
+
+
+def _decode(cls, section: str, prefix: str, **given):
+    flds = {f.metadata["key"]: f for f in fields(cls) if f.metadata}
+    keys = sorted(flds, key=len, reverse=True)  # longest prefix wins: 'se0.25' before 's2'
+    tokens = [t for t in section.split("_") if t]
+    if prefix in ("", "stem.", "head.") and tokens:
+        tokens = tokens[1:]  # drop the section name ('net', 'stem', 'head')
+    values: dict[str, Any] = {}
+    for token in tokens:
+        key = next((k for k in keys if token.startswith(k)), None)
+        if key is None:
+            raise ValueError(f"{prefix or 'net '}token {token!r}: unknown; expected one of {', '.join(sorted(flds))}")
+        f = flds[key]
+        raw = token[len(key):]
+        if f.type.startswith("str"):
+            raw = raw.replace(".", "_")
+        values[f.name] = _coerce(f, raw, prefix + f.name)
+    values.update(given)
+    if cls is Spec:
+        return values
+    return cls(**values)
