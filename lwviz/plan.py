@@ -116,9 +116,10 @@ def _resolve(spec: Spec) -> Plan:
     stem = spec.stem
     chs = scaled_chs(stem.chs, spec, stem.scaling)
     out = conv_out(size, stem.kernel, stem.stride, stem.padded)
-    if stem.pool != "none" and out >= 1:
+    _check_size(spec, size, out, stem.stride, "the stem")
+    if stem.pool != "none":
+        _check_size(spec, out, pool_out(out, ceil=stem.pool == "maxceil"), 2, "the stem's pooling")
         out = pool_out(out, ceil=stem.pool == "maxceil")
-    _check_size(spec, out, "the stem")
     layers = [
         LayerArgs("stem", "stem", -1, spec.in_chs, chs, stem.kernel, stem.stride, size, out, act=act(stem.act),
                   pool=stem.pool, padded=stem.padded, **common)
@@ -132,7 +133,7 @@ def _resolve(spec: Spec) -> Plan:
         for j in range(repeats):
             stride = stage.stride if j == 0 else 1
             out = fam.out_size(size, stage.kernel, stride)
-            _check_size(spec, out, f"stage {i}")
+            _check_size(spec, size, out, stride, f"stage {i}")
             args = LayerArgs(f"stages.{i}.{j}", stage.block, i, in_chs, out_chs, stage.kernel, stride, size, out,
                              expand=stage.expand, se=stage.se, act=stage.act, groups=stage.groups, **common)
             fam.check(args, f"stages[{i}]")
@@ -151,10 +152,11 @@ def _resolve(spec: Spec) -> Plan:
     return Plan(spec, tuple(layers))
 
 
-def _check_size(spec: Spec, size: int, where: str) -> None:
-    if size < 1:
-        strides = math.prod(s.stride for s in spec.stages) * spec.stem.stride * (2 if spec.stem.pool != "none" else 1)
+def _check_size(spec: Spec, in_size: int, out_size: int, stride: int, where: str) -> None:
+    """A downsampling layer needs at least ``stride`` pixels to downsample."""
+    if out_size < 1 or in_size < stride:
+        total = spec.stem.stride * (2 if spec.stem.pool != "none" else 1) * math.prod(s.stride for s in spec.stages)
         raise ValueError(
-            f"resolution: {spec.resolution} is too small; the feature map vanishes in {where} "
-            f"(the network downsamples {strides}x overall, so use at least {strides} pixels)"
+            f"resolution: {spec.resolution} is too small; the feature map is used up before {where} "
+            f"(the network downsamples {total}x overall, so use at least {total} pixels)"
         )

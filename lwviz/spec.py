@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
 SCALINGS = ("scale", "floor", "fixed")  # how width reaches stem/head channels
 STEM_POOLS = ("none", "max", "maxceil")  # maxceil: SqueezeNet's ceil_mode pooling
@@ -264,10 +266,9 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
-        text = repr(value)
-        if "e" in text:  # '-' separates sections, so no exponents
-            text = f"{value:.20f}".rstrip("0")
-        return text[:-2] if text.endswith(".0") else text
+        # shortest exact digits, never an exponent ('-' separates sections)
+        text = np.format_float_positional(value, trim="-")
+        return text
     return str(value).replace("_", ".")  # names like mobilenet_v2; '_' separates tokens
 
 

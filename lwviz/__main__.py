@@ -1,0 +1,5 @@
+import sys
+
+from lwviz.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Streamlit glue: the only place in lwviz that imports streamlit."""

@@ -1,0 +1,112 @@
+import itertools
+
+import pytest
+import torchvision.models as tvm
+
+from lwviz.builder import build
+from lwviz.cost import analyze, dws_theory_ratio, flop_counter_macs, group, trace
+from lwviz.presets import PRESETS, get_preset
+from lwviz.spec import Head, Spec, Stage, Stem
+
+
+def assert_analytic_equals_traced(spec):
+    table = analyze(spec)
+    model = build(spec)
+    rows = trace(model, spec.resolution)
+    traced = group(rows, [o.name for o in table.ops])
+    for op in table.ops:
+        assert (op.params, op.macs) == traced[op.name], op.name
+    assert sum(r.params for r in rows) == table.params == sum(p.numel() for p in model.parameters())
+    assert sum(r.macs for r in rows) == table.macs
+    # Every traced leaf belongs to an analytic op (nothing priced is invisible to the table).
+    names = [o.name for o in table.ops]
+    for r in rows:
+        if r.params or r.macs:
+            assert any(r.name == n or r.name.startswith(n + ".") for n in names), r.name
+    return table, model
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_analytic_equals_traced_and_flop_counter(name):
+    table, model = assert_analytic_equals_traced(get_preset(name))
+    assert flop_counter_macs(model) == table.macs
+
+
+def test_torchvision_ops_convention():
+    """torchvision's _ops (GMACs, 3 decimals) for every shared preset."""
+    for name, preset in PRESETS.items():
+        if preset.torchvision:
+            meta = tvm.get_model_weights(preset.torchvision).DEFAULT.meta
+            assert round(analyze(preset.spec).macs / 1e9, 3) == pytest.approx(meta["_ops"], abs=1e-9), name
+    assert analyze(get_preset("mobilenet_v2")).macs == 300_774_272  # the 300.8M everyone quotes
+
+
+def _small_spec(block, kernel, width, stride):
+    groups = 4 if block == "shufflev1" else 1
+    stage = lambda c, s, r: Stage(block, repeats=r, kernel=kernel, stride=s, out_chs=c,  # noqa: E731
+                                  expand={"ir": 6.0, "mbconv": 4.0, "fire": 8.0, "shufflev1": 0.25}.get(block, 1.0),
+                                  se=0.25 if block in ("mbconv", "dws") else 0.0, act="hswish", groups=groups)
+    return Spec(stem=Stem(32, 3, 2, "relu"), stages=(stage(64, stride, 2), stage(64, 1, 1), stage(96, 2, 1)),
+                head=Head(128, "relu"), width=width, resolution=64, num_classes=10, se_style="mobilenetv3"
+                if block == "mbconv" else "efficientnet").validate()
+
+
+@pytest.mark.parametrize("block, kernel, width, stride", list(itertools.product(
+    ["conv", "dws", "ir", "mbconv", "shuffle", "shufflev1", "fire"], [3, 5, 7], [0.25, 0.5, 1.0, 1.5, 2.0], [1, 2])))
+def test_every_family_analytic_equals_traced(block, kernel, width, stride):
+    assert_analytic_equals_traced(_small_spec(block, kernel, width, stride))
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0"])
+def test_knobs_analytic_equals_traced(name):
+    spec = get_preset(name).with_(width=0.75, depth=1.3, resolution=160, kernel=5)
+    assert_analytic_equals_traced(spec.validate())
+    assert_analytic_equals_traced(get_preset(name).with_(block="dws", resolution=128).validate())
+
+
+def test_depthwise_separable_layer_by_hand():
+    """One dw-separable block 32 -> 64 channels, K=3, on 16x16, with BN: every number by hand."""
+    spec = Spec(stem=Stem(32, 3, 1, "relu"), stages=(Stage("dws", out_chs=64, kernel=3, stride=1),),
+                head=Head(0), resolution=16, num_classes=10).validate()
+    layer = analyze(spec).layers[1]
+    dw, pw = layer.ops
+    assert (dw.kind, dw.params, dw.macs) == ("depthwise", 32 * 9 + 64, 16 * 16 * 32 * 9)
+    assert (pw.kind, pw.params, pw.macs) == ("pointwise", 32 * 64 + 128, 16 * 16 * 32 * 64)
+    assert dw.elementwise == 2 * 32 * 16 * 16 and pw.elementwise == 2 * 64 * 16 * 16  # BN + ReLU
+    assert layer.baseline_params == 9 * 32 * 64 + 128
+    assert layer.baseline_macs == 16 * 16 * 9 * 32 * 64
+    # MobileNet's ratio: (K^2 C + C N) / (K^2 C N) = 1/N + 1/K^2, exactly, for the MACs.
+    assert layer.macs / layer.baseline_macs == pytest.approx(dws_theory_ratio(64, 3), rel=1e-12)
+    assert layer.memory == 64 * 16 * 16 * 4
+
+
+def test_mobilenet_v1_standard_conv_version_matches_table_4():
+    """Conv MobileNet: 29.3M params, 4866M mult-adds (Howard et al., Table 4)."""
+    table = analyze(get_preset("mobilenet_v1"))
+    assert round(table.baseline_macs / 1e6) == 4867  # 4866M + the stem and FC rounding in the paper
+    assert round(table.baseline_params / 1e6, 1) == 29.3
+    assert round(table.macs / 1e6) == 569
+
+
+def test_baseline_of_a_standard_conv_network_is_itself():
+    spec = get_preset("mobilenet_v1").with_(block="conv").validate()
+    table = analyze(spec)
+    assert table.macs == table.baseline_macs and table.params == table.baseline_params
+
+
+def test_elementwise_ops_are_counted_not_zero():
+    table = analyze(get_preset("efficientnet_b0"))
+    se = next(o for o in table.ops if o.name.endswith(".se"))
+    c, h, w = se.in_shape
+    rd = (se.params - c) // (2 * c + 1)
+    assert se.elementwise == 2 * c * h * w + rd + c  # pool, act, gate, scale
+    skip = [o for o in table.ops if o.name.endswith("skip_add")]
+    assert len(skip) == 9 and all(o.elementwise == o.out_shape[0] * o.out_shape[1] ** 2 for o in skip)
+    assert table.elementwise > 0
+
+
+def test_to_dict_has_the_cli_fields():
+    d = analyze(get_preset("mobilenet_v2")).to_dict()
+    assert {"params", "macs", "baseline_params", "baseline_macs", "layers"} <= set(d)
+    assert sum(l["macs"] for l in d["layers"]) == d["macs"]
+    assert {"name", "params", "macs", "baseline_params", "baseline_macs"} <= set(d["layers"][0])
