@@ -177,19 +177,14 @@ class Spec:
 
     @classmethod
     def from_string(cls, text: str) -> "Spec":
-        sections = text.strip().split("-")
-        if len(sections) < 4 or sections[0].split("_")[0] != "net" or not sections[1].startswith("stem"):
-            raise ValueError("spec string: expected 'net_...-stem_...-<stage>-...-head_...'")
-        if not sections[-1].startswith("head"):
-            raise ValueError("spec string: the last section must be 'head_...'")
-        net = _decode(Spec, sections[0], "")
-        stem = _decode(Stem, sections[1], "stem.")
-        head = _decode(Head, sections[-1], "head.")
-        stages = []
-        for i, sec in enumerate(sections[2:-1]):
-            block, _, rest = sec.partition("_")
-            stages.append(_decode(Stage, rest, f"stages[{i}].", block=block))
-        return replace(Spec(stages=tuple(stages), stem=stem, head=head), **net)
+        sections = [sec.partition("_") for sec in text.strip().split("-")]
+        kinds = [kind for kind, _, _ in sections]
+        if len(sections) < 4 or kinds[0] != "net" or kinds[1] != "stem" or kinds[-1] != "head":
+            raise ValueError("spec string: expected 'net_...-stem_...-<block>_...-...-head_...'")
+        stages = tuple(_decode(Stage, rest, f"stages[{i}].", block=kind)
+                       for i, (kind, _, rest) in enumerate(sections[2:-1]))
+        return Spec(stages=stages, stem=_decode(Stem, sections[1][2], "stem."),
+                    head=_decode(Head, sections[-1][2], "head."), **_decode(Spec, sections[0][2], ""))
 
     def with_(self, **changes) -> "Spec":
         """A copy with some fields changed (``dataclasses.replace`` by a friendlier name)."""
@@ -291,11 +286,8 @@ def _encode(kind: str, obj, skip: tuple[str, ...] = ()) -> str:
 def _decode(cls, section: str, prefix: str, **given):
     flds = {f.metadata["key"]: f for f in fields(cls) if f.metadata}
     keys = sorted(flds, key=len, reverse=True)  # longest prefix wins: 'se0.25' before 's2'
-    tokens = [t for t in section.split("_") if t]
-    if prefix in ("", "stem.", "head.") and tokens:
-        tokens = tokens[1:]  # drop the section name ('net', 'stem', 'head')
     values: dict[str, Any] = {}
-    for token in tokens:
+    for token in filter(None, section.split("_")):
         key = next((k for k in keys if token.startswith(k)), None)
         if key is None:
             raise ValueError(f"{prefix or 'net '}token {token!r}: unknown; expected one of {', '.join(sorted(flds))}")
@@ -304,7 +296,6 @@ def _decode(cls, section: str, prefix: str, **given):
         if f.type.startswith("str"):
             raw = raw.replace(".", "_")
         values[f.name] = _coerce(f, raw, prefix + f.name)
-    values.update(given)
-    if cls is Spec:
+    if cls is Spec:  # the top-level knobs, applied by the caller around the nested parts
         return values
-    return cls(**values)
+    return cls(**values, **given)
