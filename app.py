@@ -1,7 +1,8 @@
 """lwviz: run with ``streamlit run app.py``."""
 import streamlit as st
 
-st.set_page_config(page_title="lwviz: lightweight CNNs, layer by layer", page_icon="🔬", layout="wide")
+st.set_page_config(page_title="lwviz: lightweight CNNs, layer by layer", page_icon=":material/memory:", layout="wide")
 st.navigation([
-    st.Page("pages/layer_costs.py", title="Layer costs", icon="📊", default=True),
+    st.Page("pages/build.py", title="Build", icon=":material/construction:", default=True),
+    st.Page("pages/layer_costs.py", title="Layer costs", icon=":material/table_chart:"),
 ]).run()

@@ -3,6 +3,7 @@ import streamlit as st
 
 from lwviz.presets import PRESETS
 from lwviz.ui.cache import cost_table
+from lwviz.ui.state import plain
 
 st.title("What every layer costs")
 st.caption("Analytic parameters and multiply-accumulates (MACs) of each layer, computed from the network's "
@@ -17,7 +18,7 @@ resolution = cols[2].select_slider("Input resolution", list(range(96, 321, 32)),
 try:
     table = cost_table(PRESETS[name].spec.with_(width=width, resolution=resolution).validate())
 except ValueError as exc:
-    st.error(str(exc))
+    st.error(plain(str(exc)))
     st.stop()
 
 m = st.columns(4)
@@ -28,7 +29,7 @@ m[1].metric("MACs", f"{table.macs / 1e6:.1f} M",
 m[2].metric("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M")
 m[3].metric("Peak activation memory", f"{table.peak_memory / 2**20:.2f} MiB")
 count = st.column_config.NumberColumn(format="localized")
-st.dataframe(table.to_frame(), hide_index=True, use_container_width=True,
+st.dataframe(table.to_frame(), hide_index=True, width="stretch",
              column_config={c: count for c in ("params", "MACs", "elementwise ops", "output bytes", "std-conv params",
                                                "std-conv MACs")})
 st.caption("The standard-conv version of a block is one dense K×K convolution with the block's input and output "

@@ -1,1 +1,1 @@
-"""Streamlit glue: the only place in lwviz that imports streamlit."""
+"""Streamlit glue (session state, URL, caches): the only place in lwviz that imports streamlit."""

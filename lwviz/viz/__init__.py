@@ -1,0 +1,1 @@
+"""Plotly figure builders. They return figures and never call Streamlit."""

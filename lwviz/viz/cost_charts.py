@@ -1,0 +1,86 @@
+"""Figures of where a network's parameters and MACs go, against the standard-conv baseline."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from lwviz.cost.analytic import OP_KINDS, CostTable
+
+KIND_COLORS = {
+    "standard": "#d62728",
+    "depthwise": "#1f77b4",
+    "pointwise": "#2ca02c",
+    "grouped": "#9467bd",
+    "fc": "#ff7f0e",
+    "elementwise": "#7f7f7f",
+}
+BASELINE_COLOR = "rgba(120, 120, 120, 0.35)"
+METRICS = {"macs": "MACs", "params": "parameters"}
+
+
+def short_name(layer_name: str) -> str:
+    """'stages.3.1' -> 's3.b1' so fifty layers fit under a chart."""
+    if layer_name.startswith("stages."):
+        _, stage, block = layer_name.split(".")
+        return f"s{stage}.b{block}"
+    return layer_name
+
+
+def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) -> go.Figure:
+    """Each layer's cost stacked by operation kind, beside its standard-conv baseline."""
+    names = [short_name(l.name) for l in table.layers]
+    fig = go.Figure()
+    for kind in OP_KINDS:
+        values = [sum(getattr(o, metric) for o in l.ops if o.kind == kind) for l in table.layers]
+        if any(values):
+            fig.add_bar(x=names, y=values, name=kind, marker_color=KIND_COLORS[kind], offsetgroup="net",
+                        legendgroup="net", hovertemplate="%{x}: %{y:,} " + METRICS[metric] + f" ({kind})<extra></extra>")
+    fig.add_bar(x=names, y=[getattr(l, f"baseline_{metric}") for l in table.layers], name="standard conv",
+                marker_color=BASELINE_COLOR, offsetgroup="baseline",
+                hovertemplate="%{x}: %{y:,} " + METRICS[metric] + " as one dense conv<extra></extra>")
+    fig.update_layout(barmode="relative", bargap=0.15, height=380, margin=dict(l=10, r=10, t=40, b=10),
+                      title=f"{METRICS[metric][0].upper() + METRICS[metric][1:]} per layer: this network (by operation) vs standard conv",
+                      legend=dict(orientation="h", y=-0.25), yaxis_type="log" if log else "linear",
+                      yaxis_title=METRICS[metric])
+    return fig
+
+
+def share_by_kind(table: CostTable) -> dict[str, dict[str, float]]:
+    """Fraction of MACs and params that each operation kind accounts for."""
+    out = {}
+    for metric in METRICS:
+        total = getattr(table, metric) or 1
+        out[metric] = {k: sum(getattr(o, metric) for o in table.ops if o.kind == k) / total for k in OP_KINDS}
+    return out
+
+
+def share_figure(table: CostTable) -> go.Figure:
+    """Horizontal 100% bars: where the MACs and the parameters go."""
+    shares = share_by_kind(table)
+    fig = go.Figure()
+    for kind in OP_KINDS:
+        xs = [shares[m][kind] for m in METRICS]
+        if any(xs):
+            fig.add_bar(y=[METRICS[m] for m in METRICS], x=xs, name=kind, orientation="h",
+                        marker_color=KIND_COLORS[kind], text=[f"{x:.0%}" if x >= 0.04 else "" for x in xs],
+                        textposition="inside", hovertemplate=f"{kind}: " + "%{x:.1%}<extra></extra>")
+    fig.update_layout(barmode="stack", height=200, margin=dict(l=10, r=10, t=40, b=10),
+                      title="Where the cost goes", xaxis=dict(tickformat=".0%", range=[0, 1]),
+                      legend=dict(orientation="h", y=-0.4))
+    return fig
+
+
+def savings_figure(table: CostTable) -> go.Figure:
+    """Measured MACs / standard-conv MACs per block beside the depthwise-separable theory 1/N + 1/K^2."""
+    blocks = [l for l in table.layers if 0 <= l.stage < len(table.spec.stages)]
+    names = [short_name(l.name) for l in blocks]
+    fig = go.Figure()
+    fig.add_scatter(x=names, y=[l.macs_ratio for l in blocks], mode="lines+markers", name="measured: MACs / std conv",
+                    hovertemplate="%{x}: %{y:.3f}<extra></extra>")
+    fig.add_scatter(x=names, y=[l.theory_ratio for l in blocks], mode="lines", line=dict(dash="dash"),
+                    name="theory 1/N + 1/K²", hovertemplate="%{x}: %{y:.3f}<extra></extra>")
+    fig.add_hline(y=1, line=dict(color="gray", width=1), annotation_text="as costly as a standard conv",
+                  annotation_position="top left")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_type="log",
+                      title="Cost of each block relative to one standard convolution (lower is cheaper)",
+                      legend=dict(orientation="h", y=-0.3))
+    return fig

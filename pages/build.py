@@ -1,0 +1,94 @@
+"""Build page: a network from sliders, and what every layer costs against a standard convolution."""
+import streamlit as st
+
+from lwviz.blocks import FAMILIES
+from lwviz.layers.activations import ACTIVATION_LABELS
+from lwviz.presets import PRESETS, get_preset
+from lwviz.ui.cache import cost_table
+from lwviz.ui.state import base_of, current_spec, plain, set_spec
+from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
+
+AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None shows as an empty box)
+spec = current_spec()
+if st.session_state.get("url_warning"):
+    st.warning(plain(st.session_state.pop("url_warning")))
+
+st.title("Build a lightweight network")
+controls, results = st.columns([1, 3], gap="large")
+
+
+def _reset_knobs():
+    for knob in ("block", "kernel", "expand", "se", "act"):
+        st.session_state[f"knob_{knob}"] = AS_PRESET
+    st.session_state.update(knob_width=1.0, knob_depth=1.0, knob_resolution=224)
+
+
+with controls:
+    for knob in ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act"):
+        value = getattr(spec, knob)
+        st.session_state.setdefault(f"knob_{knob}", AS_PRESET if value is None else value)
+    names = list(PRESETS)
+    base = base_of(spec)
+    preset = st.selectbox("Start from", names, index=names.index(spec.name) if spec.name in PRESETS else 0,
+                          on_change=_reset_knobs, key="knob_preset",
+                          help="A published network; every control below changes it.")
+    if spec.name != preset:
+        base = get_preset(preset)
+    label = lambda v, f=str: v if v == AS_PRESET else f(v)  # noqa: E731
+    changes = dict(
+        block=st.selectbox("Block type", [AS_PRESET, *FAMILIES], key="knob_block",
+                           format_func=lambda b: label(b, lambda b: FAMILIES[b].label)),
+        width=st.slider("Width multiplier α", 0.25, 2.0, step=0.05, key="knob_width",
+                        help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α²."),
+        resolution=st.slider("Input resolution ρ", 96, 320, step=8, key="knob_resolution",
+                             help="Pixels per side: MACs grow as ρ², parameters do not change."),
+        kernel=st.selectbox("Kernel size", [AS_PRESET, 3, 5, 7], key="knob_kernel", format_func=label),
+        expand=st.selectbox("Expansion ratio", [AS_PRESET, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], key="knob_expand",
+                            format_func=label, help="Inverted residual / MBConv: hidden = input × ratio."),
+        se=st.selectbox("Squeeze-and-excitation", [AS_PRESET, 0.0, 0.125, 0.25, 0.5], key="knob_se",
+                        format_func=lambda v: label(v, lambda r: "off" if r == 0 else f"on, ratio {r}")),
+        act=st.selectbox("Activation", [AS_PRESET, *ACTIVATION_LABELS], key="knob_act",
+                         format_func=lambda a: label(a, ACTIVATION_LABELS.get)),
+        depth=st.slider("Depth multiplier", 0.5, 2.0, step=0.1, key="knob_depth",
+                        help="Blocks per stage = ⌈repeats × depth⌉."),
+    )
+    changes = {k: None if v == AS_PRESET else v for k, v in changes.items()}
+    try:
+        candidate = base.with_(**changes).validate()
+        cost_table(candidate)
+    except ValueError as exc:
+        st.error(plain(f"{exc}. Showing the last valid design."))
+    else:
+        if candidate != spec:
+            set_spec(candidate)
+            spec = candidate
+
+table = cost_table(spec)
+preset_table = cost_table(get_preset(spec.name)) if spec.name in PRESETS else table
+
+with results:
+    mib = lambda n: f"{n / 2**20:.1f} MiB"  # noqa: E731
+    headline = [  # (label, shown value, this network, the preset, the standard-conv version)
+        ("Parameters", f"{table.params / 1e6:.2f} M", table.params, preset_table.params, table.baseline_params),
+        ("MACs", f"{table.macs / 1e6:.1f} M", table.macs, preset_table.macs, table.baseline_macs),
+        ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.baseline_macs),
+        ("Size, fp32", mib(4 * table.params), table.params, preset_table.params, table.baseline_params),
+        ("Size, int8", mib(table.params), table.params, preset_table.params, table.baseline_params),
+        ("Peak activation memory", mib(table.peak_memory), table.peak_memory, preset_table.peak_memory, None),
+    ]
+    for col, (name, value, mine, preset_value, baseline) in zip(st.columns(3) + st.columns(3), headline):
+        delta = f"{mine / preset_value:.2f}× the preset" if mine != preset_value else None
+        col.metric(name, value, delta, delta_color="inverse")
+        col.caption(f"{mine / baseline:.2f}× the standard-conv version" if baseline else "one image, float32")
+    metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
+    log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
+    st.plotly_chart(per_layer_figure(table, "macs" if metric == "MACs" else "params", log), width="stretch")
+    st.plotly_chart(share_figure(table), width="stretch")
+    st.plotly_chart(savings_figure(table), width="stretch")
+    frame = table.to_frame()
+    count = st.column_config.NumberColumn(format="localized")
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={c: count for c in frame.columns if frame[c].dtype.kind == "i"})
+    d1, d2 = st.columns(2)
+    d1.download_button("Per-layer table (CSV)", frame.to_csv(index=False), f"{spec.name}_layers.csv", "text/csv")
+    d2.download_button("Spec (JSON)", spec.to_json(), f"{spec.name}_spec.json", "application/json")
