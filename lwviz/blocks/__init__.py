@@ -16,7 +16,7 @@ from lwviz.blocks.dws import DepthwiseSeparable
 from lwviz.blocks.fire import Fire, fire_chs
 from lwviz.blocks.inverted_residual import InvertedResidual, ir_mid_chs
 from lwviz.blocks.shuffle import ShuffleUnit
-from lwviz.blocks.shuffle_v1 import ShuffleV1Unit, v1_branch_chs, v1_mid_chs
+from lwviz.blocks.shuffle_v1 import ShuffleV1Unit, v1_branch_chs, v1_concat, v1_mid_chs
 from lwviz.blocks.stem_head import Classifier, Stem
 from lwviz.plan import LayerArgs, conv_out, pool_out
 
@@ -65,13 +65,10 @@ def _check_shuffle_v1(args: LayerArgs, where: str) -> None:
     g = args.groups
     mid = v1_mid_chs(args.out_chs, args.expand, g)
     branch = v1_branch_chs(args.in_chs, args.out_chs, args.stride)
-    if branch < 1:
-        raise ValueError(f"{where}.out_chs: a stride-2 ShuffleNetV1 unit concatenates its input, so it needs more "
-                         f"output than input channels (got {args.in_chs} -> {args.out_chs})")
     for what, chs in (("input", args.in_chs), ("bottleneck", mid), ("branch output", branch)):
         if chs % g:
             raise ValueError(f"{where}.groups: {g} groups must divide the {what} channels ({chs}); "
-                             f"try groups 1, 2 or 4")
+                             f"choose a number of groups that divides it")
 
 
 def _check_fire(args: LayerArgs, where: str) -> None:
@@ -92,4 +89,4 @@ register(Family("fire", "Fire module (SqueezeNet)", Fire, default_expand=8.0, us
                 check=_check_fire, pooled_stride=True))
 
 __all__ = ["FAMILIES", "Family", "register", "Stem", "Classifier", "ir_mid_chs", "fire_chs", "v1_mid_chs",
-           "v1_branch_chs"]
+           "v1_branch_chs", "v1_concat"]

@@ -1,8 +1,8 @@
 """ShuffleNetV1 unit: grouped 1x1 convs with a channel shuffle between them.
 
 Grouped 1x1 convs cut the pointwise cost by the number of groups; the shuffle lets
-information cross groups. Stride 2 concatenates an average-pooled shortcut, so the
-convolution branch produces only ``out - in`` channels.
+information cross groups. A downsampling unit that widens the network concatenates an
+average-pooled shortcut, so the convolution branch produces only ``out - in`` channels.
 """
 from __future__ import annotations
 
@@ -18,8 +18,13 @@ def v1_mid_chs(out_chs: int, expand: float, groups: int) -> int:
     return max(groups, round(out_chs * expand / groups) * groups)
 
 
+def v1_concat(in_chs: int, out_chs: int, stride: int) -> bool:
+    """The paper's stride-2 unit: concatenate the pooled input (only possible when widening)."""
+    return stride > 1 and out_chs > in_chs
+
+
 def v1_branch_chs(in_chs: int, out_chs: int, stride: int) -> int:
-    return out_chs - in_chs if stride > 1 else out_chs
+    return out_chs - in_chs if v1_concat(in_chs, out_chs, stride) else out_chs
 
 
 class ShuffleV1Unit(nn.Module):
@@ -29,7 +34,7 @@ class ShuffleV1Unit(nn.Module):
         super().__init__()
         conv = dict(norm=norm, bn_eps=bn_eps, tf_same=tf_same)
         mid = v1_mid_chs(out_chs, expand, groups)
-        self.concat = stride > 1
+        self.concat = v1_concat(in_chs, out_chs, stride)
         self.has_skip = stride == 1 and in_chs == out_chs
         self.conv_pw = ConvNormAct(in_chs, mid, 1, groups=groups, act=act, **conv)
         self.shuffle = ChannelShuffle(groups)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from lwviz.blocks import fire_chs, ir_mid_chs, v1_branch_chs, v1_mid_chs
+from lwviz.blocks import fire_chs, ir_mid_chs, v1_branch_chs, v1_concat, v1_mid_chs
 from lwviz.layers.se import se_channels
 from lwviz.plan import LayerArgs, Plan, conv_out, pool_out, resolve
 from lwviz.spec import Spec
@@ -256,7 +256,7 @@ def _shuffle_v1(a: LayerArgs) -> list[OpCost]:
         _conv(a, "conv_pwl", mid, v1_branch_chs(a.in_chs, a.out_chs, a.stride), size=a.out_size, groups=a.groups,
               act="none"),
     ]
-    if a.stride > 1:
+    if v1_concat(a.in_chs, a.out_chs, a.stride):
         ops.append(pool_op(f"{a.name}.pool", a.in_chs, a.in_size, a.out_size))
     elif a.in_chs == a.out_chs:
         ops.append(elementwise_op(f"{a.name}.skip_add", out, out, _numel(out)))

@@ -30,7 +30,7 @@ def current_spec() -> Spec:
     """The design in this session, read once from the URL on the first run."""
     if "spec" not in st.session_state:
         spec, warning = spec_from_url(st.query_params.get("spec"))
-        st.session_state.spec = spec
+        set_spec(spec)  # a bad link is replaced by what is shown
         st.session_state.url_warning = warning
     return st.session_state.spec
 

@@ -14,7 +14,7 @@ KIND_COLORS = {
     "elementwise": "#7f7f7f",
 }
 BASELINE_COLOR = "rgba(120, 120, 120, 0.35)"
-METRICS = {"macs": "MACs", "params": "parameters"}
+METRICS = {"macs": "MACs", "params": "Parameters"}
 
 
 def short_name(layer_name: str) -> str:
@@ -33,12 +33,12 @@ def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) 
         values = [sum(getattr(o, metric) for o in l.ops if o.kind == kind) for l in table.layers]
         if any(values):
             fig.add_bar(x=names, y=values, name=kind, marker_color=KIND_COLORS[kind], offsetgroup="net",
-                        legendgroup="net", hovertemplate="%{x}: %{y:,} " + METRICS[metric] + f" ({kind})<extra></extra>")
+                        legendgroup="net", hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>")
     fig.add_bar(x=names, y=[getattr(l, f"baseline_{metric}") for l in table.layers], name="standard conv",
                 marker_color=BASELINE_COLOR, offsetgroup="baseline",
-                hovertemplate="%{x}: %{y:,} " + METRICS[metric] + " as one dense conv<extra></extra>")
+                hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + " as one dense conv<extra></extra>")
     fig.update_layout(barmode="relative", bargap=0.15, height=380, margin=dict(l=10, r=10, t=40, b=10),
-                      title=f"{METRICS[metric][0].upper() + METRICS[metric][1:]} per layer: this network (by operation) vs standard conv",
+                      title=f"{METRICS[metric]} per layer: this network (by operation) vs standard conv",
                       legend=dict(orientation="h", y=-0.25), yaxis_type="log" if log else "linear",
                       yaxis_title=METRICS[metric])
     return fig

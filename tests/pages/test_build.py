@@ -1,0 +1,85 @@
+import pytest
+
+from lwviz.cost import analyze
+from lwviz.presets import get_preset
+from lwviz.spec import Spec
+from tests.pages.apptest import metrics, open_page
+
+
+def assert_shows(at, spec):
+    """The headline numbers and the table are lwviz's totals for ``spec``."""
+    table = analyze(spec)
+    shown = metrics(at)
+    assert shown["Parameters"] == f"{table.params / 1e6:.2f} M"
+    assert shown["MACs"] == f"{table.macs / 1e6:.1f} M"
+    assert shown["FLOPs (2 × MACs)"] == f"{table.flops / 1e6:.1f} M"
+    assert shown["Size, fp32"] == f"{4 * table.params / 2**20:.1f} MiB"
+    df = at.dataframe[0].value
+    assert df["MACs"].sum() == table.macs and df["params"].sum() == table.params
+    assert at.query_params["spec"] in (spec.to_string(), spec.name)
+
+
+def test_default_is_mobilenet_v2_at_300_8m_macs():
+    at = open_page()
+    assert metrics(at)["MACs"] == "300.8 M"
+    assert_shows(at, get_preset("mobilenet_v2"))
+    assert len(at.get("plotly_chart")) == 3
+
+
+@pytest.mark.parametrize("key, value, change", [
+    ("knob_width", 0.5, dict(width=0.5)),
+    ("knob_resolution", 160, dict(resolution=160)),
+    ("knob_depth", 1.5, dict(depth=1.5)),
+    ("knob_block", "dws", dict(block="dws")),
+    ("knob_kernel", 5, dict(kernel=5)),
+    ("knob_expand", 4.0, dict(expand=4.0)),
+    ("knob_se", 0.25, dict(se=0.25)),
+    ("knob_act", "hswish", dict(act="hswish")),
+])
+def test_each_control_updates_the_totals(key, value, change):
+    at = open_page()
+    widget = at.slider(key) if key in ("knob_width", "knob_resolution", "knob_depth") else at.selectbox(key)
+    widget.set_value(value).run()
+    assert not at.exception and not at.error
+    spec = get_preset("mobilenet_v2").with_(**change)
+    assert_shows(at, spec)
+    assert "× the preset" in str(at.metric[1].delta) or change.get("act") or change.get("se") == 0
+
+
+def test_changing_the_preset_resets_the_knobs():
+    at = open_page()
+    at.slider("knob_width").set_value(0.5).run()
+    at.selectbox("knob_preset").set_value("shufflenet_v2_x1_0").run()
+    assert at.slider("knob_width").value == 1.0
+    assert_shows(at, get_preset("shufflenet_v2_x1_0"))
+
+
+def test_invalid_combination_shows_the_message_and_keeps_the_last_design():
+    at = open_page()
+    at.selectbox("knob_preset").set_value("shufflenet_v2_x1_0").run()
+    at.slider("knob_width").set_value(0.25).run()
+    at.selectbox("knob_block").set_value("shufflev1").run()
+    assert not at.exception
+    assert "groups" in at.error[0].value and "last valid design" in at.error[0].value
+    assert_shows(at, get_preset("shufflenet_v2_x1_0").with_(width=0.25))
+
+
+def test_link_opens_the_same_network():
+    spec = get_preset("efficientnet_b0").with_(width=0.75, kernel=5, resolution=192)
+    at = open_page(spec=spec.to_string())
+    assert_shows(at, spec)
+    assert at.slider("knob_width").value == 0.75 and at.selectbox("knob_kernel").value == 5
+
+
+@pytest.mark.parametrize("bad", ["bogus", "net_w9-stem-ir_c16-head", "net_w1-stem_k4-ir_c16-head", "%%%"])
+def test_bad_link_warns_and_falls_back(bad):
+    at = open_page(spec=bad)
+    assert at.warning and "could not be read" in at.warning[0].value
+    assert_shows(at, get_preset("mobilenet_v2"))
+
+
+def test_downloads_are_offered():
+    at = open_page()
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Per-layer table (CSV)", "Spec (JSON)"]
+    assert Spec.from_json(get_preset("mobilenet_v2").to_json()) == get_preset("mobilenet_v2")
