@@ -77,7 +77,7 @@ with results:
         ("Peak activation memory", mib(table.peak_memory), table.peak_memory, preset_table.peak_memory, None),
     ]
     for col, (name, value, mine, preset_value, baseline) in zip(st.columns(3) + st.columns(3), headline):
-        delta = f"{mine / preset_value:.2f}× the preset" if mine != preset_value else None
+        delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
         col.metric(name, value, delta, delta_color="inverse")
         col.caption(f"{mine / baseline:.2f}× the standard-conv version" if baseline else "one image, float32")
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")

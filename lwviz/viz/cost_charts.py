@@ -74,13 +74,15 @@ def savings_figure(table: CostTable) -> go.Figure:
     blocks = [l for l in table.layers if 0 <= l.stage < len(table.spec.stages)]
     names = [short_name(l.name) for l in blocks]
     fig = go.Figure()
-    fig.add_scatter(x=names, y=[l.macs_ratio for l in blocks], mode="lines+markers", name="measured: MACs / std conv",
-                    hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-    fig.add_scatter(x=names, y=[l.theory_ratio for l in blocks], mode="lines", line=dict(dash="dash"),
-                    name="theory 1/N + 1/K²", hovertemplate="%{x}: %{y:.3f}<extra></extra>")
+    fig.add_scatter(x=names, y=[l.theory_ratio for l in blocks], mode="lines", name="theory 1/N + 1/K²",
+                    line=dict(dash="dash", color="#ff7f0e", width=3), hovertemplate="%{x}: %{y:.3f}<extra></extra>")
+    fig.add_scatter(x=names, y=[l.macs_ratio for l in blocks], mode="markers", name="this network: MACs / std conv",
+                    marker=dict(color="#1f77b4", size=9), hovertemplate="%{x}: %{y:.3f}<extra></extra>")
     fig.add_hline(y=1, line=dict(color="gray", width=1), annotation_text="as costly as a standard conv",
                   annotation_position="top left")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_type="log",
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}×" for t in ticks])
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10),
                       title="Cost of each block relative to one standard convolution (lower is cheaper)",
                       legend=dict(orientation="h", y=-0.3))
     return fig
