@@ -4,5 +4,4 @@ import streamlit as st
 st.set_page_config(page_title="lwviz: lightweight CNNs, layer by layer", page_icon=":material/memory:", layout="wide")
 st.navigation([
     st.Page("pages/build.py", title="Build", icon=":material/construction:", default=True),
-    st.Page("pages/layer_costs.py", title="Layer costs", icon=":material/table_chart:"),
 ]).run()

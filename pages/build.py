@@ -24,7 +24,7 @@ def _reset_knobs():
 
 
 with controls:
-    for knob in ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act"):
+    for knob in ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act"):  # first run
         value = getattr(spec, knob)
         st.session_state.setdefault(f"knob_{knob}", AS_PRESET if value is None else value)
     names = list(PRESETS)
@@ -83,6 +83,9 @@ with results:
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
     log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
     st.plotly_chart(per_layer_figure(table, "macs" if metric == "MACs" else "params", log), width="stretch")
+    st.caption("The standard-conv version of a block is one dense K×K convolution with the block's input and output "
+               "channels, kernel and stride. Depthwise-separable blocks cost 1/N + 1/K² of it; inverted residuals can "
+               "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes.")
     st.plotly_chart(share_figure(table), width="stretch")
     st.plotly_chart(savings_figure(table), width="stretch")
     frame = table.to_frame()

@@ -12,7 +12,6 @@ from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec
 
 DEFAULT_PRESET = "mobilenet_v2"
-KNOBS = ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act")
 
 
 def spec_from_url(value: str | None) -> tuple[Spec, str | None]:
