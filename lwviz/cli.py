@@ -6,7 +6,7 @@ import json
 import sys
 
 from lwviz.cost import analyze
-from lwviz.presets import PRESETS, get_preset
+from lwviz.presets import PRESETS, spec_from_text
 from lwviz.spec import Spec
 
 
@@ -23,11 +23,7 @@ def _human(n: float) -> str:
 
 
 def spec_from_args(args) -> Spec:
-    spec = get_preset(args.preset) if args.preset in PRESETS else None
-    if spec is None:
-        if not args.preset.startswith("net"):
-            get_preset(args.preset)  # raises the 'unknown preset' message
-        spec = Spec.from_string(args.preset)
+    spec = spec_from_text(args.preset)
     changes = {k: v for k, v in dict(width=args.width, resolution=args.resolution, kernel=args.kernel,
                                      block=args.block).items() if v is not None}
     return spec.with_(**changes).validate()

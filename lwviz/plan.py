@@ -45,6 +45,11 @@ class LayerArgs:
     dropout: float = 0.0
     classifier: str = "linear"
 
+    @property
+    def is_block(self) -> bool:
+        """A block of a stage (not the stem, the head conv or the classifier)."""
+        return self.block not in ("stem", "classifier") and self.name != "head"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -54,7 +59,7 @@ class Plan:
     @property
     def blocks(self) -> tuple[LayerArgs, ...]:
         """The stage blocks only (no stem, head or classifier)."""
-        return tuple(l for l in self.layers if 0 <= l.stage < len(self.spec.stages))
+        return tuple(l for l in self.layers if l.is_block)
 
 
 def conv_out(size: int, kernel: int, stride: int, padded: bool = True) -> int:
@@ -76,7 +81,8 @@ def effective_stage(spec: Spec, stage: Stage) -> Stage:
 
     if spec.block is not None and spec.block != stage.block:
         fam = FAMILIES[spec.block]
-        stage = replace(stage, block=spec.block, expand=fam.default_expand, se=fam.default_se, groups=fam.default_groups)
+        stage = replace(stage, block=spec.block, expand=fam.default_expand, se=fam.default_se,
+                        groups=fam.default_groups)
     fam = FAMILIES[stage.block]
     changes = {}
     if spec.kernel is not None:
@@ -118,8 +124,9 @@ def _resolve(spec: Spec) -> Plan:
     out = conv_out(size, stem.kernel, stem.stride, stem.padded)
     _check_size(spec, size, out, stem.stride, "the stem")
     if stem.pool != "none":
-        _check_size(spec, out, pool_out(out, ceil=stem.pool == "maxceil"), 2, "the stem's pooling")
-        out = pool_out(out, ceil=stem.pool == "maxceil")
+        pooled = pool_out(out, ceil=stem.pool == "maxceil")
+        _check_size(spec, out, pooled, 2, "the stem's pooling")
+        out = pooled
     layers = [
         LayerArgs("stem", "stem", -1, spec.in_chs, chs, stem.kernel, stem.stride, size, out, act=act(stem.act),
                   pool=stem.pool, padded=stem.padded, **common)

@@ -28,6 +28,13 @@ def register(name: str, spec: Spec, summary: str, torchvision: str | None = None
     return PRESETS[name]
 
 
+def spec_from_text(text: str) -> Spec:
+    """A preset name (``mobilenet_v2``) or a compact spec string (``net_...``), validated."""
+    if text in PRESETS or not text.startswith("net_"):
+        return get_preset(text)
+    return Spec.from_string(text).validate()
+
+
 def get_preset(name: str) -> Spec:
     try:
         return PRESETS[name].spec

@@ -26,6 +26,7 @@ STEM_POOLS = ("none", "max", "maxceil")  # maxceil: SqueezeNet's ceil_mode pooli
 CLASSIFIERS = ("linear", "conv")
 PADDINGS = ("symmetric", "tf_same")
 SE_STYLES = ("efficientnet", "mobilenetv3")
+KNOBS = ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act")  # the global, slider-set fields
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:

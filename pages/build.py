@@ -4,6 +4,7 @@ import streamlit as st
 from lwviz.blocks import FAMILIES
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.presets import PRESETS, get_preset
+from lwviz.spec import KNOBS
 from lwviz.ui.cache import cost_table
 from lwviz.ui.state import base_of, current_spec, plain, set_spec
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
@@ -17,16 +18,18 @@ st.title("Build a lightweight network")
 controls, results = st.columns([1, 3], gap="large")
 
 
+def _knob_values(design):
+    """Widget values showing ``design``'s global knobs."""
+    return {f"knob_{k}": AS_PRESET if getattr(design, k) is None else getattr(design, k) for k in KNOBS}
+
+
 def _reset_knobs():
-    for knob in ("block", "kernel", "expand", "se", "act"):
-        st.session_state[f"knob_{knob}"] = AS_PRESET
-    st.session_state.update(knob_width=1.0, knob_depth=1.0, knob_resolution=224)
+    st.session_state.update(_knob_values(get_preset(st.session_state.knob_preset)))
 
 
 with controls:
-    for knob in ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act"):  # first run
-        value = getattr(spec, knob)
-        st.session_state.setdefault(f"knob_{knob}", AS_PRESET if value is None else value)
+    for key, value in _knob_values(spec).items():  # first run: show the design from the URL
+        st.session_state.setdefault(key, value)
     names = list(PRESETS)
     base = base_of(spec)
     preset = st.selectbox("Start from", names, index=names.index(spec.name) if spec.name in PRESETS else 0,

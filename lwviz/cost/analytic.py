@@ -18,7 +18,7 @@ Counting convention (the papers' "mult-adds", torchvision's ``_ops``):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from lwviz.blocks import fire_chs, ir_mid_chs, v1_branch_chs, v1_concat, v1_mid_chs
@@ -56,6 +56,7 @@ class LayerCost:
     baseline_macs: int
     peak_memory: int  # bytes live at once inside the layer (see peak_activation_bytes)
     has_skip: bool = False
+    is_block: bool = False  # a stage block, priced against a standard conv
 
     params = property(lambda self: sum(o.params for o in self.ops))
     macs = property(lambda self: sum(o.macs for o in self.ops))
@@ -113,7 +114,6 @@ class CostTable:
                 for l in self.layers
             ],
         }
-
 
     def to_frame(self):
         """One row per layer as a pandas DataFrame, with readable shapes and ratios."""
@@ -278,8 +278,7 @@ def _fire(a: LayerArgs) -> list[OpCost]:
 def _classifier(a: LayerArgs) -> list[OpCost]:
     c, s, n = a.in_chs, a.in_size, a.out_chs
     if a.classifier == "conv":
-        fc = conv_op("classifier.fc", c, n, 1, 1, s, act=a.act, norm=False)
-        fc = OpCost(fc.name, "fc", fc.in_shape, fc.out_shape, fc.params, fc.macs, fc.elementwise)
+        fc = replace(conv_op("classifier.fc", c, n, 1, 1, s, act=a.act, norm=False), kind="fc")
         return [fc, elementwise_op("classifier.pool", fc.out_shape, (n, 1, 1), n * s * s)]
     ops = [elementwise_op("classifier.pool", (c, s, s), (c, 1, 1), c * s * s)]
     if a.hidden:
@@ -304,8 +303,7 @@ def peak_activation_bytes(a: LayerArgs, ops: list[OpCost], has_skip: bool) -> in
 def layer_cost(a: LayerArgs) -> LayerCost:
     ops = FORMULAS[a.block](a)
     out_size = 1 if a.block == "classifier" else a.out_size
-    dense_stage_block = a.block not in ("stem", "classifier") and a.name != "head"
-    if dense_stage_block:
+    if a.is_block:
         base_params = a.kernel**2 * a.in_chs * a.out_chs + (2 * a.out_chs if a.norm else a.out_chs)
         base_macs = a.kernel**2 * a.in_chs * a.out_chs * a.out_size**2
     else:
@@ -313,7 +311,7 @@ def layer_cost(a: LayerArgs) -> LayerCost:
     has_skip = any(o.name.endswith(".skip_add") for o in ops)
     return LayerCost(a.name, a.block, a.stage, (a.in_chs, a.in_size, a.in_size), (a.out_chs, out_size, out_size),
                      a.kernel, a.stride, tuple(ops), base_params, base_macs, peak_activation_bytes(a, ops, has_skip),
-                     has_skip)
+                     has_skip, a.is_block)
 
 
 def analyze(spec_or_plan: Spec | Plan) -> CostTable:

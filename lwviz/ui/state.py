@@ -6,10 +6,12 @@ falls back to the default preset; it never raises.
 """
 from __future__ import annotations
 
+from dataclasses import fields
+
 import streamlit as st
 
-from lwviz.presets import PRESETS, get_preset
-from lwviz.spec import Spec
+from lwviz.presets import PRESETS, get_preset, spec_from_text
+from lwviz.spec import KNOBS, Spec
 
 DEFAULT_PRESET = "mobilenet_v2"
 
@@ -19,8 +21,7 @@ def spec_from_url(value: str | None) -> tuple[Spec, str | None]:
     if not value:
         return get_preset(DEFAULT_PRESET), None
     try:
-        spec = get_preset(value) if value in PRESETS else Spec.from_string(value).validate()
-        return spec, None
+        return spec_from_text(value), None
     except ValueError as exc:
         return get_preset(DEFAULT_PRESET), f"The link's network could not be read ({exc}); showing {DEFAULT_PRESET}."
 
@@ -42,8 +43,8 @@ def set_spec(spec: Spec) -> None:
 
 
 def base_of(spec: Spec) -> Spec:
-    """The spec without the global knobs: the network the sliders start from."""
-    return spec.with_(width=1.0, depth=1.0, resolution=224, block=None, kernel=None, expand=None, se=None, act=None)
+    """The spec with every global knob at its default: the network the sliders start from."""
+    return spec.with_(**{f.name: f.default for f in fields(Spec) if f.name in KNOBS})
 
 
 def plain(text: str) -> str:

@@ -33,7 +33,8 @@ def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) 
         values = [sum(getattr(o, metric) for o in l.ops if o.kind == kind) for l in table.layers]
         if any(values):
             fig.add_bar(x=names, y=values, name=kind, marker_color=KIND_COLORS[kind], offsetgroup="net",
-                        legendgroup="net", hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>")
+                        legendgroup="net",
+                        hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>")
     fig.add_bar(x=names, y=[getattr(l, f"baseline_{metric}") for l in table.layers], name="standard conv",
                 marker_color=BASELINE_COLOR, offsetgroup="baseline",
                 hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + " as one dense conv<extra></extra>")
@@ -71,7 +72,7 @@ def share_figure(table: CostTable) -> go.Figure:
 
 def savings_figure(table: CostTable) -> go.Figure:
     """Measured MACs / standard-conv MACs per block beside the depthwise-separable theory 1/N + 1/K^2."""
-    blocks = [l for l in table.layers if 0 <= l.stage < len(table.spec.stages)]
+    blocks = [l for l in table.layers if l.is_block]
     names = [short_name(l.name) for l in blocks]
     fig = go.Figure()
     fig.add_scatter(x=names, y=[l.theory_ratio for l in blocks], mode="lines", name="theory 1/N + 1/K²",
