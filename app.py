@@ -1,7 +1,8 @@
 """lwviz: run with ``streamlit run app.py``."""
 import streamlit as st
 
+from lwviz.ui.nav import PAGES
+
 st.set_page_config(page_title="lwviz: lightweight CNNs, layer by layer", page_icon=":material/memory:", layout="wide")
-st.navigation([
-    st.Page("pages/build.py", title="Build", icon=":material/construction:", default=True),
-]).run()
+home = st.Page("pages/home.py", title="Home", icon=":material/school:", default=True)
+st.navigation([home, *(st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES)]).run()

@@ -11,8 +11,6 @@ from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 
 AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None shows as an empty box)
 spec = current_spec()
-if st.session_state.get("url_warning"):
-    st.warning(plain(st.session_state.pop("url_warning")))
 
 st.title("Build a lightweight network")
 controls, results = st.columns([1, 3], gap="large")

@@ -27,17 +27,23 @@ def spec_from_url(value: str | None) -> tuple[Spec, str | None]:
 
 
 def current_spec() -> Spec:
-    """The design in this session, read once from the URL on the first run."""
+    """The design in this session, read once from the URL on the first run.
+
+    Every page calls this first; a bad link's warning shows on each page until the design changes.
+    """
     if "spec" not in st.session_state:
         spec, warning = spec_from_url(st.query_params.get("spec"))
         set_spec(spec)  # a bad link is replaced by what is shown
         st.session_state.url_warning = warning
+    if st.session_state.url_warning:
+        st.warning(plain(st.session_state.url_warning))
     return st.session_state.spec
 
 
 def set_spec(spec: Spec) -> None:
     """Make ``spec`` the session's design and put it in the URL (a preset stays a readable name)."""
     st.session_state.spec = spec
+    st.session_state.url_warning = None
     unchanged_preset = spec.name in PRESETS and spec == get_preset(spec.name)
     st.query_params["spec"] = spec.name if unchanged_preset else spec.to_string()
 

@@ -6,13 +6,11 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).parents[2]
 
 
-def open_page(page: str | None = None, **query) -> AppTest:
+def open_page(page: str = "build", **query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"pages/{page}.py").run()  # as if the link named the page
     assert not at.exception, at.exception
     return at
 
