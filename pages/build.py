@@ -6,6 +6,7 @@ from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
 from lwviz.ui.cache import cost_table
+from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import base_of, current_spec, plain, set_spec
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 
@@ -13,6 +14,7 @@ AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None sho
 spec = current_spec()
 
 st.title("Build a lightweight network")
+stage_box = st.expander("Edit the stages one by one", icon=":material/table_edit:")
 controls, results = st.columns([1, 3], gap="large")
 
 
@@ -22,19 +24,32 @@ def _knob_values(design):
 
 
 def _reset_knobs():
-    st.session_state.update(_knob_values(get_preset(st.session_state.knob_preset)))
+    preset = get_preset(st.session_state.knob_preset)
+    st.session_state.update(_knob_values(preset))
+    st.session_state.stage_seed = (st.session_state.stage_seed[0] + 1, preset)  # a fresh stage table
+
+
+# The stage table starts from the design's stages (knobs at their defaults) and is re-seeded when
+# the preset changes; its edits are the base that the global knobs then change.
+version, seed = st.session_state.setdefault("stage_seed", (0, base_of(spec)))
+with stage_box:
+    st.caption("One row per stage: its first block has the stride and changes the channels; the other "
+               "repeats keep them. The global controls override these columns when set.")
+    rows = st.data_editor(stage_frame(seed), key=f"stage_editor_{version}", num_rows="dynamic",
+                          column_config=column_config(), width="stretch")
+    try:
+        base = with_stage_rows(seed, rows)
+    except ValueError as exc:
+        st.error(plain(f"{exc}. Showing the last valid design."))
+        base = base_of(spec)
 
 
 with controls:
     for key, value in _knob_values(spec).items():  # first run: show the design from the URL
         st.session_state.setdefault(key, value)
     names = list(PRESETS)
-    base = base_of(spec)
-    preset = st.selectbox("Start from", names, index=names.index(spec.name) if spec.name in PRESETS else 0,
-                          on_change=_reset_knobs, key="knob_preset",
-                          help="A published network; every control below changes it.")
-    if spec.name != preset:
-        base = get_preset(preset)
+    st.selectbox("Start from", names, index=names.index(spec.name) if spec.name in PRESETS else 0,
+                 on_change=_reset_knobs, key="knob_preset", help="A published network; every control below changes it.")
     label = lambda v, f=str: v if v == AS_PRESET else f(v)  # noqa: E731
     changes = dict(
         block=st.selectbox("Block type", [AS_PRESET, *FAMILIES], key="knob_block",

@@ -1,9 +1,15 @@
+from dataclasses import replace
+
 import pytest
 
 from lwviz.cost import analyze
 from lwviz.presets import get_preset
 from lwviz.spec import Spec
 from tests.pages.apptest import metrics, open_page
+
+
+def layer_table(at):
+    return next(d for d in at.dataframe if d.editing_mode == "read_only").value
 
 
 def assert_shows(at, spec):
@@ -14,7 +20,7 @@ def assert_shows(at, spec):
     assert shown["MACs"] == f"{table.macs / 1e6:.1f} M"
     assert shown["FLOPs (2 × MACs)"] == f"{table.flops / 1e6:.1f} M"
     assert shown["Size, fp32"] == f"{4 * table.params / 2**20:.1f} MiB"
-    df = at.dataframe[0].value
+    df = layer_table(at)
     assert df["MACs"].sum() == table.macs and df["params"].sum() == table.params
     assert at.query_params["spec"] in (spec.to_string(), spec.name)
 
@@ -84,3 +90,56 @@ def test_downloads_are_offered():
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Per-layer table (CSV)", "Spec (JSON)"]
     assert Spec.from_json(get_preset("mobilenet_v2").to_json()) == get_preset("mobilenet_v2")
+
+
+def edit_stages(at, edited=None, added=(), deleted=(), version=0):
+    at.session_state[f"stage_editor_{version}"] = {
+        "edited_rows": edited or {}, "added_rows": list(added), "deleted_rows": list(deleted)}
+    return at.run()
+
+
+def test_stage_table_shows_the_stages():
+    at = open_page()
+    editor = at.data_editor[0]
+    assert editor.editing_mode == "dynamic"
+    stages = get_preset("mobilenet_v2").stages
+    assert editor.value["out_chs"].tolist() == [s.out_chs for s in stages]
+    assert editor.value["repeats"].tolist() == [s.repeats for s in stages]
+
+
+def test_editing_a_stage_changes_the_design():
+    at = edit_stages(open_page(), edited={2: {"kernel": 7, "block": "mbconv", "se": 0.25}}, deleted=[6])
+    assert not at.exception and not at.error
+    base = get_preset("mobilenet_v2")
+    stages = list(base.stages)
+    stages[2] = replace(stages[2], kernel=7, block="mbconv", se=0.25)
+    del stages[6]
+    assert_shows(at, base.with_(stages=tuple(stages)))
+
+
+def test_added_stage_and_knobs_combine():
+    at = open_page()
+    at.slider("knob_width").set_value(0.5)
+    row = dict(block="dws", repeats=2, kernel=5, stride=2, out_chs=512, expand=1.0, se=0.0, act="relu6", groups=1)
+    at = edit_stages(at, added=[row])
+    assert not at.exception and not at.error
+    base = get_preset("mobilenet_v2")
+    assert_shows(at, base.with_(stages=(*base.stages, Spec.from_dict({"stages": [row]}).stages[0]), width=0.5))
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({0: {"kernel": 4}}, "stages[0].kernel"),
+    ({1: {"out_chs": None}}, "stages[1].out_chs"),
+])
+def test_invalid_stage_edit_names_the_cell_and_keeps_the_design(edit, message):
+    at = edit_stages(open_page(), edited=edit)
+    assert not at.exception
+    assert message.replace("[", "\\[").replace("]", "\\]").replace("_", "\\_") in at.error[0].value
+    assert_shows(at, get_preset("mobilenet_v2"))
+
+
+def test_new_preset_reseeds_the_stage_table():
+    at = edit_stages(open_page(), edited={0: {"out_chs": 24}})
+    at.selectbox("knob_preset").set_value("mobilenet_v3_small").run()
+    assert at.data_editor[0].value["out_chs"].tolist() == [s.out_chs for s in get_preset("mobilenet_v3_small").stages]
+    assert_shows(at, get_preset("mobilenet_v3_small"))
