@@ -2,6 +2,8 @@
 import streamlit as st
 
 from lwviz.blocks import FAMILIES
+from lwviz.builder import build
+from lwviz.export import ExportError, to_onnx
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
@@ -108,6 +110,18 @@ with results:
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={c: count for c in frame.columns if frame[c].dtype.kind == "i"})
-    d1, d2 = st.columns(2)
+    d1, d2, d3 = st.columns(3)
     d1.download_button("Per-layer table (CSV)", frame.to_csv(index=False), f"{spec.name}_layers.csv", "text/csv")
     d2.download_button("Spec (JSON)", spec.to_json(), f"{spec.name}_spec.json", "application/json")
+    exported = st.session_state.get("onnx")
+    if exported and exported[0] == spec:
+        d3.download_button(f"Model (ONNX, {len(exported[1]) / 2**20:.1f} MiB)", exported[1], f"{spec.name}.onnx",
+                           "application/octet-stream", help="Random weights: open it in Netron to see the graph.")
+    elif d3.button("Export to ONNX", help="Builds this network and exports it with torch.onnx (a few seconds)."):
+        with st.spinner("Exporting to ONNX..."):
+            try:
+                st.session_state.onnx = (spec, to_onnx(build(spec)))
+            except ExportError as exc:
+                d3.error(plain(str(exc)))
+            else:
+                st.rerun()

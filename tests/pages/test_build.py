@@ -89,6 +89,7 @@ def test_downloads_are_offered():
     at = open_page()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Per-layer table (CSV)", "Spec (JSON)"]
+    assert at.button[0].label == "Export to ONNX"
     assert Spec.from_json(get_preset("mobilenet_v2").to_json()) == get_preset("mobilenet_v2")
 
 
@@ -143,3 +144,24 @@ def test_new_preset_reseeds_the_stage_table():
     at.selectbox("knob_preset").set_value("mobilenet_v3_small").run()
     assert at.data_editor[0].value["out_chs"].tolist() == [s.out_chs for s in get_preset("mobilenet_v3_small").stages]
     assert_shows(at, get_preset("mobilenet_v3_small"))
+
+
+def test_onnx_export_offers_the_file():
+    at = open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string())
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[-1].startswith("Model (ONNX, ") and "MiB" in labels[-1]
+
+
+def test_onnx_export_failure_is_a_message(monkeypatch):
+    import torch
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no such op")
+
+    monkeypatch.setattr(torch.onnx, "export", broken)
+    at = open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string())
+    at.button[0].click().run()
+    assert not at.exception
+    assert "ONNX export failed: no such op" in at.error[0].value
