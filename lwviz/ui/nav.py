@@ -16,4 +16,25 @@ PAGES = (
     PageInfo("pages/build.py", "Build", ":material/construction:",
              "Build a network from sliders: block type, width, resolution, kernel, expansion, SE.  \n"
              "Every layer's parameters and MACs against a standard convolution, updated as you move them."),
+    PageInfo("pages/layer.py", "One layer", ":material/filter_center_focus:",
+             "One convolution, standard vs depthwise + pointwise: the paper's formulas with your numbers filled in.  \n"
+             "See what each kernel reads for one output value, and why the saving is 1/N + 1/K²."),
+    PageInfo("pages/zoo.py", "Zoo", ":material/leaderboard:",
+             "Every preset beside ResNet-18 and VGG-16: ImageNet accuracy against MACs and against speed "
+             "measured on this laptop.  \nWhere counting MACs and timing the network disagree, and why."),
 )
+
+
+def require_frame() -> None:
+    """Run this page inside app.py's frame (page config, navigation), also on a fresh server.
+
+    Streamlit treats a ``pages/`` folder beside the entrypoint as an old-style multipage app
+    until ``st.navigation`` first runs, so the first visitor to a shared ``/build?spec=...``
+    link would get the bare page script. Turning that mode off and rerunning goes through app.py.
+    """
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

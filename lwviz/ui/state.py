@@ -12,6 +12,7 @@ import streamlit as st
 
 from lwviz.presets import PRESETS, get_preset, spec_from_text
 from lwviz.spec import KNOBS, Spec
+from lwviz.ui.nav import require_frame
 
 DEFAULT_PRESET = "mobilenet_v2"
 
@@ -31,6 +32,7 @@ def current_spec() -> Spec:
 
     Every page calls this first; a bad link's warning shows on each page until the design changes.
     """
+    require_frame()
     if "spec" not in st.session_state:
         spec, warning = spec_from_url(st.query_params.get("spec"))
         set_spec(spec)  # a bad link is replaced by what is shown

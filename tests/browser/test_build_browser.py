@@ -1,0 +1,38 @@
+"""The Build page in a real browser: a slider moves, the numbers and charts follow."""
+from lwviz.cost import analyze
+from lwviz.presets import get_preset
+from lwviz.ui.nav import PAGES
+
+from .conftest import screenshot
+
+
+def _macs(page) -> str:
+    return page.locator('[data-testid="stMetric"]', has_text="MACs").first \
+        .locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_width_slider_updates_numbers_and_charts(app_url, page):
+    page.goto(f"{app_url}/build")  # a fresh server's first visitor, straight to a page: app.py's frame must hold
+    page.wait_for_selector('[data-testid="stMetric"]')
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Home").wait_for()
+    assert all(nav.get_by_text(p.title, exact=True).count() == 1 for p in PAGES)
+    assert _macs(page) == f"{analyze(get_preset('mobilenet_v2')).macs / 1e6:.1f} M"
+
+    thumb = page.locator('[data-testid="stSlider"]', has_text="Width multiplier").get_by_role("slider")
+    thumb.focus()
+    for _ in range(10):  # 1.0 -> 0.5 in steps of 0.05
+        thumb.press("ArrowLeft")
+    expected = f"{analyze(get_preset('mobilenet_v2').with_(width=0.5)).macs / 1e6:.1f} M"
+    page.wait_for_function(
+        """expected => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                       .some(e => e.innerText.trim() === expected)""", arg=expected)
+    assert _macs(page) == expected
+    assert "spec=" in page.url and "w0.5" in page.url  # the design is in the link
+
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+    bars = page.locator(".js-plotly-plot").first.locator("g.point")
+    assert bars.count() > 20  # one bar per layer and kind: the chart has data, not just axes
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    print("screenshot:", screenshot(page, "build_width_0.5"))
