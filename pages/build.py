@@ -11,6 +11,7 @@ from lwviz.ui.cache import cost_table
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import base_of, current_spec, plain, set_spec
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
+from lwviz.viz.diagram import network_dot
 
 AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None shows as an empty box)
 spec = current_spec()
@@ -98,6 +99,8 @@ with results:
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
         col.metric(name, value, delta, delta_color="inverse")
         col.caption(f"{mine / baseline:.2f}× the standard-conv version" if baseline else "one image, float32")
+    costs, diagram, layers = st.tabs(["Cost per layer", "Network diagram", "Table and downloads"])
+with costs:
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
     log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
     st.plotly_chart(per_layer_figure(table, "macs" if metric == "MACs" else "params", log), width="stretch")
@@ -106,6 +109,11 @@ with results:
                "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes.")
     st.plotly_chart(share_figure(table), width="stretch")
     st.plotly_chart(savings_figure(table), width="stretch")
+with diagram:
+    st.caption("Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
+               "a dashed loop is a residual connection.")
+    st.graphviz_chart(network_dot(table))
+with layers:
     frame = table.to_frame()
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(frame, hide_index=True, width="stretch",
@@ -117,7 +125,7 @@ with results:
     if exported and exported[0] == spec:
         d3.download_button(f"Model (ONNX, {len(exported[1]) / 2**20:.1f} MiB)", exported[1], f"{spec.name}.onnx",
                            "application/octet-stream", help="Random weights: open it in Netron to see the graph.")
-    elif d3.button("Export to ONNX", help="Builds this network and exports it with torch.onnx (a few seconds)."):
+    elif d3.button("Export to ONNX", key="export_onnx", help="Builds this network and exports it with torch.onnx (a few seconds)."):
         with st.spinner("Exporting to ONNX..."):
             try:
                 st.session_state.onnx = (spec, to_onnx(build(spec)))

@@ -30,11 +30,14 @@ def require_frame() -> None:
 
     Streamlit treats a ``pages/`` folder beside the entrypoint as an old-style multipage app
     until ``st.navigation`` first runs, so the first visitor to a shared ``/build?spec=...``
-    link would get the bare page script. Turning that mode off and rerunning goes through app.py.
+    link would get the bare page script. Turning that mode off (for the whole server) and rerunning
+    goes through app.py. Only on a session's first run: AppTest turns the mode back on before every
+    run, and a rerun on every run would swallow button clicks.
     """
     import streamlit as st
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and "framed" not in st.session_state:
+        st.session_state.framed = True
         PagesManager.uses_pages_directory = False
         st.rerun()

@@ -89,7 +89,7 @@ def test_downloads_are_offered():
     at = open_page()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Per-layer table (CSV)", "Spec (JSON)"]
-    assert at.button[0].label == "Export to ONNX"
+    assert at.button(key="export_onnx").label == "Export to ONNX"
     assert Spec.from_json(get_preset("mobilenet_v2").to_json()) == get_preset("mobilenet_v2")
 
 
@@ -148,7 +148,7 @@ def test_new_preset_reseeds_the_stage_table():
 
 def test_onnx_export_offers_the_file():
     at = open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string())
-    at.button[0].click().run()
+    at.button(key="export_onnx").click().run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.get("download_button")]
     assert labels[-1].startswith("Model (ONNX, ") and "MiB" in labels[-1]
@@ -162,6 +162,14 @@ def test_onnx_export_failure_is_a_message(monkeypatch):
 
     monkeypatch.setattr(torch.onnx, "export", broken)
     at = open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string())
-    at.button[0].click().run()
+    at.button(key="export_onnx").click().run()
     assert not at.exception
     assert "ONNX export failed: no such op" in at.error[0].value
+
+
+def test_diagram_follows_the_design():
+    from lwviz.viz.diagram import network_dot
+
+    at = open_page()
+    at.slider("knob_width").set_value(0.5).run()
+    assert at.get("graphviz_chart")[0].proto.spec == network_dot(get_preset("mobilenet_v2").with_(width=0.5))

@@ -1,0 +1,267 @@
+"""A network diagram a student can read: stages, blocks, tensor shapes and skips, as Graphviz DOT.
+
+``st.graphviz_chart`` lays a DOT string out in the browser (Graphviz compiled to
+WebAssembly), so neither Graphviz nor a Python package is needed. The diagram reads
+top to bottom, one stage per row, with the tensor shape (C×H×W) on every arrow.
+Identical consecutive blocks collapse into one node marked ×n, so a stage is at most
+"the block that downsamples or widens" followed by "its repeats": MobileNetV2's 17
+blocks become 12 nodes in 7 rows. Each node shows its operations as a strip of cells
+colored like the cost charts, so the blue of a depthwise conv here is the blue there.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from html import escape
+from typing import Callable
+
+from lwviz.blocks import fire_chs, v1_concat
+from lwviz.cost.analytic import OP_KINDS, CostTable, LayerCost, OpCost, analyze
+from lwviz.layers.activations import ACTIVATION_LABELS
+from lwviz.plan import LayerArgs, resolve
+from lwviz.spec import Spec
+from lwviz.viz.cost_charts import KIND_COLORS
+
+FONT = "Helvetica"  # Graphviz knows its metrics; browsers draw it as Helvetica, Arial or a metric twin
+INK = "#262730"  # Streamlit's text color; the diagram has its own white card so dark themes stay readable
+MUTED = "#6b6f7b"
+SKIP_COLOR = "#e377c2"
+STAGE_FILL = "#f3f5f9"
+
+
+class Html(str):
+    """A Graphviz HTML-like label: written ``<...>`` in DOT instead of as a quoted string."""
+
+
+def shape_text(shape: tuple[int, int, int]) -> str:
+    """``(32, 112, 112)`` -> ``'32×112×112'``; a pooled vector ``(1000, 1, 1)`` -> ``'1000'``."""
+    c, h, w = shape
+    return str(c) if h == w == 1 else f"{c}×{h}×{w}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Consecutive layers drawn as one node: identical blocks of a stage, or one stem/head/classifier."""
+
+    args: tuple[LayerArgs, ...]
+    costs: tuple[LayerCost, ...]
+
+    first = property(lambda self: self.args[0])
+    count = property(lambda self: len(self.args))
+    node_id = property(lambda self: self.first.name)
+    in_shape = property(lambda self: self.costs[0].in_shape)
+    out_shape = property(lambda self: self.costs[-1].out_shape)
+
+
+def group_layers(table: CostTable) -> tuple[Group, ...]:
+    """The table's layers, identical consecutive blocks of a stage merged into one :class:`Group`."""
+    plan = resolve(table.spec)
+
+    def same_block(pair):  # blocks differing only in their module path are the same block
+        a, _ = pair
+        return replace(a, name="") if a.is_block else a.name
+
+    return tuple(Group(*zip(*pairs)) for _, pairs in itertools.groupby(zip(plan.layers, table.layers), same_block))
+
+
+# ----- words: what a layer is, in a title and a line of facts ---------------------------------
+
+def _kernels(a: LayerArgs) -> str:
+    return f"{a.kernel}×{a.kernel} kernels"
+
+
+def _se(a: LayerArgs) -> str:
+    return " + SE" if a.se > 0 else ""
+
+
+def _expand(a: LayerArgs) -> list[str]:
+    return [f"expand {a.expand:g}×" if a.expand != 1 else "no expansion"]
+
+
+def _shuffle_facts(a: LayerArgs) -> list[str]:
+    if a.stride == 1 and a.in_chs == a.out_chs:
+        return ["half the channels pass through, then shuffle"]
+    return ["two branches, concatenated, then shuffle"]
+
+
+def _shufflev1_facts(a: LayerArgs) -> list[str]:
+    pooled = ["pooled input concatenated"] if v1_concat(a.in_chs, a.out_chs, a.stride) else []
+    return [f"{a.groups} groups, shuffled", *pooled]
+
+
+def _fire_facts(a: LayerArgs) -> list[str]:
+    squeeze, e1, e3 = fire_chs(a.out_chs, a.expand)
+    pool = ["max-pool first"] if a.stride > 1 else []
+    return [*pool, f"squeeze to {squeeze}, expand to {e1} (1×1) + {e3} ({a.kernel}×{a.kernel})"]
+
+
+@dataclass(frozen=True)
+class Words:
+    title: Callable[[LayerArgs], str]
+    facts: Callable[[LayerArgs], list[str]] = lambda a: [_kernels(a)]
+
+
+WORDS: dict[str, Words] = {
+    "conv": Words(lambda a: "standard conv"),
+    "dws": Words(lambda a: "depthwise-separable" + _se(a)),
+    "ir": Words(lambda a: "inverted residual" + _se(a), lambda a: _expand(a) + [_kernels(a)]),
+    "mbconv": Words(lambda a: "MBConv" + _se(a), lambda a: _expand(a) + [_kernels(a)]),
+    "shuffle": Words(lambda a: "ShuffleNet unit", lambda a: _shuffle_facts(a) + [_kernels(a)]),
+    "shufflev1": Words(lambda a: "ShuffleNetV1 unit", lambda a: _shufflev1_facts(a) + [_kernels(a)]),
+    "fire": Words(lambda a: "Fire module", _fire_facts),
+}
+
+
+# ----- the node labels (Graphviz HTML-like labels) ------------------------------------------
+
+OP_TEXT: dict[str, Callable[[OpCost], str]] = {
+    "standard": lambda o: f"{o.kernel}×{o.kernel}",
+    "depthwise": lambda o: f"dw {o.kernel}×{o.kernel}",
+    "pointwise": lambda o: "1×1",
+    "grouped": lambda o: f"group {o.kernel}×{o.kernel}",
+    # SqueezeNet's classifier is a 1x1 conv over the whole map; an FC sees one pooled vector
+    "fc": lambda o: "SE" if o.name.endswith(".se") else "1×1" if o.in_shape[1] > 1 else "FC",
+}
+ELEMENTWISE_SHOWN = {"pool": "pool", "skip_add": "+"}  # the others (BN, activations) stay implicit
+
+
+def _op_cell(op: OpCost) -> str | None:
+    text = OP_TEXT[op.kind](op) if op.kind in OP_TEXT else ELEMENTWISE_SHOWN.get(op.name.rsplit(".", 1)[-1])
+    if text is None:
+        return None
+    return (f'<TD BGCOLOR="{KIND_COLORS[op.kind]}" TITLE="{escape(op.kind)}">'
+            f'<FONT COLOR="white" POINT-SIZE="10">{escape(text)}</FONT></TD>')
+
+
+def _label(title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: str = "") -> Html:
+    """Bold title with a badge on its right (×n, stride), a line of facts, and the strip of operations."""
+    badge = f'<B><FONT POINT-SIZE="13">{escape(badge)}</FONT></B>' if badge else ""  # an empty FONT blanks a label
+    rows = [f'<TR><TD ALIGN="LEFT"><B>{escape(title)}</B></TD><TD ALIGN="RIGHT">{badge}</TD></TR>']
+    if facts:
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT COLOR="{MUTED}" POINT-SIZE="11">'
+                    f'{escape(" · ".join(facts))}</FONT></TD></TR>')
+    cells = "".join(filter(None, map(_op_cell, ops)))
+    if cells:
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">'
+                    f'<TR>{cells}</TR></TABLE></TD></TR>')
+    return Html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>')
+
+
+def _stem_label(g: Group) -> Html:
+    a = g.first
+    pool = ["3×3 max-pool, stride 2"] if a.pool != "none" else []
+    return _label("stem", [f"{a.kernel}×{a.kernel} conv, stride {a.stride}", ACTIVATION_LABELS[a.act], *pool],
+                  g.costs[0].ops)
+
+
+def _head_label(g: Group) -> Html:
+    a = g.first
+    return _label("head", [f"1×1 conv to {a.out_chs} channels", ACTIVATION_LABELS[a.act]], g.costs[0].ops)
+
+
+def _classifier_label(g: Group) -> Html:
+    a = g.first
+    if a.classifier == "conv":  # SqueezeNet: no fully connected layer at all
+        facts = [f"1×1 conv to {a.out_chs} classes", "global average pool"]
+    else:
+        hidden = [f"FC to {a.hidden}, {ACTIVATION_LABELS[a.act]}"] if a.hidden else []
+        facts = ["global average pool", *hidden, f"FC to {a.out_chs} classes"]
+    return _label("classifier", facts, g.costs[0].ops)
+
+
+def _block_label(g: Group) -> Html:
+    """The badge says what changes the shape (stride) and how often the block repeats (×n)."""
+    a = g.first
+    words = WORDS[a.block]
+    badge = " ".join(filter(None, [f"stride {a.stride} ↓" if a.stride > 1 else "", f"×{g.count}" * (g.count > 1)]))
+    return _label(words.title(a), [*words.facts(a), ACTIVATION_LABELS[a.act]], g.costs[0].ops, badge)
+
+
+LABELS: dict[str, Callable[[Group], Html]] = {"stem": _stem_label, "head": _head_label,
+                                              "classifier": _classifier_label}
+
+
+def _group_label(g: Group) -> Html:
+    return LABELS.get(g.node_id, _block_label)(g)
+
+
+# ----- DOT ----------------------------------------------------------------------------------
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _attrs(**attrs) -> str:
+    """``[k="v", ...]``, with :class:`Html` values as ``<...>``."""
+    value = lambda v: f"<{v}>" if isinstance(v, Html) else _quote(str(v))  # noqa: E731
+    return "[" + ", ".join(f"{k}={value(v)}" for k, v in attrs.items()) + "]"
+
+
+def _legend(table: CostTable) -> Html:
+    """The op-kind colors this network uses, and what the dashed loop means if it has one."""
+    kinds = [k for k in OP_KINDS if any(o.kind == k for o in table.ops)]
+    cells = "".join(f'<TD BGCOLOR="{KIND_COLORS[k]}"><FONT COLOR="white" POINT-SIZE="10">{k}</FONT></TD>'
+                    for k in kinds)
+    if any(layer.has_skip for layer in table.layers):
+        cells += f'<TD><FONT COLOR="{SKIP_COLOR}">╌╌ skip: the block adds its input</FONT></TD>'
+    return Html(f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2"><TR><TD>operations:</TD>{cells}</TR></TABLE>')
+
+
+def _node(node_id: str, label: Html, indent: str = "  ", **attrs) -> str:
+    return f"{indent}{_quote(node_id)} {_attrs(label=label, **attrs)};"
+
+
+def _edge(tail: str, head: str, **attrs) -> str:
+    return f"  {_quote(tail)} -> {_quote(head)} {_attrs(**attrs)};"
+
+
+def _stage_cluster(stage: int, row: list[Group]) -> list[str]:
+    """A stage as a shaded box, its groups side by side: the block that changes the shape, then its repeats."""
+    blocks = sum(g.count for g in row)
+    title = f"stage {stage} · {blocks} block{'s' if blocks > 1 else ''}"
+    return [
+        f"  subgraph {_quote(f'cluster_stage_{stage}')} {{",
+        "    graph " + _attrs(label=title, style="rounded,filled", fillcolor=STAGE_FILL, color="#d5d9e2") + ";",
+        "    { rank=same; " + " ".join(_quote(g.node_id) for g in row) + " }",
+        *(_node(g.node_id, _group_label(g), "    ") for g in row),
+        "  }",
+    ]
+
+
+def network_dot(source: Spec | CostTable) -> str:
+    """The DOT source of the diagram of a spec (or of its cost table), for ``st.graphviz_chart``.
+
+    Nodes are named by module path (``stem``, ``stages.2.1``, ``head``, ``classifier``) plus
+    ``input`` and ``output``; the main path's edges carry the tensor shape leaving each node.
+    """
+    table = source if isinstance(source, CostTable) else analyze(source)
+    groups = group_layers(table)
+    rows = [list(row) for _, row in itertools.groupby(groups, lambda g: g.first.stage if g.first.is_block
+                                                      else g.node_id)]
+    io = dict(shape="box", style="filled", fillcolor="#e8eef8")
+    lines = [
+        "digraph network {",
+        "  graph " + _attrs(rankdir="TB", bgcolor="white", fontname=FONT, fontcolor=INK, fontsize=12, nodesep=0.35,
+                            ranksep=0.3, labeljust="l", labelloc="t", pad=0.2, label=_legend(table)) + ";",
+        "  node " + _attrs(shape="box", style="rounded,filled", fillcolor="white", color="#9aa0ac", fontname=FONT,
+                           fontcolor=INK, fontsize=12, margin="0.1,0.05") + ";",
+        "  edge " + _attrs(color="#555a66", fontname=FONT, fontcolor=INK, fontsize=11, arrowsize=0.7) + ";",
+        _node("input", _label("input image", [shape_text(groups[0].in_shape)]), **io),
+    ]
+    for row in rows:
+        first = row[0].first
+        lines += _stage_cluster(first.stage, row) if first.is_block else [_node(first.name, _group_label(row[0]))]
+    lines.append(_node("output", _label(f"{table.spec.num_classes} class scores", []), **io))
+
+    path = ["input", *(g.node_id for g in groups), "output"]
+    shapes = [groups[0].in_shape, *(g.out_shape for g in groups)]
+    lines += [_edge(a, b, label=f" {shape_text(s)} ") for a, b, s in zip(path, path[1:], shapes)]
+    # An invisible spine through each row's first node keeps the rows left-aligned, read like lines of text.
+    spine = ["input", *(row[0].node_id for row in rows), "output"]
+    drawn = set(zip(path, path[1:]))
+    lines += [_edge(a, b, style="invis", weight=10) for a, b in zip(spine, spine[1:]) if (a, b) not in drawn]
+    lines += [_edge(g.node_id, g.node_id, style="dashed", color=SKIP_COLOR, arrowsize=0.6,
+                    tooltip="skip connection: the block adds its input to its output")
+              for g in groups if g.costs[0].has_skip]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
