@@ -1,17 +1,20 @@
 """Build page: a network from sliders, and what every layer costs against a standard convolution."""
 import streamlit as st
+import torch
 
 from lwviz.blocks import FAMILIES
 from lwviz.builder import build
+from lwviz.cost.latency import measure_latency
 from lwviz.export import ExportError, to_onnx
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
-from lwviz.ui.cache import cost_table
+from lwviz.ui.cache import cost_table, timing_lock
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import base_of, current_spec, plain, set_spec
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 from lwviz.viz.diagram import network_dot
+from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
 
 AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None shows as an empty box)
 spec = current_spec()
@@ -99,7 +102,8 @@ with results:
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
         col.metric(name, value, delta, delta_color="inverse")
         col.caption(f"{mine / baseline:.2f}× the standard-conv version" if baseline else "one image, float32")
-    costs, diagram, layers = st.tabs(["Cost per layer", "Network diagram", "Table and downloads"])
+    costs, diagram, speed, layers = st.tabs(["Cost per layer", "Network diagram", "Measured latency",
+                                             "Table and downloads"])
 with costs:
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
     log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
@@ -113,6 +117,29 @@ with diagram:
     st.caption("Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
                "a dashed loop is a residual connection.")
     st.graphviz_chart(network_dot(table))
+with speed:
+    st.markdown("**FLOPs are not latency.** Time every layer of this network on this machine and compare where the "
+                "time goes with where the MACs go.")
+    measure_col, threads_col, runs_col = st.columns(3, vertical_alignment="bottom")
+    measure = measure_col.toggle("Measure real latency", key="latency_on",
+                                 help="Re-measures on every change while on (a fraction of a second for most designs).")
+    threads = threads_col.segmented_control("Threads", sorted({1, torch.get_num_threads()}), default=1, required=True,
+                                            key="latency_threads", format_func=lambda t: f"{t} thread{'s' * (t > 1)}")
+    runs = runs_col.number_input("Timed runs (median)", 1, 50, 5, key="latency_runs")
+    report = st.session_state.get("latency_report")
+    if measure and not (report and (report.spec, report.threads, report.runs) == (spec, threads, runs)):
+        bar = st.progress(0.0, text="Timing forward passes...")
+        with timing_lock():
+            report = measure_latency(spec, runs=runs, threads=threads,
+                                     progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"))
+        st.session_state.latency_report = report
+        bar.empty()
+    if measure:
+        st.caption(f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
+                   f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s.")
+        st.plotly_chart(time_share_figure(report), width="stretch")
+        st.plotly_chart(ms_per_gmac_figure(report), width="stretch")
+        st.plotly_chart(macs_vs_time_figure(report), width="stretch")
 with layers:
     frame = table.to_frame()
     count = st.column_config.NumberColumn(format="localized")

@@ -173,3 +173,19 @@ def test_diagram_follows_the_design():
     at = open_page()
     at.slider("knob_width").set_value(0.5).run()
     assert at.get("graphviz_chart")[0].proto.spec == network_dot(get_preset("mobilenet_v2").with_(width=0.5))
+
+
+def test_latency_toggle_times_every_layer_of_the_design():
+    spec = get_preset("mobilenet_v3_small").with_(resolution=96)
+    at = open_page(spec=spec.to_string())
+    charts = len(at.get("plotly_chart"))
+    at.number_input("latency_runs").set_value(1)
+    at.toggle("latency_on").set_value(True).run()
+    assert not at.exception and not at.error
+    report = at.session_state.latency_report
+    assert report.spec == spec and report.runs == 1 and report.threads == 1
+    assert [l.name for l in report.layers] == [l.name for l in analyze(spec).layers]
+    assert len(at.get("plotly_chart")) == charts + 3
+    assert f"{report.ms:.1f} ms per image" in " ".join(c.value for c in at.caption)
+    at.slider("knob_width").set_value(0.5).run()  # a new design is measured again
+    assert at.session_state.latency_report.spec == spec.with_(width=0.5)

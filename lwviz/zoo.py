@@ -1,0 +1,279 @@
+"""Every preset beside two standard-convolution classics: accuracy, cost and measured speed.
+
+Accuracy is ImageNet-1K top-1 from torchvision's weights metadata (offline), taken from
+the ``IMAGENET1K_V1`` weights: the first, paper-reproducing recipe, which every network
+here has (some have a later ``V2`` trained with a longer, regularized recipe, which would
+flatter them against the rest). Networks torchvision lacks carry their published figure
+and its source. Cost is our analytic count for presets and the hook tracer for the
+torchvision references. Latency is measured on this machine with random weights: speed
+does not depend on what the weights are.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import cache, partial
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from lwviz.builder import build
+from lwviz.cost import analyze, trace
+from lwviz.cost.latency import num_threads, time_modules
+from lwviz.presets import PRESETS, Preset
+
+ACCURACY_WEIGHTS = "IMAGENET1K_V1"
+RESOLUTION = 224
+
+
+@dataclass(frozen=True)
+class Top1:
+    """An ImageNet-1K top-1 accuracy and where it comes from."""
+
+    percent: float
+    source: str
+
+
+# Networks torchvision has no weights for: the figure their authors published.
+PUBLISHED_TOP1: dict[str, Top1] = {
+    "mobilenet_v1": Top1(70.6, "Howard et al. 2017, MobileNets, Table 8 (1.0 MobileNet-224)"),
+    "efficientnet_lite0": Top1(
+        75.1, "TensorFlow EfficientNet-Lite release, FP32 "
+              "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)"),
+}
+
+# Dense-convolution networks from torchvision, priced by the tracer, shown for scale.
+REFERENCES: dict[str, str] = {
+    "resnet18": "ResNet-18 (He et al. 2016): dense 3×3 convolutions with residual connections.",
+    "vgg16": "VGG-16 (Simonyan & Zisserman 2014): thirteen dense 3×3 convolutions, three big FC layers.",
+}
+
+FAMILIES = {"mobilenet": "MobileNet", "shufflenet": "ShuffleNet", "squeezenet": "SqueezeNet",
+            "efficientnet": "EfficientNet", "mnasnet": "MnasNet", "resnet": "ResNet", "vgg": "VGG"}
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One network of the zoo. ``build`` makes a fresh, randomly initialized model."""
+
+    name: str
+    family: str
+    summary: str
+    params: int
+    macs: int
+    top1: float
+    top1_source: str
+    reference: bool  # a standard-convolution network, not a lightweight design
+    build: Callable[[], nn.Module] = field(compare=False, repr=False)
+
+
+def family_of(name: str) -> str:
+    """'shufflenet_v2_x1_0' -> 'ShuffleNet'."""
+    return next(label for prefix, label in FAMILIES.items() if name.startswith(prefix))
+
+
+def torchvision_weights(builder: str):
+    """torchvision's ``IMAGENET1K_V1`` weights enum member for ``builder`` (metadata only, nothing downloads)."""
+    from torchvision.models import get_model_weights
+
+    return get_model_weights(builder)[ACCURACY_WEIGHTS]
+
+
+def torchvision_top1(builder: str) -> Top1:
+    weights = torchvision_weights(builder)
+    source = f"torchvision {type(weights).__name__}.{weights.name}"
+    return Top1(weights.meta["_metrics"]["ImageNet-1K"]["acc@1"], source)
+
+
+def _preset_top1(preset: Preset, params: int) -> Top1:
+    if preset.name in PUBLISHED_TOP1:
+        return PUBLISHED_TOP1[preset.name]
+    num_params = torchvision_weights(preset.torchvision).meta["num_params"]
+    if num_params != params:  # the accuracy must belong to this very architecture
+        raise ValueError(f"{preset.name}: torchvision's {preset.torchvision} weights have {num_params:,} "
+                         f"parameters, the preset {params:,}; their top-1 would be another network's")
+    return torchvision_top1(preset.torchvision)
+
+
+def _preset_entry(preset: Preset) -> ZooEntry:
+    table = analyze(preset.spec)
+    top1 = _preset_top1(preset, table.params)
+    return ZooEntry(preset.name, family_of(preset.name), preset.summary, table.params, table.macs, top1.percent,
+                    top1.source, reference=False, build=partial(build, preset.spec))
+
+
+def _reference_entry(name: str, summary: str) -> ZooEntry:
+    from torchvision.models import get_model
+
+    builder = partial(get_model, name, weights=None)
+    with torch.device("meta"):  # shapes are all the tracer needs: skip VGG-16's seconds of random init
+        shell = builder()
+    ops = trace(shell.to_empty(device="cpu"), RESOLUTION)
+    top1 = torchvision_top1(name)
+    return ZooEntry(name, family_of(name), summary, sum(o.params for o in ops), sum(o.macs for o in ops),
+                    top1.percent, top1.source, reference=True, build=builder)
+
+
+@cache  # the references need a forward pass of VGG-16; nothing here changes while the process runs
+def zoo_entries() -> tuple[ZooEntry, ...]:
+    """Every preset, then the standard-convolution references."""
+    return (*(_preset_entry(p) for p in PRESETS.values()), *(_reference_entry(*r) for r in REFERENCES.items()))
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the (cost, accuracy) points no other point beats, by increasing cost.
+
+    A point is dominated when another costs no more and is no less accurate, and is
+    strictly better in one of the two; equal points do not dominate each other.
+    """
+    def dominated(i: int) -> bool:
+        ci, ai = points[i]
+        return any(c <= ci and a >= ai and (c, a) != (ci, ai) for c, a in points)
+
+    return sorted((i for i in range(len(points)) if not dominated(i)), key=lambda i: (points[i][0], -points[i][1]))
+
+
+# ----- latency ----------------------------------------------------------------------------
+
+Timings = dict[str, dict[int, float]]  # network -> threads -> median ms
+_TIMING_LOCK = threading.Lock()  # torch's thread count is process-wide: one measurement at a time
+
+
+def available_threads() -> int:
+    """CPUs this process may run on: what "all threads" means here."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def thread_label(threads: int) -> str:
+    return f"{threads} thread{'s' if threads > 1 else ''}"
+
+
+def latency_column(threads: int) -> str:
+    """The table column of the median latency at ``threads`` threads."""
+    return f"ms, {thread_label(threads)}"
+
+
+def thread_counts() -> tuple[int, ...]:
+    """One thread (a phone core, a busy laptop) and every thread this machine has."""
+    return tuple(sorted({1, available_threads()}))
+
+
+def measure_latency(model_or_builder: nn.Module | Callable[[], nn.Module], threads: int = 1, runs: int = 5,
+                    progress: Callable[[int, int], None] | None = None, *, warmup: int = 1,
+                    resolution: int = RESOLUTION) -> float:
+    """Median milliseconds of one whole forward pass (batch 1, eval mode, ``torch.inference_mode``).
+
+    The per-layer timer of :mod:`lwviz.cost.latency` does the work on the root module:
+    ``warmup`` untimed passes, then ``runs`` timed ones; torch's thread count and the
+    model's train/eval mode are restored after. ``progress(done, total)`` follows every pass.
+    """
+    model = model_or_builder if isinstance(model_or_builder, nn.Module) else model_or_builder()
+    x = torch.randn(1, 3, resolution, resolution)
+    with _TIMING_LOCK, num_threads(threads):
+        return time_modules(model, (x,), [""], runs=runs, warmup=warmup, progress=progress)[""]
+
+
+def measure_zoo(entries: Sequence[ZooEntry], runs: int, threads: Sequence[int],
+                progress: Callable[[float, str], None] | None = None) -> Timings:
+    """Median latency of every network at every thread count; each model is built once.
+
+    ``progress(fraction done, network)`` is called before each network and once at the end.
+    """
+    timings: Timings = {}
+    for i, entry in enumerate(entries):
+        if progress:
+            progress(i / len(entries), entry.name)
+        model = entry.build()
+        timings[entry.name] = {t: measure_latency(model, t, runs) for t in threads}
+        del model  # VGG-16 holds half a gigabyte
+    if progress:
+        progress(1.0, "")
+    return timings
+
+
+# ----- what the numbers teach ---------------------------------------------------------------
+
+def gmacs_per_second(entry: ZooEntry, ms: float) -> float:
+    """Arithmetic throughput the network reached: how well its layers keep the CPU busy."""
+    return entry.macs / ms / 1e6
+
+
+NOISE = 1.1  # run-to-run spread on a busy laptop: closer timings are not called a difference
+
+
+def mac_inversions(entries: Sequence[ZooEntry], ms: Mapping[str, float],
+                   margin: float = NOISE) -> list[tuple[ZooEntry, ZooEntry]]:
+    """Pairs (lighter, heavier): fewer MACs yet at least ``margin`` times slower, most striking first.
+
+    Striking = MACs ratio times latency ratio: the further both are from 1, the more plainly
+    MACs mispredict speed.
+    """
+    pairs = [(a, b) for a in entries for b in entries
+             if a.name in ms and b.name in ms and a.macs < b.macs and ms[a.name] >= margin * ms[b.name]]
+    return sorted(pairs, key=lambda p: -(p[1].macs / p[0].macs) * (ms[p[0].name] / ms[p[1].name]))
+
+
+def _inversion_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
+    ms = {e.name: latency[e.name][threads] for e in entries}
+    inversions = mac_inversions(entries, ms)
+    if not inversions:
+        return None
+    light, heavy = inversions[0]
+    return (f"**MACs are not speed.** {light.name} needs {heavy.macs / light.macs:.1f}× fewer MACs than "
+            f"{heavy.name} ({light.macs / 1e6:.0f}M vs {heavy.macs / 1e6:.0f}M) yet takes {ms[light.name]:.1f} ms "
+            f"against {ms[heavy.name]:.1f} ms; {len(inversions)} pair{'s' if len(inversions) > 1 else ''} in this "
+            f"zoo {'are' if len(inversions) > 1 else 'is'} ordered the wrong way round by MACs.")
+
+
+def _throughput_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
+    rate = {e.name: gmacs_per_second(e, latency[e.name][threads]) for e in entries}
+    fast, slow = max(entries, key=lambda e: rate[e.name]), min(entries, key=lambda e: rate[e.name])
+    return (f"**Not every MAC costs the same.** {fast.name} computes {rate[fast.name]:.1f} GMAC/s, {slow.name} "
+            f"only {rate[slow.name]:.1f} GMAC/s: depthwise convolutions, shuffles, squeeze-and-excitation and "
+            f"activations move many bytes per multiply-add, so small networks keep the CPU waiting on memory.")
+
+
+def _threads_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
+    one, most = min(latency[entries[0].name]), max(latency[entries[0].name])
+    if one == most:
+        return None
+    speedup = {e.name: latency[e.name][one] / latency[e.name][most] for e in entries}
+    best, worst = max(entries, key=lambda e: speedup[e.name]), min(entries, key=lambda e: speedup[e.name])
+    going = f"Going from {one} to {most} threads speeds up {best.name} {speedup[best.name]:.2f}×"
+    if speedup[worst.name] >= 1:
+        return (f"**Threads help big layers.** {going} but {worst.name} only {speedup[worst.name]:.2f}×: "
+                f"its layers have too little work to split.")
+    slower = sum(s < 1 for s in speedup.values())
+    busy = "" if 2 * slower <= len(entries) else (
+        f" More threads were slower for {slower} of {len(entries)} networks: another program is probably busy on "
+        f"this machine. Close it and measure again, or read the 1-thread chart.")
+    return (f"**More threads are not always faster.** {going}, yet {worst.name} runs slower "
+            f"({speedup[worst.name]:.2f}×): splitting small layers can cost more than it saves, and a thread "
+            f"waiting for a core another program holds stalls every layer.{busy}")
+
+
+LESSONS = (_inversion_lesson, _throughput_lesson, _threads_lesson)
+
+
+def latency_lessons(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> list[str]:
+    """Short Markdown sentences drawn from the networks measured at ``threads`` threads."""
+    measured = [e for e in entries if threads in latency.get(e.name, {})]
+    if not measured:
+        return []
+    return [text for lesson in LESSONS if (text := lesson(measured, latency, threads))]
+
+
+def zoo_frame(entries: Sequence[ZooEntry], latency: Timings | None = None):
+    """One row per network as a pandas DataFrame; latency columns when measured."""
+    import pandas as pd
+
+    rows = []
+    for e in entries:
+        row = {"network": e.name, "family": e.family, "design": "standard conv" if e.reference else "lightweight",
+               "params": e.params, "MACs": e.macs, "top-1 %": e.top1}
+        for threads, ms in sorted((latency or {}).get(e.name, {}).items()):
+            row[latency_column(threads)] = ms
+        rows.append({**row, "top-1 source": e.top1_source, "summary": e.summary})
+    return pd.DataFrame(rows)
