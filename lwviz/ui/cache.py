@@ -26,3 +26,11 @@ def pretrained_model(source_name: str) -> Net:
 def timing_lock() -> threading.Lock:
     """One timing at a time across sessions: torch's thread count is process-wide and timings share the CPU."""
     return threading.Lock()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def pretrained_model(source_name: str):
+    """A source's network with its weights, in eval mode, shared by every session: only run it, never change it."""
+    from lwviz.weights.sources import get_source
+
+    return get_source(source_name).load()
