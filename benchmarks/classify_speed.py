@@ -20,6 +20,7 @@ from skimage import data
 
 from lwviz.classify import classify
 from lwviz.images import load_image
+from lwviz.perf import keep_freed_memory
 from lwviz.presets import PRESETS
 from lwviz.weights import WeightsUnavailable, best_offline_source
 
@@ -48,11 +49,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--plain-malloc", action="store_true",
+                        help="skip lwviz.perf.keep_freed_memory (the app applies it) to see what it saves")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    tuned = not args.plain_malloc and keep_freed_memory()
     image = load_image(data.chelsea())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), one 224x224 image, "
-          f"median of {args.repeats} runs (load: of 3)")
+          f"median of {args.repeats} runs (load: of 3), allocator keeps freed memory: {tuned}")
     print(f"{'preset':<20}{'source':<34}{'load ms':>9}{'classify ms':>13}{'forward ms':>12}")
     lite0_ms = None
     for name in PRESETS:

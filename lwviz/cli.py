@@ -7,6 +7,7 @@ import json
 import sys
 
 from lwviz.cost import analyze
+from lwviz.perf import keep_freed_memory
 from lwviz.presets import PRESETS, spec_from_text
 from lwviz.spec import Spec
 
@@ -87,6 +88,7 @@ def _fail(exc: Exception) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_freed_memory()
     parser = _Parser(prog="lwviz", description="Lightweight CNNs, layer by layer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("presets", help="list the preset networks")
