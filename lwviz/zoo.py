@@ -23,6 +23,7 @@ from lwviz.builder import build
 from lwviz.cost import analyze, trace
 from lwviz.cost.latency import num_threads, time_modules
 from lwviz.presets import PRESETS, Preset
+from lwviz.weights.offline import LITE0
 
 ACCURACY_WEIGHTS = "IMAGENET1K_V1"
 RESOLUTION = 224
@@ -40,8 +41,8 @@ class Top1:
 PUBLISHED_TOP1: dict[str, Top1] = {
     "mobilenet_v1": Top1(70.6, "Howard et al. 2017, MobileNets, Table 8 (1.0 MobileNet-224)"),
     "efficientnet_lite0": Top1(
-        75.1, "TensorFlow EfficientNet-Lite release, FP32 "
-              "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)"),
+        LITE0.top1, "TensorFlow EfficientNet-Lite release, FP32 "
+                    "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)"),
 }
 
 # Dense-convolution networks from torchvision, priced by the tracer, shown for scale.
