@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from lwviz.spec import Head, Spec, Stage, Stem
+from lwviz.registry import add
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,7 @@ PRESETS: dict[str, Preset] = {}
 
 
 def register(name: str, spec: Spec, summary: str, torchvision: str | None = None) -> Preset:
-    if name in PRESETS:
-        raise ValueError(f"preset {name!r} is already registered")
-    PRESETS[name] = Preset(name, replace(spec, name=name).validate(), summary, torchvision)
-    return PRESETS[name]
+    return add(PRESETS, name, Preset(name, replace(spec, name=name).validate(), summary, torchvision), "preset")
 
 
 def spec_from_text(text: str) -> Spec:

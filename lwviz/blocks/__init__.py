@@ -19,6 +19,7 @@ from lwviz.blocks.shuffle import ShuffleUnit
 from lwviz.blocks.shuffle_v1 import ShuffleV1Unit, v1_branch_chs, v1_concat, v1_mid_chs
 from lwviz.blocks.stem_head import Classifier, Stem
 from lwviz.plan import LayerArgs, conv_out, pool_out
+from lwviz.registry import add
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,7 @@ FAMILIES: dict[str, Family] = {}
 
 
 def register(family: Family) -> Family:
-    if family.name in FAMILIES:
-        raise ValueError(f"block family {family.name!r} is already registered")
-    FAMILIES[family.name] = family
-    return family
+    return add(FAMILIES, family.name, family, "block family")
 
 
 def _check_shuffle(args: LayerArgs, where: str) -> None:

@@ -24,6 +24,7 @@ from typing import Callable
 from lwviz.blocks import fire_chs, ir_mid_chs, v1_branch_chs, v1_concat, v1_mid_chs
 from lwviz.layers.se import se_channels
 from lwviz.plan import LayerArgs, Plan, conv_out, pool_out, resolve
+from lwviz.registry import add
 from lwviz.spec import Spec
 
 BYTES_FP32 = 4
@@ -178,12 +179,7 @@ FORMULAS: dict[str, Callable[[LayerArgs], list[OpCost]]] = {}
 
 
 def formula(name: str):
-    def deco(fn):
-        if name in FORMULAS:
-            raise ValueError(f"cost formula {name!r} is already registered")
-        FORMULAS[name] = fn
-        return fn
-    return deco
+    return lambda fn: add(FORMULAS, name, fn, "cost formula")
 
 
 def _conv(a: LayerArgs, suffix: str, in_chs: int, out_chs: int, kernel: int = 1, stride: int = 1,

@@ -7,6 +7,7 @@ best source that works offline and carry on with it when the rest are missing.
 from __future__ import annotations
 
 from lwviz.presets import PRESETS
+from lwviz.registry import add
 from lwviz.weights.base import WeightSource, WeightsUnavailable
 from lwviz.weights.hub import TorchvisionSource
 from lwviz.weights.offline import LITE0
@@ -15,10 +16,7 @@ SOURCES: dict[str, WeightSource] = {}
 
 
 def register(source: WeightSource) -> WeightSource:
-    if source.name in SOURCES:
-        raise ValueError(f"weight source {source.name!r} is already registered")
-    SOURCES[source.name] = source
-    return source
+    return add(SOURCES, source.name, source, "weight source")
 
 
 register(LITE0)
