@@ -1,5 +1,7 @@
-"""Command line: ``lwviz presets``, ``lwviz cost PRESET [--width W] ... [--json]`` and
-``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download]``."""
+"""Command line: ``lwviz presets``, ``lwviz cost PRESET [--width W] ... [--json]``,
+``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download]``,
+``lwviz gradcam IMAGE [--model PRESET] [--layer NAME] [--target CLASS] --out FILE.png [--npy FILE.npy]``
+and ``lwviz layers PRESET``."""
 from __future__ import annotations
 
 import argparse
@@ -82,6 +84,48 @@ def classify_image(args) -> str:
     return json.dumps(result.to_list(), indent=2) if args.json else format_classification(result, source.label)
 
 
+def class_index(target: str, categories: tuple[str, ...]) -> int:
+    """A class given by number (``281``) or by name (``tabby``)."""
+    if target.isdigit():
+        return int(target)
+    try:
+        return categories.index(target)
+    except ValueError:
+        raise ValueError(f"target: {target!r} is neither a class number nor a class name of this network") from None
+
+
+def gradcam_image(args) -> str:
+    """Write the overlay (and the raw map) at the picture's size; return the line ``lwviz gradcam`` prints."""
+    import numpy as np
+    from PIL import Image
+
+    from lwviz.explain import grad_cam, network_input, overlay, resize_map
+    from lwviz.images import load_image
+    from lwviz.weights import best_offline_source
+
+    image = load_image(args.image)
+    source = best_offline_source(args.model)
+    target = None if args.target is None else class_index(args.target, source.categories)
+    cam = grad_cam(source.load(), network_input(image, source.preprocess), args.layer, target)
+    heatmap = resize_map(cam.heatmap, image.width, image.height)
+    Image.fromarray(overlay(image, heatmap)).save(args.out, format="PNG")
+    if args.npy:
+        np.save(args.npy, heatmap)
+    return (f"{source.spec.name}: Grad-CAM of {cam.layer} for {source.categories[cam.target]} "
+            f"({cam.prob:.1%}) -> {args.out}" + (f", {args.npy}" if args.npy else ""))
+
+
+def format_layers(preset: str) -> str:
+    """The layers ``lwviz gradcam --layer`` accepts, with their feature maps; the default marked."""
+    from lwviz.explain import layer_names
+    from lwviz.plan import resolve
+
+    plan = resolve(spec_from_text(preset))
+    names = layer_names(plan)
+    shapes = {a.name: f"{a.out_chs}x{a.out_size}x{a.out_size}" for a in plan.layers}
+    return "\n".join(f"{n:<14}{shapes[n]:>14}" + ("  (default)" if n == names[-1] else "") for n in names)
+
+
 def _fail(exc: Exception) -> int:
     print(f"lwviz: error: {exc}", file=sys.stderr)
     return 2
@@ -107,12 +151,29 @@ def main(argv: list[str] | None = None) -> int:
     classify.add_argument("--download", action="store_true",
                           help="use the most accurate weights even if they must be downloaded first (into the "
                                "torch hub cache)")
+    gradcam = sub.add_parser("gradcam", help="where in a picture a pretrained network sees its class (Grad-CAM)")
+    gradcam.add_argument("image", help="a JPEG, PNG, WebP, GIF, BMP or TIFF file")
+    gradcam.add_argument("--model", help="a preset with pretrained weights (default: the most accurate offline)")
+    gradcam.add_argument("--layer", help="the layer to explain (see 'lwviz layers PRESET'; default: the last)")
+    gradcam.add_argument("--target", help="a class number or name (default: the network's top-1)")
+    gradcam.add_argument("--out", required=True, help="the overlay, a PNG at the picture's size")
+    gradcam.add_argument("--npy", help="also save the map itself: float32 HxW in [0, 1] at the picture's size")
+    layers = sub.add_parser("layers", help="the layers of a preset that 'lwviz gradcam --layer' accepts")
+    layers.add_argument("preset", help="a preset name (see 'lwviz presets') or a spec string")
     args = parser.parse_args(argv)
 
     if args.command == "presets":
         for name, preset in PRESETS.items():
             t = analyze(preset.spec)
             print(f"{name:<20} {t.params / 1e6:6.2f}M params {t.macs / 1e6:8.1f}M MACs  {preset.summary}")
+        return 0
+    if args.command in ("gradcam", "layers"):
+        from lwviz.weights import WeightsUnavailable
+
+        try:
+            print(gradcam_image(args) if args.command == "gradcam" else format_layers(args.preset))
+        except (ValueError, WeightsUnavailable, OSError) as exc:
+            return _fail(exc)
         return 0
     if args.command == "classify":
         from lwviz.weights import WeightsUnavailable

@@ -2,9 +2,8 @@
 import streamlit as st
 
 from lwviz.classify import classify
-from lwviz.images import ImageError, load_image
-from lwviz.samples import SAMPLE_PHOTOS, sample_photo
 from lwviz.ui.cache import pretrained_model
+from lwviz.ui.pickers import pick_picture
 from lwviz.ui.state import current_spec, plain
 from lwviz.viz.classify_charts import topk_figure
 from lwviz.weights.base import WeightsUnavailable
@@ -60,20 +59,8 @@ with network_col:
         st.caption(f"ImageNet top-1 accuracy {source.top1:.1f}%.")
 
 with picture_col:
-    mode = st.segmented_control("Picture", ["Sample photo", "Upload", "Camera"], default="Sample photo",
-                                required=True, key="classify_mode")
-    if mode == "Sample photo":
-        picture = sample_photo(st.selectbox("Photo", list(SAMPLE_PHOTOS), key="classify_photo"))
-    elif mode == "Upload":
-        picture = st.file_uploader("An image file", key="classify_upload")
-    else:
-        picture = st.camera_input("Take a snapshot", key="classify_camera")
-    if picture is None:
-        st.stop()
-    try:
-        image = load_image(picture.getvalue() if hasattr(picture, "getvalue") else picture)
-    except ImageError as exc:
-        st.error(plain(str(exc)))
+    image = pick_picture("classify")
+    if image is None:
         st.stop()
     result = classify(model, image, source.preprocess, source.categories, topk=5)
     image_col, chart_col = st.columns([2, 3])

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from lwviz.cli import main
@@ -128,3 +129,69 @@ def test_classify_a_missing_image_as_a_process(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"lwviz: error: {tmp_path / 'nope.png'}: no such file\n"
+
+
+
+def test_gradcam_writes_the_overlay_and_the_map_at_the_pictures_size(photos, tmp_path, capsys):
+    from PIL import Image
+
+    from lwviz.explain import grad_cam, network_input, resize_map
+    from lwviz.images import load_image
+    from lwviz.weights import LITE0
+
+    image = load_image(photos["chelsea"])  # 451x300
+    cam = grad_cam(LITE0.load(), network_input(image, LITE0.preprocess), "stages.4.2", target=281)  # 281 = tabby
+    out, npy = tmp_path / "cam.png", tmp_path / "cam.npy"
+    assert main(["gradcam", str(photos["chelsea"]), "--target", "tabby", "--layer", "stages.4.2",
+                 "--out", str(out), "--npy", str(npy)]) == 0
+    assert capsys.readouterr().out == \
+        f"efficientnet_lite0: Grad-CAM of stages.4.2 for tabby ({cam.prob:.1%}) -> {out}, {npy}\n"
+    heatmap = np.load(npy)
+    assert heatmap.shape == (300, 451) and heatmap.dtype == np.float32
+    assert np.array_equal(heatmap, resize_map(cam.heatmap, 451, 300))
+    assert heatmap.min() >= 0 and heatmap.max() == pytest.approx(1, abs=0.01)
+    overlay = Image.open(out)
+    assert overlay.format == "PNG" and overlay.size == (451, 300) and overlay.mode == "RGB"
+
+
+def test_gradcam_defaults_to_the_top1_class_and_the_last_layer(photos, tmp_path, capsys):
+    out = tmp_path / "cam.png"
+    assert main(["gradcam", str(photos["coffee"]), "--target", "967", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("efficientnet_lite0: Grad-CAM of head for espresso (")
+    assert main(["gradcam", str(photos["coffee"]), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("efficientnet_lite0: Grad-CAM of head for espresso (")
+
+
+def test_layers_lists_what_gradcam_accepts(capsys):
+    from lwviz.builder import build
+    from lwviz.explain import layer_names
+
+    assert main(["layers", "mobilenet_v2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(layer_names(build(get_preset("mobilenet_v2"))))
+    assert lines[0].split() == ["stem", "32x112x112"]
+    assert lines[-1].split() == ["head", "1280x7x7", "(default)"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--layer", "classifier"],
+     "layer: 'classifier' is not a layer of efficientnet_lite0; choose one of stem, stages.0.0"),
+    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--target", "1000"], "target: class 1000 is outside 0..999"),
+    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--target", "unicorn"],
+     "target: 'unicorn' is neither a class number nor a class name of this network"),
+    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained"),
+    (["gradcam", "{tmp}/nope.jpg", "--out", "{tmp}/o.png"], "nope.jpg: no such file"),
+    (["gradcam", "{chelsea}", "--out", "{tmp}/no/such/folder/o.png"], "No such file or directory"),
+    (["gradcam", "{chelsea}"], "the following arguments are required: --out"),
+    (["layers", "nope"], "preset: unknown preset 'nope'"),
+], ids=["layer", "target-number", "target-name", "no-weights", "no-image", "bad-out", "no-out", "layers-preset"])
+def test_gradcam_and_layers_failures_exit_2_with_one_line(photos, tmp_path, argv, message, capsys):
+    argv = [arg.format(chelsea=photos["chelsea"], tmp=tmp_path) for arg in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors exit from inside
+        code = exc.code
+    assert code == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith("lwviz: error: ") and message in lines[0], err

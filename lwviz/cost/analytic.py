@@ -23,7 +23,7 @@ from typing import Callable
 
 from lwviz.blocks import fire_chs, ir_mid_chs, v1_branch_chs, v1_concat, v1_mid_chs
 from lwviz.layers.se import se_channels
-from lwviz.plan import LayerArgs, Plan, conv_out, pool_out, resolve
+from lwviz.plan import LayerArgs, Plan, conv_out, resolve
 from lwviz.registry import add
 from lwviz.spec import Spec
 

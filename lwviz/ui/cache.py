@@ -4,9 +4,11 @@ from __future__ import annotations
 import threading
 
 import streamlit as st
+import torch
 
-from lwviz.builder import Net
+from lwviz.builder import Net, build
 from lwviz.cost import CostTable, analyze
+from lwviz.explain import Explainer
 from lwviz.spec import Spec
 from lwviz.weights import get_source
 
@@ -29,8 +31,14 @@ def timing_lock() -> threading.Lock:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def pretrained_model(source_name: str):
-    """A source's network with its weights, in eval mode, shared by every session: only run it, never change it."""
-    from lwviz.weights.sources import get_source
+def source_explainer(name: str) -> Explainer:
+    """A private copy of the shared pretrained model: hooks never touch what other sessions run."""
+    return Explainer(pretrained_model(name))
 
-    return get_source(source_name).load()
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def design_explainer(design: Spec) -> Explainer:
+    """The design with the same random weights for everyone (seed 0), wrapped for Grad-CAM and gates."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return Explainer(build(design))

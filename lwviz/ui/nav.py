@@ -19,9 +19,19 @@ PAGES = (
     PageInfo("pages/layer.py", "One layer", ":material/filter_center_focus:",
              "One convolution, standard vs depthwise + pointwise: the paper's formulas with your numbers filled in.  \n"
              "See what each kernel reads for one output value, and why the saving is 1/N + 1/K²."),
+    PageInfo("pages/classify.py", "Classify", ":material/image_search:",
+             "A real pretrained lightweight network names what is in a photo, your upload or a camera snapshot.  \n"
+             "Top-5 answers with how sure it is and how many milliseconds it took, offline on this laptop."),
     PageInfo("pages/zoo.py", "Zoo", ":material/leaderboard:",
              "Every preset beside ResNet-18 and VGG-16: ImageNet accuracy against MACs and against speed "
              "measured on this laptop.  \nWhere counting MACs and timing the network disagree, and why."),
+    PageInfo("pages/webcam.py", "Webcam", ":material/videocam:",
+             "Hold an object up to the camera: a pretrained lightweight network names it, live.  \n"
+             "Model milliseconds and frames per second on this laptop, float32 against int8."),
+    PageInfo("pages/explain.py", "Look inside", ":material/visibility:",
+             "Grad-CAM: which parts of a picture a layer found evidence for a class in, from sharp early maps "
+             "to coarse late ones.  \nChannel attention: the squeeze-and-excitation gates, and what happens "
+             "when they are switched off."),
 )
 
 

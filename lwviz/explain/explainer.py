@@ -1,0 +1,81 @@
+"""A network's private copy, explained one request at a time: safe with many students and a webcam.
+
+Grad-CAM and the SE-gate capture attach hooks. On a model other threads run (the app's cached
+network, every session's forward passes, a webcam callback) a hook would record their activations,
+and registering one while another thread walks the hook list breaks that thread's forward pass.
+So an :class:`Explainer` deep-copies the model once, freezes its parameters (Grad-CAM needs the
+gradients of activations only, so freezing also skips the weight gradients' work) and runs every
+hooked computation on the copy under its own lock. The original is never touched; two sessions
+asking at once get their own correct maps, one after the other.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+
+import torch
+
+from lwviz.builder import Net
+from lwviz.explain import gradcam, se_gates
+from lwviz.explain.gradcam import CamMap
+from lwviz.explain.se_gates import GateCapture
+from lwviz.plan import Plan
+from lwviz.spec import Spec
+
+
+class Explainer:
+    def __init__(self, model: Net):
+        self._model = self._freeze(copy.deepcopy(model))
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _freeze(model: Net) -> Net:
+        return model.eval().requires_grad_(False)
+
+    @classmethod
+    def _owning(cls, private: Net) -> Explainer:
+        """Wrap a copy nobody else holds, without copying it again."""
+        explainer = cls.__new__(cls)
+        explainer._model, explainer._lock = cls._freeze(private), threading.Lock()
+        return explainer
+
+    @property
+    def plan(self) -> Plan:
+        """The network's layers with their shapes (immutable)."""
+        return self._model.plan
+
+    @property
+    def spec(self) -> Spec:
+        return self._model.spec
+
+    @property
+    def has_se(self) -> bool:
+        return se_gates.has_se(self._model)
+
+    def layer_names(self) -> tuple[str, ...]:
+        return gradcam.layer_names(self._model)
+
+    def default_layer(self) -> str:
+        return gradcam.default_layer(self._model)
+
+    def depth_layers(self, count: int = 4) -> tuple[str, ...]:
+        return gradcam.depth_layers(self._model, count)
+
+    def se_blocks(self) -> dict[str, int]:
+        """Block name -> how many channels its SE block gates, input to output."""
+        return {name: se.fc2.out_channels for name, se in se_gates.se_blocks(self._model).items()}
+
+    def grad_cam(self, x: torch.Tensor, layer: str | None = None, target: int | None = None) -> CamMap:
+        """:func:`lwviz.explain.gradcam.grad_cam` on the private copy."""
+        with self._lock:
+            return gradcam.grad_cam(self._model, x, layer, target)
+
+    def gates(self, x: torch.Tensor, features_of: str | None = None) -> GateCapture:
+        """:func:`lwviz.explain.se_gates.capture_gates` on the private copy."""
+        with self._lock:
+            return se_gates.capture_gates(self._model, x, features_of)
+
+    def ablated(self) -> Explainer:
+        """Another explainer of the same network with every SE gate forced to 1."""
+        with self._lock:
+            return Explainer._owning(se_gates.ablate_se(self._model))

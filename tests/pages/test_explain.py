@@ -1,0 +1,86 @@
+from urllib.error import URLError
+
+import pytest
+
+from lwviz.compress.train import DIGITS_CLASSES
+from lwviz.weights import hub
+from tests.pages.apptest import metrics, open_page
+
+CATS = ("Egyptian cat", "tiger cat", "tabby")
+TRAIN_TIMEOUT = 240  # the digits network trains inside the run: seconds on a laptop, longer on a busy CI machine
+
+
+@pytest.fixture(autouse=True)
+def empty_hub(tmp_path, monkeypatch):
+    """No torchvision weights and no network: Lite0 (no SE) is the only pretrained network."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+
+    def offline(*args, **kwargs):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(hub, "urlopen", offline)
+
+
+def captions(at) -> list[str]:
+    return [c for image in at.get("image") for c in image.captions]
+
+
+def test_gradcam_of_lite0_at_any_layer_for_any_class():
+    at = open_page("explain")
+    assert at.selectbox("explain_network").value == "efficientnet_lite0:pypi"
+    assert metrics(at)["Explaining"] in CATS
+    shown = captions(at)
+    assert shown[:2] == ["The picture", "Grad-CAM of head"]
+    assert [c.split(" · ")[0] for c in shown[2:6]] == ["stages.1.1", "stages.2.1", "stages.4.2", "head"]
+    assert shown[2].endswith("56×56 maps, 24 channels") and shown[5].endswith("7×7 maps, 1280 channels")
+    assert shown[6].startswith("efficientnet_lite0: ") and shown[7].startswith("mobilenet_v2, untrained: ")
+
+    at.selectbox("explain_layer_efficientnet_lite0:pypi").set_value("stages.2.1").run()
+    assert captions(at)[1] == "Grad-CAM of stages.2.1"
+    espresso = 967
+    at.selectbox("explain_class_efficientnet_lite0:pypi").set_value(espresso).run()
+    assert metrics(at)["Explaining"] == "espresso"
+    shown = metrics(at)
+    assert shown["The network's answer"] in CATS and shown["Probability of it"].endswith("%")
+    at.slider("explain_opacity").set_value(0.8).run()
+    assert not at.exception and not at.error
+
+
+def test_lite0_has_no_se_and_the_page_says_why_then_trains_one_that_has():
+    at = open_page("explain")
+    assert "EfficientNet-Lite removed squeeze-and-excitation on purpose" in at.info[0].value
+    assert not at.get("plotly_chart")
+    at.button(key="explain_train").click().run(timeout=TRAIN_TIMEOUT)
+    assert not at.exception
+    assert at.selectbox("explain_network").value == "digits"
+    assert metrics(at)["Explaining"] in DIGITS_CLASSES
+    assert captions(at)[0] == "Held-out digit 0, written as a 5"  # its true label, whatever the network says
+    assert len(at.get("plotly_chart")) == 5  # heatmap, gate bars, feature maps, A - B, spread per block
+    assert at.selectbox("explain_block_digits").value == "stages.2.1"  # the deepest SE block by default
+    assert at.selectbox("explain_block_digits").options[-1] == "stages.2.1 · gates 120 channels"
+    at.selectbox("explain_block_digits").set_value("stages.0.0").run()
+    at.toggle("explain_sort").set_value(True).run()
+    at.slider("explain_digit_b").set_value(5).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 5
+
+    at.toggle("explain_ablate").set_value(True).run()
+    shown = metrics(at)
+    assert {"With SE", "Gates forced to 1"} <= set(shown)
+    with_se, ablated = (next(m for m in at.metric if m.label == label) for label in ("With SE", "Gates forced to 1"))
+    assert with_se.value == f"{shown['Explaining']} ({shown['Probability of it']})"  # as on the Grad-CAM tab
+    assert ablated.value != with_se.value  # the gates mattered: another answer, or the same one less or more sure
+    trained = at.session_state["explain_digits"][0]
+    assert trained.has_se and at.session_state["explain_ablated_digits"] is not trained
+
+    at.slider("explain_digit").set_value(10).run()  # the trained network stays for the session
+    assert not at.exception and at.session_state["explain_digits"][0] is trained
+
+
+def test_the_untrained_design_without_se():
+    at = open_page("explain", spec="mobilenet_v2")
+    at.selectbox("explain_network").set_value("design").run()
+    assert not at.exception
+    assert "Random weights" in at.caption[0].value
+    assert "mobilenet\\_v2, untrained has no squeeze-and-excitation blocks" in at.info[0].value
+    shown = captions(at)
+    assert shown[6].startswith("mobilenet_v2, untrained: ") and shown[7].startswith("efficientnet_lite0: ")
