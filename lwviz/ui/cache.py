@@ -24,6 +24,14 @@ def pretrained_model(source_name: str) -> Net:
     return get_source(source_name).load()
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def design_model(design: Spec) -> Net:
+    """The design with the same random weights for everyone (seed 0), in eval mode."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return build(design).eval()
+
+
 @st.cache_resource
 def timing_lock() -> threading.Lock:
     """One timing at a time across sessions: torch's thread count is process-wide and timings share the CPU."""
@@ -38,7 +46,5 @@ def source_explainer(name: str) -> Explainer:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def design_explainer(design: Spec) -> Explainer:
-    """The design with the same random weights for everyone (seed 0), wrapped for Grad-CAM and gates."""
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        return Explainer(build(design))
+    """The shared design model wrapped for Grad-CAM and gates (the explainer works on its own copy)."""
+    return Explainer(design_model(design))

@@ -2,6 +2,9 @@
 
 CI (``CI`` set, as ``.ci/run`` does) must have Chromium: a missing browser fails there.
 Elsewhere the browser tests skip with a message saying what to install.
+
+Two browsers share one Playwright: ``browser`` with Chromium's built-in fake camera (a test
+pattern), and ``camera_browser`` whose camera plays a known photo from a Y4M clip.
 """
 from __future__ import annotations
 
@@ -12,9 +15,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import skimage.data
+
+from lwviz.realtime import cover, write_y4m
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots, for a person to look at
@@ -36,9 +45,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """``streamlit run app.py`` on a free port, stopped after the session."""
+@dataclass(frozen=True)
+class AppServer:
+    url: str
+    pid: int  # of the server process, to watch its threads and memory
+
+
+@contextmanager
+def serve_app() -> Iterator[AppServer]:
+    """``streamlit run app.py`` on a free port until the block ends (the benchmarks use it too)."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
@@ -46,23 +61,53 @@ def app_url():
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the app server did not start: {server.stderr.read().decode()[-2000:]}")
+                time.sleep(0.3)
+        yield AppServer(url, server.pid)
+    finally:
+        server.terminate()
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"the app server did not start: {server.stderr.read().decode()[-2000:]}")
-            time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 @pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+def app_server():
+    with serve_app() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server):
+    return app_server.url
+
+
+@dataclass(frozen=True)
+class Chromium:
+    """Debian's Chromium under one Playwright (a second ``sync_playwright`` cannot run beside it)."""
+
+    playwright: object
+    executable: str
+
+    def launch(self, *extra_flags: str):
+        return self.playwright.chromium.launch(executable_path=self.executable, args=[*CHROMIUM_FLAGS, *extra_flags])
+
+
+def chromium_executable() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    executable = chromium_executable()
     if not executable:
         _missing("Chromium")
     try:
@@ -70,16 +115,50 @@ def browser():
     except ImportError:
         _missing("the playwright package")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+        yield Chromium(p, executable)
+
+
+def _new_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return context, page
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    browser = chromium.launch()
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    context, page = _new_page(browser)
+    yield page
+    context.close()
+
+
+CAMERA_SIZE = (640, 480)
+
+
+@pytest.fixture(scope="session")
+def camera_clip(tmp_path_factory) -> Path:
+    """skimage's coffee photo as a still 640x480 camera (Chromium loops the one frame)."""
+    return write_y4m(tmp_path_factory.mktemp("camera") / "coffee.y4m",
+                     [cover(skimage.data.coffee(), *CAMERA_SIZE)], fps=30)
+
+
+@pytest.fixture(scope="session")
+def camera_browser(chromium, camera_clip):
+    browser = chromium.launch(f"--use-file-for-fake-video-capture={camera_clip}")
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def camera_page(camera_browser):
+    context, page = _new_page(camera_browser)
     yield page
     context.close()
 

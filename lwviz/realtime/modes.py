@@ -1,0 +1,63 @@
+"""How frames reach the network: live WebRTC video, camera snapshots, or uploaded files.
+
+Live video is best but needs WebRTC on the server and a camera in the browser; browsers give a
+page the camera only in a *secure context* (https, or http on localhost). The first mode whose
+needs are met is the default, and the reasons the better ones were skipped are shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class Mode:
+    key: str
+    label: str
+    icon: str
+    needs_camera: bool  # a secure context
+    needs_webrtc: bool  # streamlit-webrtc importable on the server
+    how: str  # one line for the page, said when the mode is on
+
+
+LIVE = Mode("live", "Live video", ":material/videocam:", True, True,
+            "the camera streams to this server, every frame is classified and sent back annotated")
+SNAPSHOT = Mode("snapshot", "Snapshot", ":material/photo_camera:", True, False,
+                "take a picture with the camera; it goes through the same frame processor")
+UPLOAD = Mode("upload", "Upload", ":material/upload_file:", False, False,
+              "upload a photo or a video; its frames go through the same frame processor")
+MODES = (LIVE, SNAPSHOT, UPLOAD)
+
+
+def camera_blocked(url: str | None) -> str | None:
+    """Why a browser at ``url`` will refuse the camera, or None if it allows it (or we cannot tell)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" or host in LOCAL_HOSTS or host.endswith(".localhost"):
+        return None
+    return (f"this page was opened over plain HTTP from another machine ({host}); browsers allow the camera only "
+            "on localhost or over HTTPS (the README shows how to serve the app over HTTPS)")
+
+
+def blocked(mode: Mode, url: str | None, webrtc_error: str | None) -> str | None:
+    """Why ``mode`` cannot work here, or None."""
+    if mode.needs_webrtc and webrtc_error:
+        return webrtc_error
+    if mode.needs_camera:
+        return camera_blocked(url)
+    return None
+
+
+def default_mode(url: str | None, webrtc_error: str | None) -> tuple[Mode, tuple[str, ...]]:
+    """The best mode that works here, and why each better one does not."""
+    skipped = []
+    for mode in MODES:
+        reason = blocked(mode, url, webrtc_error)
+        if reason is None:
+            return mode, tuple(skipped)
+        skipped.append(f"{mode.label} is off: {reason}.")
+    raise AssertionError("uploads need nothing, so some mode always works")

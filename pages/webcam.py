@@ -1,0 +1,133 @@
+"""Webcam page: a lightweight network names what the camera sees, live, on this laptop."""
+from pathlib import Path
+
+import streamlit as st
+
+from lwviz.images import ImageError
+from lwviz.realtime import FrameResult, MediaError, image_frame, parse_ice_servers, rtc_configuration
+from lwviz.realtime.ice import EXAMPLE, default_ice_text
+from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
+from lwviz.ui.state import current_spec, plain
+from lwviz.ui.webcam import (annotated_video, frame_model, missing_networks, native_resolution, network_choices,
+                             resolutions, session_processor, show_predictions, show_stats, track_playing,
+                             webrtc_error)
+
+VIDEO_TYPES = ("mp4", "webm", "mov", "mkv", "avi", "m4v")
+IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
+MEDIA = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}}, "audio": False}
+spec = current_spec()
+
+st.title("Webcam")
+st.markdown("Hold something up to the camera: a pretrained lightweight network names it, live, on this laptop's "
+            "CPU. The square on the video is what the network sees; the numbers say how long it took.")
+
+choices = network_choices(spec)
+net_col, res_col = st.columns([3, 2], vertical_alignment="bottom")
+network = net_col.selectbox("Network", list(choices), format_func=choices.get, key="webcam_network",
+                            help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. "
+                                 "Your design comes from the Build page, with random weights.")
+native = native_resolution(network, spec)
+resolution = res_col.select_slider(  # keyed by the native size too: a changed design starts from its own
+    "Input resolution", resolutions(network, spec), value=native, key=f"webcam_resolution_{network}_{native}",
+    help="The network's input in pixels. Fewer pixels: fewer MACs and faster, but pretrained weights are most "
+         "accurate at the size they learned at.")
+toggles = st.container(horizontal=True, gap="large")
+int8 = toggles.toggle("int8", key="webcam_int8", help="8-bit integer weights and activations, calibrated on "
+                      "sample photos: about 4x smaller, often faster, slightly less accurate.")
+mirror = toggles.toggle("Mirror", value=True, key="webcam_mirror", help="Show the camera like a mirror.")
+paused = toggles.toggle("Pause", key="webcam_paused", help="Freeze the picture and its labels to talk about them.")
+with st.spinner("Calibrating int8 on sample photos (once per network and resolution)…" if int8 else
+                "Loading the network…"):
+    model, int8_note = frame_model(network, spec, resolution, int8)
+if int8_note:
+    st.warning(plain(f"{int8_note}. Running in float32."), icon=":material/memory:")
+processor = session_processor()
+processor.configure(model=model, mirror=mirror, paused=paused)
+if not model.trained:
+    st.warning("Your design has random weights: it runs at the real speed of your design, but its labels are "
+               "meaningless until it is trained.", icon=":material/science:")
+if missing := missing_networks():
+    with st.expander(f"{len(missing)} more pretrained networks need their weights first"):
+        st.markdown("\n".join(f"- {plain(m)}" for m in missing))
+
+url, webrtc_problem = st.context.url, webrtc_error()
+suggested, skipped = default_mode(url, webrtc_problem)
+mode_key = st.segmented_control("How frames arrive", [m.key for m in MODES], default=suggested.key, required=True,
+                                key="webcam_mode", format_func=lambda k: next(m.label for m in MODES if m.key == k))
+mode = next(m for m in MODES if m.key == mode_key)
+if problem := blocked(mode, url, webrtc_problem):
+    st.warning(plain(f"{mode.label} will not work here: {problem}."), icon=":material/warning:")
+why = " ".join(skipped) if mode == suggested else "You chose it."
+st.info(plain(f"{mode.label} is on: {mode.how}. {why}").strip(), icon=mode.icon)
+
+
+def show_live_text(trained: bool) -> None:
+    with st.container(key="webcam_live"):
+        stats = processor.stats.snapshot()
+        if processor.error:
+            st.error(plain(f"The last frame failed: {processor.error}"))
+        if processor.paused:
+            st.markdown("**Paused:** the picture and labels are frozen.")
+        show_predictions(stats.predictions, trained)
+        show_stats(stats)
+
+
+def show_result(result: FrameResult, trained: bool) -> None:
+    picture_col, text_col = st.columns([3, 2])
+    picture_col.image(result.frame.to_ndarray(format="rgb24"), width="stretch")
+    with text_col, st.container(key="webcam_result"):
+        show_predictions(result.predictions, trained)
+        show_stats(processor.stats.snapshot())
+
+
+if mode == LIVE:
+    import streamlit_webrtc
+
+    with st.expander("Connection settings (students on other machines)", icon=":material/lan:"):
+        st.markdown("On this laptop nothing is needed. Across networks, add a STUN server (finds public "
+                    "addresses) or a TURN server (relays the video), one per line:")
+        ice_text = st.text_area("STUN/TURN servers", default_ice_text(), placeholder=EXAMPLE, key="webcam_ice")
+        try:
+            servers = parse_ice_servers(ice_text)
+        except ValueError as exc:
+            st.error(plain(f"{exc}. Connecting without STUN/TURN servers."))
+            servers = []
+    video_col, text_col = st.columns([3, 2])
+    with video_col:
+        ctx = streamlit_webrtc.webrtc_streamer(
+            key="webcam", mode=streamlit_webrtc.WebRtcMode.SENDRECV, rtc_configuration=rtc_configuration(servers),
+            media_stream_constraints=MEDIA, queued_video_frames_callback=processor.recv_queued,
+            async_processing=True)
+    playing = bool(ctx.state.playing)
+    track_playing(processor, playing)
+    with text_col:
+        st.fragment(show_live_text, run_every=1.0 if playing else None)(model.trained)
+elif mode == SNAPSHOT:
+    shot = st.camera_input("Take a snapshot", key="webcam_snapshot")
+    if shot is not None:
+        try:
+            show_result(processor.process(image_frame(shot)), model.trained)
+        except ImageError as exc:
+            st.error(plain(f"The snapshot could not be read: {exc}"))
+        except RuntimeError as exc:
+            st.error(plain(f"The network failed on this picture: {exc}"))
+else:
+    upload = st.file_uploader("A photo or a short video", type=[*IMAGE_TYPES, *VIDEO_TYPES], key="webcam_upload",
+                              max_upload_size=200)
+    if upload is not None and Path(upload.name).suffix.lower().lstrip(".") in VIDEO_TYPES:
+        try:
+            video = annotated_video(upload, processor, settings=(spec, network, resolution, int8, mirror))
+        except MediaError as exc:
+            st.error(plain(f"The video could not be read: {exc}"))
+        else:
+            st.video(video.data, format="video/webm")
+            st.caption(f"{len(video.timeline)} frames classified, {video.fps:g} per second of video.")
+            st.dataframe([{"second": t, "top-1": preds[0].label, "probability": round(preds[0].prob, 3)}
+                          for t, preds in video.timeline], hide_index=True, width="stretch")
+    elif upload is not None:
+        try:
+            show_result(processor.process(image_frame(upload)), model.trained)
+        except ImageError as exc:
+            st.error(plain(f"The picture could not be read: {exc}"))
+        except RuntimeError as exc:
+            st.error(plain(f"The network failed on this picture: {exc}"))

@@ -1,0 +1,206 @@
+"""Webcam page in AppTest, with ``webrtc_streamer`` patched (it needs a browser) and frames fed to its callback."""
+import io
+from fractions import Fraction
+from types import SimpleNamespace
+from unittest import mock
+
+import av
+import pytest
+import skimage.data
+import streamlit_webrtc
+import torch
+from PIL import Image
+
+from lwviz.presets import get_preset
+from lwviz.realtime import cover
+from lwviz.weights import LITE0
+from tests.pages.apptest import open_page
+
+
+class FakeStreamer:
+    """Stands in for ``webrtc_streamer``: records its arguments, reports a chosen playing state."""
+
+    def __init__(self):
+        self.playing = False
+        self.calls = []
+
+    def __call__(self, **kwargs):
+        self.calls.append(kwargs)
+        return SimpleNamespace(state=SimpleNamespace(playing=self.playing, signalling=self.playing))
+
+    @property
+    def last(self):
+        return self.calls[-1]
+
+    def send(self, *frames):
+        """Frames from the browser, as streamlit-webrtc hands them to the callback."""
+        import asyncio
+
+        return asyncio.run(self.last["queued_video_frames_callback"](list(frames)))
+
+
+@pytest.fixture
+def streamer():
+    fake = FakeStreamer()
+    with mock.patch.object(streamlit_webrtc, "webrtc_streamer", fake):
+        yield fake
+
+
+def coffee_frame():
+    return av.VideoFrame.from_ndarray(cover(skimage.data.coffee(), 640, 480), format="rgb24").reformat(format="yuv420p")
+
+
+def live_text(at):
+    return [m.value for m in at.markdown]
+
+
+def processor(at):
+    return at.session_state.webcam_processor
+
+
+def test_default_is_offline_lite0_live_with_no_stun(streamer):
+    at = open_page("webcam")
+    assert at.selectbox("webcam_network").value == LITE0.name
+    assert at.get("select_slider")[0].value == 224
+    args = streamer.last
+    assert args["rtc_configuration"] == {"iceServers": []}  # no STUN server: works on localhost with no internet
+    assert args["async_processing"] and args["media_stream_constraints"]["audio"] is False
+    assert args["queued_video_frames_callback"].__self__ is processor(at)  # this session's processor
+    model = processor(at).model
+    assert model.title == "efficientnet_lite0" and model.trained and processor(at).mirror
+    assert at.info[0].value.startswith("Live video is on")
+    assert "#### Waiting for the first frame…" in live_text(at)
+
+
+def test_frames_through_the_callback_show_as_text_beside_the_video(streamer):
+    at = open_page("webcam")
+    out = streamer.send(coffee_frame(), coffee_frame())
+    assert len(out) == 1 and (out[0].width, out[0].height) == (640, 480)
+    streamer.playing = True  # Start pressed: the counters start from zero
+    at.run()
+    assert any("**0** classified of **0** received" in t for t in live_text(at))
+    streamer.send(coffee_frame(), coffee_frame(), coffee_frame())
+    at.run()
+    text = live_text(at)
+    assert next(t for t in text if t.startswith("## ")).startswith("## espresso: ")
+    assert len([t for t in text if t.startswith("### ")]) == 2
+    assert any("**1** classified of **3** received (2 stale frames skipped" in t for t in text)
+    assert {m.label for m in at.metric} == {"Model", "Processed"}
+    assert "Where the time goes" in " ".join(c.value for c in at.caption)
+
+
+def test_controls_reach_the_frame_processor(streamer):
+    at = open_page("webcam")
+    at.get("select_slider")[0].set_value(160).run()
+    at.toggle("webcam_mirror").set_value(False).run()
+    at.toggle("webcam_paused").set_value(True).run()
+    p = processor(at)
+    assert p.model.preprocess.crop == 160 and p.model.preprocess.resize == 183
+    assert not p.mirror and p.paused
+    assert not at.exception and not at.error
+
+
+def test_the_design_from_the_build_page_is_flagged_untrained(streamer):
+    spec = get_preset("mobilenet_v3_small").with_(width=0.5, resolution=128)
+    at = open_page("webcam", spec=spec.to_string())
+    at.selectbox("webcam_network").set_value("design").run()
+    model = processor(at).model
+    assert not model.trained and model.preprocess.crop == 128
+    assert any("random weights" in w.value for w in at.warning)
+    streamer.playing = True
+    at.run()
+    out = streamer.send(coffee_frame())[0].to_ndarray(format="rgb24")
+    assert out.shape == (480, 640, 3)
+    at.run()
+    assert any("labels mean nothing" in t for t in live_text(at))
+
+
+def test_int8_where_eager_mode_cannot_says_why_and_runs_float(streamer):
+    at = open_page("webcam", spec=get_preset("mobilenet_v3_small").with_(width=0.25, resolution=96).to_string())
+    at.selectbox("webcam_network").set_value("design").run()
+    at.toggle("webcam_int8").set_value(True).run()
+    assert any("cannot run stages.0.0.se (SqueezeExcite)" in w.value and "Running in float32" in w.value
+               for w in at.warning)
+    assert not processor(at).model.title.endswith("int8")
+
+
+def test_int8_lite0_runs_quantized(streamer):
+    at = open_page("webcam")
+    at.get("select_slider")[0].set_value(160).run()
+    at.toggle("webcam_int8").set_value(True).run()
+    model = processor(at).model
+    assert model.title == "efficientnet_lite0 int8"
+    assert any(isinstance(m, torch.ao.nn.quantized.Conv2d) for m in model.model.modules())
+    assert streamer.send(coffee_frame())[0].width == 640
+    assert processor(at).stats.snapshot().predictions[0].label == "espresso"
+
+
+def test_stun_and_turn_servers_are_a_setting(streamer):
+    at = open_page("webcam")
+    at.text_area("webcam_ice").set_value("stun:stun.example.org:3478\nturn:turn.example.org:3478 a b").run()
+    assert streamer.last["rtc_configuration"] == {"iceServers": [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": ["turn:turn.example.org:3478"], "username": "a", "credential": "b"}]}
+    at.text_area("webcam_ice").set_value("turn:turn.example.org:3478").run()
+    assert "line 1" in at.error[0].value and streamer.last["rtc_configuration"] == {"iceServers": []}
+
+
+def test_two_sessions_never_share_a_stream(streamer):
+    mine, theirs = open_page("webcam"), open_page("webcam")
+    mine_callback = streamer.calls[0]["queued_video_frames_callback"]
+    assert mine_callback.__self__ is processor(mine) is not processor(theirs)
+    mine_callback.__self__.process_latest([coffee_frame()])
+    assert processor(mine).stats.snapshot().processed == 1 and processor(theirs).stats.snapshot().processed == 0
+
+
+def _jpeg(rgb):
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def test_snapshot_mode_goes_through_the_same_processor(streamer):
+    at = open_page("webcam")
+    at.get("button_group")[0].set_value("snapshot").run()
+    assert at.info[0].value.startswith("Snapshot is on") and "You chose it" in at.info[0].value
+    at.camera_input[0].set_value(("shot.jpg", _jpeg(cover(skimage.data.coffee(), 640, 480)), "image/jpeg")).run()
+    assert not at.exception
+    assert next(t for t in live_text(at) if t.startswith("## ")).startswith("## espresso: ")
+    assert at.get("imgs") or at.get("image")
+    assert processor(at).stats.snapshot().processed == 1
+
+
+def test_uploaded_photo_video_and_junk(streamer):
+    at = open_page("webcam")
+    at.get("button_group")[0].set_value("upload").run()
+    uploader = at.file_uploader[0]
+    uploader.set_value(("cup.jpg", _jpeg(skimage.data.coffee()), "image/jpeg")).run()
+    assert next(t for t in live_text(at) if t.startswith("## ")).startswith("## espresso: ")
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(10):  # one second
+            frame = av.VideoFrame.from_ndarray(cover(skimage.data.coffee(), 320, 240), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    at.file_uploader[0].set_value(("cup.webm", buffer.getvalue(), "video/webm")).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert table["second"].tolist() == [0.0, 0.2, 0.4, 0.6, 0.8] and set(table["top-1"]) == {"espresso"}
+    assert "5 frames classified" in " ".join(c.value for c in at.caption)
+
+    at.file_uploader[0].set_value(("junk.mp4", b"\x00" * 64, "video/mp4")).run()
+    assert "The video could not be read" in at.error[0].value
+    at.file_uploader[0].set_value(("junk.png", b"\x00" * 64, "image/png")).run()
+    assert "The picture could not be read" in at.error[0].value
+
+
+def test_without_webrtc_the_page_falls_back_to_snapshots_and_says_why(streamer):
+    with mock.patch("lwviz.ui.webcam.webrtc_error", return_value="the streamlit-webrtc package does not import"):
+        at = open_page("webcam")
+    assert at.info[0].value.startswith("Snapshot is on")
+    assert "Live video is off: the streamlit-webrtc package does not import." in at.info[0].value
+    assert at.camera_input and not streamer.calls
