@@ -105,7 +105,7 @@ def chromium_executable() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's event loop must be gone before AppTests run
 def chromium():
     executable = chromium_executable()
     if not executable:
@@ -125,7 +125,7 @@ def _new_page(browser):
     return context, page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's event loop must be gone before AppTests run
 def browser(chromium):
     browser = chromium.launch()
     yield browser
@@ -149,7 +149,7 @@ def camera_clip(tmp_path_factory) -> Path:
                      [cover(skimage.data.coffee(), *CAMERA_SIZE)], fps=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's event loop must be gone before AppTests run
 def camera_browser(chromium, camera_clip):
     browser = chromium.launch(f"--use-file-for-fake-video-capture={camera_clip}")
     yield browser
