@@ -80,6 +80,16 @@ def show_result(result: FrameResult, trained: bool) -> None:
         show_stats(processor.stats.snapshot())
 
 
+def classify_picture(upload, what: str) -> None:
+    """A snapshot or uploaded photo through the same frame processor as the live video."""
+    try:
+        show_result(processor.process(image_frame(upload)), model.trained)
+    except ImageError as exc:
+        st.error(plain(f"The {what} could not be read: {exc}"))
+    except RuntimeError as exc:
+        st.error(plain(f"The network failed on this picture: {exc}"))
+
+
 if mode == LIVE:
     import streamlit_webrtc
 
@@ -105,12 +115,7 @@ if mode == LIVE:
 elif mode == SNAPSHOT:
     shot = st.camera_input("Take a snapshot", key="webcam_snapshot")
     if shot is not None:
-        try:
-            show_result(processor.process(image_frame(shot)), model.trained)
-        except ImageError as exc:
-            st.error(plain(f"The snapshot could not be read: {exc}"))
-        except RuntimeError as exc:
-            st.error(plain(f"The network failed on this picture: {exc}"))
+        classify_picture(shot, "snapshot")
 else:
     upload = st.file_uploader("A photo or a short video", type=[*IMAGE_TYPES, *VIDEO_TYPES], key="webcam_upload",
                               max_upload_size=200)
@@ -125,9 +130,4 @@ else:
             st.dataframe([{"second": t, "top-1": preds[0].label, "probability": round(preds[0].prob, 3)}
                           for t, preds in video.timeline], hide_index=True, width="stretch")
     elif upload is not None:
-        try:
-            show_result(processor.process(image_frame(upload)), model.trained)
-        except ImageError as exc:
-            st.error(plain(f"The picture could not be read: {exc}"))
-        except RuntimeError as exc:
-            st.error(plain(f"The network failed on this picture: {exc}"))
+        classify_picture(upload, "picture")

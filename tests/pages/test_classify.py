@@ -1,6 +1,5 @@
 import io
 import os
-from urllib.error import URLError
 
 import numpy as np
 import pytest
@@ -9,19 +8,10 @@ from PIL import Image
 
 from lwviz.builder import build
 from lwviz.presets import get_preset
-from lwviz.weights import hub
 from tests.pages.apptest import open_page
 
 
-@pytest.fixture(autouse=True)
-def empty_hub(tmp_path, monkeypatch):
-    """No torchvision weights in the cache, and no network: only the offline Lite0 is ready."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-
-    def offline(*args, **kwargs):
-        raise URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(hub, "urlopen", offline)
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 def answer(at) -> str:

@@ -1,24 +1,13 @@
-from urllib.error import URLError
-
 import pytest
 
 from lwviz.compress.train import DIGITS_CLASSES
-from lwviz.weights import hub
 from tests.pages.apptest import metrics, open_page
 
 CATS = ("Egyptian cat", "tiger cat", "tabby")
 TRAIN_TIMEOUT = 240  # the digits network trains inside the run: seconds on a laptop, longer on a busy CI machine
 
 
-@pytest.fixture(autouse=True)
-def empty_hub(tmp_path, monkeypatch):
-    """No torchvision weights and no network: Lite0 (no SE) is the only pretrained network."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-
-    def offline(*args, **kwargs):
-        raise URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(hub, "urlopen", offline)
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 def captions(at) -> list[str]:
