@@ -8,8 +8,6 @@ of the already built model under FlopCounterMode.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
@@ -18,14 +16,7 @@ from lwviz.cost import analyze, flop_counter_macs
 from lwviz.plan import _resolve
 from lwviz.presets import get_preset
 
-
-def median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+from timing import median_ms  # benchmarks/timing.py
 
 
 def analytic(spec):

@@ -25,19 +25,10 @@ from lwviz.perf import keep_freed_memory
 from lwviz.presets import get_preset
 from lwviz.weights import LITE0
 
+from timing import median_ms  # benchmarks/timing.py
+
 GRADCAM_TARGET_MS = 250.0
 SE_OVERHEAD_TARGET = 0.10
-
-
-def median_ms(fn, repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def se_capture_overhead(repeats: int) -> tuple[float, float, int]:
@@ -75,7 +66,7 @@ def main() -> None:
     explainer = Explainer(LITE0.load())
     x = LITE0.preprocess(data.chelsea())  # [1, 3, 224, 224]
     for layer in (explainer.default_layer(), "stem"):
-        ms = median_ms(lambda: explainer.grad_cam(x, layer), args.repeats)
+        ms = median_ms(lambda: explainer.grad_cam(x, layer), args.repeats, warmup=3)
         verdict = "" if layer != explainer.default_layer() else \
             f"  (target <= {GRADCAM_TARGET_MS:.0f} ms: {'met' if ms <= GRADCAM_TARGET_MS else 'MISSED'})"
         print(f"Grad-CAM efficientnet_lite0 224x224, layer {layer:<5}: median {ms:6.1f} ms{verdict}")
