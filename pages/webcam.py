@@ -36,13 +36,19 @@ int8 = toggles.toggle("int8", key="webcam_int8", help="8-bit integer weights and
                       "sample photos: about 4x smaller, often faster, slightly less accurate.")
 mirror = toggles.toggle("Mirror", value=True, key="webcam_mirror", help="Show the camera like a mirror.")
 paused = toggles.toggle("Pause", key="webcam_paused", help="Freeze the picture and its labels to talk about them.")
+grad_cam = toggles.toggle("Grad-CAM", key="webcam_grad_cam", help="Color the square by where the network found "
+                          "evidence for its top answer (red: strong). See the Look inside page for how it works.")
+cam_every = toggles.number_input(
+    "Grad-CAM every … frames", 1, 30, 5, key="webcam_cam_every", width=180,
+    help="Grad-CAM needs a backward pass, several times a forward pass: refreshing the map every few frames "
+         "keeps the video fluid.") if grad_cam else 0
 with st.spinner("Calibrating int8 on sample photos (once per network and resolution)…" if int8 else
                 "Loading the network…"):
-    model, int8_note = frame_model(network, spec, resolution, int8)
+    model, int8_note = frame_model(network, spec, resolution, int8, grad_cam)
 if int8_note:
     st.warning(plain(f"{int8_note}. Running in float32."), icon=":material/memory:")
 processor = session_processor()
-processor.configure(model=model, mirror=mirror, paused=paused)
+processor.configure(model=model, mirror=mirror, paused=paused, cam_every=cam_every)
 if not model.trained:
     st.warning("Your design has random weights: it runs at the real speed of your design, but its labels are "
                "meaningless until it is trained.", icon=":material/science:")

@@ -134,7 +134,8 @@ def test_a_frame_comes_back_annotated_with_exact_labels_and_timings(colour_model
     assert all(p.prob == pytest.approx((1 - top_prob()) / 3, abs=tolerance) for p in rest)
     assert (out[2, 2] == PANEL).all()  # the label panel is drawn...
     assert (out[400:, 580:] == out[479, 639]).all() and out[479, 639, 1] > 200  # ...and the picture is kept
-    assert set(STAGES) == {"decode", "preprocess", "model", "draw", "encode"}
+    assert set(STAGES) == {"decode", "preprocess", "model", "cam", "draw", "encode"}
+    assert result.timings.cam == 0  # no Grad-CAM overlay unless asked
     assert all(getattr(result.timings, s) >= 0 for s in STAGES) and result.timings.model > 0
     assert result.timings.total == pytest.approx(sum(getattr(result.timings, s) for s in STAGES))
 
@@ -153,6 +154,57 @@ def test_lite0_names_the_coffee_on_a_camera_frame(lite0):
     result = FrameProcessor(lite0).process(coffee_frame())
     assert result.predictions[0].label == "espresso" and result.predictions[0].prob > 0.5
     assert len(result.predictions) == 3
+
+
+@pytest.fixture(scope="module")
+def small_net():
+    """A small real network (random weights) with its explainer: Grad-CAM needs a builder ``Net``."""
+    from lwviz.explain import Explainer
+
+    net = build(get_preset("mobilenet_v3_small").with_(width=0.25, resolution=64)).eval()
+    preprocess = Preprocess(crop=64, resize=64, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    return FrameModel(net, preprocess, tuple(map(str, range(1000))), "small", explainer=Explainer(net))
+
+
+def test_grad_cam_overlay_is_the_blended_map_of_the_top1_refreshed_every_n_frames(small_net):
+    from lwviz.explain.gradcam import colorize, resize_map
+    from lwviz.realtime.processor import CAM_OPACITY
+
+    calls = []
+    explainer = small_net.explainer
+    grad_cam = explainer.grad_cam
+    explainer.grad_cam = lambda x, layer=None, target=None: calls.append(target) or grad_cam(x, layer, target)
+    try:
+        plain = FrameProcessor(small_net).process(coffee_frame())
+        processor = FrameProcessor(small_net, cam_every=3)
+        results = [processor.process(coffee_frame()) for _ in range(7)]
+    finally:
+        del explainer.grad_cam
+    assert len(calls) == 3  # frames 1, 4 and 7 compute a map; the others reuse it
+    assert calls == [plain.predictions[0].index] * 3  # the map explains the label shown
+    assert all(r.predictions == plain.predictions for r in results)
+    assert results[0].timings.cam > results[1].timings.cam > 0
+
+    rgb = coffee_frame().to_ndarray(format="rgb24")
+    frame_input = FrameInput(small_net.preprocess)
+    box = frame_input.box(*rgb.shape[:2])
+    heatmap = grad_cam(frame_input(rgb), target=plain.predictions[0].index).heatmap
+    colors = colorize(resize_map(heatmap, box.side, box.side))
+    before = plain.frame.to_ndarray(format="rgb24")[box.rows, box.cols].astype(float)
+    expected = np.round((1 - CAM_OPACITY) * before + CAM_OPACITY * colors)
+    shown = results[-1].frame.to_ndarray(format="rgb24")[box.rows, box.cols].astype(float)
+    inner = (slice(150, -5), slice(5, -5))  # below the label panel, inside the square's drawn border
+    assert np.abs(shown[inner] - expected[inner]).max() <= 1
+    outside = results[-1].frame.to_ndarray(format="rgb24")[:, box.left + box.side + 5:]
+    assert (outside[200:] == plain.frame.to_ndarray(format="rgb24")[:, box.left + box.side + 5:][200:]).all()
+
+
+def test_without_an_explainer_the_overlay_setting_draws_nothing(colour_model):
+    plain = FrameProcessor(colour_model).process(solid("green")).frame.to_ndarray()
+    asked = FrameProcessor(colour_model, cam_every=2).process(solid("green")).frame.to_ndarray()
+    assert (plain == asked).all()
+    with pytest.raises(ValueError, match="cam_every"):
+        FrameProcessor(colour_model).configure(cam_every=-1)
 
 
 def test_only_the_newest_of_the_queued_frames_is_classified_on_the_frame_thread(colour_model):

@@ -26,7 +26,9 @@ from torch import nn
 
 from lwviz.classify import Prediction
 from lwviz.cost.latency import num_threads
-from lwviz.realtime.frame_input import FrameInput
+from lwviz.explain import Explainer
+from lwviz.explain.gradcam import colorize, resize_map
+from lwviz.realtime.frame_input import CropBox, FrameInput
 from lwviz.realtime.overlay import draw_overlay, draw_paused
 from lwviz.realtime.stats import FrameTimings, StreamStats
 from lwviz.weights.preprocess import Preprocess
@@ -49,6 +51,7 @@ class FrameModel:
     categories: tuple[str, ...]
     title: str  # short, drawn on every frame
     trained: bool = True  # False: random weights, flagged on the frame
+    explainer: Explainer | None = None  # the same network's float weights, for the Grad-CAM overlay
 
     def __post_init__(self):
         if self.model.training:
@@ -72,8 +75,19 @@ class _Settings:
     model: FrameModel | None = None
     mirror: bool = False
     paused: bool = False
+    cam_every: int = 0  # refresh the Grad-CAM overlay every this many frames; 0: no overlay
 
 
+@dataclass(frozen=True)
+class _Cam:
+    """The latest Grad-CAM map, coloured at the size of the square the model sees."""
+
+    model: FrameModel
+    colors: np.ndarray  # [side, side, 3] uint8
+    age: int = 0  # frames drawn since it was computed
+
+
+CAM_OPACITY = 0.45
 _UNSET = object()
 FRAME_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lwviz-frames")  # see the module docstring
 
@@ -87,16 +101,17 @@ class FrameProcessor:
     """
 
     def __init__(self, model: FrameModel | None = None, *, mirror: bool = False, paused: bool = False,
-                 threads: int | None = DEFAULT_THREADS):
+                 cam_every: int = 0, threads: int | None = DEFAULT_THREADS):
         self.threads = threads  # torch intra-op threads during the forward pass; None leaves torch's setting
         self.stats = StreamStats()
         self.error: str | None = None  # the last frame's failure, for the page to show
-        self._settings = _Settings(model, mirror, paused)
+        self._settings = _Settings(model, mirror, paused, cam_every)
         self._lock = threading.Lock()
         self._input: FrameInput | None = None
         self._mirrored: np.ndarray | None = None
         self._last_rgb: np.ndarray | None = None  # the latest annotated picture, frozen while paused
         self._paused_frame: av.VideoFrame | None = None
+        self._cam: _Cam | None = None
 
     @property
     def model(self) -> FrameModel | None:
@@ -110,9 +125,16 @@ class FrameProcessor:
     def paused(self) -> bool:
         return self._settings.paused
 
-    def configure(self, *, model=_UNSET, mirror=_UNSET, paused=_UNSET) -> None:
+    @property
+    def cam_every(self) -> int:
+        return self._settings.cam_every
+
+    def configure(self, *, model=_UNSET, mirror=_UNSET, paused=_UNSET, cam_every=_UNSET) -> None:
         """Change any of the settings; the next frame uses them."""
-        changes = {k: v for k, v in {"model": model, "mirror": mirror, "paused": paused}.items() if v is not _UNSET}
+        given = {"model": model, "mirror": mirror, "paused": paused, "cam_every": cam_every}
+        changes = {k: v for k, v in given.items() if v is not _UNSET}
+        if changes.get("cam_every", 0) < 0:
+            raise ValueError(f"cam_every: {cam_every} is negative; 0 turns the overlay off")
         self._settings = replace(self._settings, **changes)
 
     def reset(self) -> None:
@@ -120,7 +142,7 @@ class FrameProcessor:
         self.stats.reset()
         self.error = None
         with self._lock:
-            self._last_rgb = self._paused_frame = None
+            self._last_rgb = self._paused_frame = self._cam = None
 
     async def recv_queued(self, frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
         """streamlit-webrtc's ``queued_video_frames_callback``."""
@@ -165,9 +187,13 @@ class FrameProcessor:
             logits = fm.model(x)
             probs, indices = logits[0].float().softmax(-1).topk(TOPK)
         predictions = tuple(Prediction(fm.categories[i], p, i) for p, i in zip(probs.tolist(), indices.tolist()))
-        t3 = time.perf_counter()
+        box = frame_input.box(*rgb.shape[:2])
+        t3 = t3b = time.perf_counter()
+        if settings.cam_every and fm.explainer is not None:
+            self._draw_cam(rgb, box, x, predictions[0].index, fm, settings.cam_every)
+            t3b = time.perf_counter()
         draw_overlay(rgb, predictions, model_ms=(t3 - t2) * 1e3, fps=self.stats.fps(), title=fm.title,
-                     untrained=not fm.trained, box=frame_input.box(*rgb.shape[:2]))
+                     untrained=not fm.trained, box=box)
         self._last_rgb, self._paused_frame = rgb, None
         t4 = time.perf_counter()
         out = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -175,8 +201,23 @@ class FrameProcessor:
         if frame.time_base is not None:
             out.time_base = frame.time_base
         t5 = time.perf_counter()
-        stamps = (t0, t1, t2, t3, t4, t5)
+        stamps = (t0, t1, t2, t3, t3b, t4, t5)
         return FrameResult(out, predictions, FrameTimings(*((b - a) * 1e3 for a, b in zip(stamps, stamps[1:]))))
+
+    def _draw_cam(self, rgb: np.ndarray, box: CropBox, x: torch.Tensor, target: int, fm: FrameModel, every: int) -> None:
+        """Blend the Grad-CAM map of ``target`` into the model's square; recompute it every ``every`` frames.
+
+        Grad-CAM needs a backward pass, several times the forward's cost: refreshing it on every
+        frame would halve the frame rate, while a map a few frames old still follows the object.
+        """
+        cam = self._cam
+        if cam is None or cam.model is not fm or cam.age >= every or cam.colors.shape[0] != box.side:
+            with num_threads(self.threads):  # clone: x is an inference tensor, which autograd refuses
+                heatmap = fm.explainer.grad_cam(x.clone(), target=target).heatmap
+            cam = _Cam(fm, colorize(resize_map(heatmap, box.side, box.side)))
+        self._cam = replace(cam, age=cam.age + 1)
+        square = rgb[box.rows, box.cols]
+        square[:] = cv2.addWeighted(square, 1 - CAM_OPACITY, cam.colors, CAM_OPACITY, 0)
 
     def _frame_input(self, preprocess: Preprocess) -> FrameInput:
         if self._input is None or self._input.preprocess != preprocess:

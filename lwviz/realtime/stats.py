@@ -22,6 +22,7 @@ class FrameTimings:
     decode: float = 0.0  # the camera's YUV frame -> an RGB array
     preprocess: float = 0.0  # mirror, crop, one resize, normalize
     model: float = 0.0  # the forward pass alone
+    cam: float = 0.0  # the Grad-CAM overlay: a forward and backward pass every few frames, blending on every one
     draw: float = 0.0  # the overlay
     encode: float = 0.0  # the RGB array -> a frame to send back
 

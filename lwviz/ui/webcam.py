@@ -19,7 +19,8 @@ from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, 
                             at_resolution, inference_copy)
 from lwviz.realtime.pauses import freeze_long_lived
 from lwviz.spec import Spec
-from lwviz.ui.cache import design_model, pretrained_model
+from lwviz.explain import Explainer
+from lwviz.ui.cache import design_explainer, design_model, pretrained_model, source_explainer
 from lwviz.ui.state import plain
 from lwviz.weights import LITE0, available_sources, get_source, imagenet_categories, sources_for
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
@@ -94,8 +95,14 @@ def int8_model(network: str, design: Spec | None, resolution: int) -> tuple[nn.M
         return None, str(exc)
 
 
-def frame_model(network: str, spec: Spec, resolution: int, int8: bool) -> tuple[FrameModel, str | None]:
-    """The network to run on frames, and a note when int8 was asked for but is not available."""
+def explainer(network: str, design: Spec | None) -> Explainer:
+    return design_explainer(design) if network == DESIGN else source_explainer(network)
+
+
+def frame_model(network: str, spec: Spec, resolution: int, int8: bool,
+                grad_cam: bool = False) -> tuple[FrameModel, str | None]:
+    """The network to run on frames (with its explainer for the Grad-CAM overlay if asked), and a note
+    when int8 was asked for but is not available."""
     design = spec if network == DESIGN else None
     recipe = _recipe(network, design)
     model, note = fast_model(network, design), None
@@ -104,7 +111,7 @@ def frame_model(network: str, spec: Spec, resolution: int, int8: bool) -> tuple[
         model = quantized or model
     title = f"{recipe.title} int8" if int8 and note is None else recipe.title
     return FrameModel(model, at_resolution(recipe.preprocess, resolution), recipe.categories, title,
-                      recipe.trained), note
+                      recipe.trained, explainer(network, design) if grad_cam else None), note
 
 
 def session_processor() -> FrameProcessor:

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import av
+import numpy as np
 import pytest
 import skimage.data
 import streamlit_webrtc
@@ -98,6 +99,24 @@ def test_controls_reach_the_frame_processor(streamer):
     assert p.model.preprocess.crop == 160 and p.model.preprocess.resize == 183
     assert not p.mirror and p.paused
     assert not at.exception and not at.error
+
+
+def test_grad_cam_overlay_colours_the_square_and_refreshes_every_n_frames(streamer):
+    at = open_page("webcam")
+    at.get("select_slider")[0].set_value(128).run()
+    plain = streamer.send(coffee_frame())[0].to_ndarray(format="rgb24")
+    assert processor(at).cam_every == 0 and processor(at).model.explainer is None
+    at.toggle("webcam_grad_cam").set_value(True).run()
+    at.number_input("webcam_cam_every").set_value(3).run()
+    p = processor(at)
+    assert p.cam_every == 3 and p.model.explainer is not None
+    coloured = streamer.send(coffee_frame())[0].to_ndarray(format="rgb24")
+    square = (slice(200, 470), slice(90, 550))  # below the label panel, inside the square the model sees
+    assert np.abs(coloured[square].astype(int) - plain[square]).mean() > 10
+    assert (coloured[:, 570:] == plain[:, 570:]).all()  # outside the square the picture is untouched
+    assert p.stats.snapshot().predictions[0].label == "espresso"
+    at.toggle("webcam_grad_cam").set_value(False).run()
+    assert processor(at).cam_every == 0 and not at.exception
 
 
 def test_the_design_from_the_build_page_is_flagged_untrained(streamer):
