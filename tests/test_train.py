@@ -1,11 +1,18 @@
+from unittest import mock
+from urllib.error import URLError
+
 import numpy as np
 import pytest
 import torch
 
-from lwviz.compress.train import (DIGITS_CLASSES, DIGITS_STEPS, digit_picture, digits, digits_se_spec, evaluate,
-                                  train)
+from lwviz.builder import build
+from lwviz.compress import train as train_module
+from lwviz.compress.train import (DIGITS_CLASSES, DIGITS_STEPS, Dataset, DatasetUnavailable, Digits, cifar10,
+                                  cifar10_missing, cross_entropy, datasets_dir, digit_picture, digits, digits_se_spec,
+                                  evaluate, for_dataset, from_arrays, images_to_inputs, per_class, train)
 from lwviz.cost.latency import num_threads
 from lwviz.explain import has_se
+from lwviz.presets import get_preset
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():
@@ -53,3 +60,133 @@ def test_digit_picture_shows_the_input():
     picture = digit_picture(x, scale=4)
     assert picture.shape == (128, 128, 3) and picture.dtype == np.uint8
     assert np.array_equal(picture[::4, ::4, 0], ((x[0] * 0.5 + 0.5) * 255).round().byte().numpy())
+
+
+# ----- datasets beyond the digits ---------------------------------------------------------
+
+def test_images_become_normalized_channels_first_inputs():
+    images = np.array([[[[0, 128, 255], [255, 0, 51]]]], dtype=np.uint8)  # one 1x2 picture, [N, H, W, C]
+    x = images_to_inputs(images, mean=(0.5, 0.0, 1.0), std=(0.5, 1.0, 0.2))
+    assert x.shape == (1, 3, 1, 2) and x.dtype == torch.float32
+    expected = [[[-1.0, 1.0]], [[128 / 255, 0.0]], [[0.0, (51 / 255 - 1.0) / 0.2]]]
+    assert torch.allclose(x[0], torch.tensor(expected), atol=1e-6)
+
+
+def test_a_dataset_from_arrays_keeps_balanced_subsets_normalized_by_the_training_pictures():
+    rng = np.random.default_rng(1)
+    train_images = rng.integers(0, 256, (30, 4, 4, 3), dtype=np.uint8)
+    train_labels = np.repeat([0, 1, 2], [12, 10, 8])
+    test_images = rng.integers(0, 256, (9, 4, 4, 3), dtype=np.uint8)
+    test_labels = np.array([2, 1, 0] * 3)
+    data = from_arrays("toy", ["a", "b", "c"], (train_images, train_labels), (test_images, test_labels),
+                       train_per_class=5, test_per_class=2)
+    assert data.name == "toy" and data.classes == ("a", "b", "c") and data.resolution == 4 and data.channels == 3
+    assert torch.bincount(data.train_y).tolist() == [5, 5, 5] and torch.bincount(data.test_y).tolist() == [2, 2, 2]
+    kept = per_class(train_labels, lambda n: 5)
+    assert np.array_equal(kept, np.sort(kept)) and np.array_equal(data.train_y.numpy(), train_labels[kept])
+    pixels = train_images[kept].reshape(-1, 3) / 255
+    assert np.allclose(data.mean, pixels.mean(0), atol=1e-6) and np.allclose(data.std, pixels.std(0, ddof=1), atol=1e-6)
+    flat = data.train_x.permute(0, 2, 3, 1).reshape(-1, 3)
+    assert torch.allclose(flat.mean(0), torch.zeros(3), atol=1e-5) and torch.allclose(flat.std(0), torch.ones(3))
+    shown = per_class(test_labels, lambda n: 2)
+    for x, original in zip(data.test_x, test_images[shown]):  # the pictures come back exactly
+        assert np.array_equal(data.picture(x, scale=1), original)
+    assert data.picture(data.test_x[0], scale=3).shape == (12, 12, 3)
+    with pytest.raises(ValueError, match=r"train labels: must be in 0..2, got 0..3"):
+        from_arrays("toy", "abc", (train_images, train_labels + (train_labels == 2)), (test_images, test_labels))
+    with pytest.raises(ValueError, match="test: 9 pictures but 8 labels"):
+        from_arrays("toy", "abc", (train_images, train_labels), (test_images, test_labels[:8]))
+
+
+def test_digits_are_a_dataset_like_any_other():
+    data = digits()
+    assert data.name == "digits" and data.classes == DIGITS_CLASSES and data.resolution == 32
+    assert data.mean == data.std == (0.5, 0.5, 0.5) and Digits is Dataset
+    assert np.array_equal(data.picture(data.test_x[3]), digit_picture(data.test_x[3]))
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    """An empty TORCH_HOME and no network: CIFAR-10's download fails as it does offline."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    offline = mock.Mock(side_effect=URLError("[Errno -3] Temporary failure in name resolution"))
+    monkeypatch.setattr(train_module, "download", offline)
+    return tmp_path / "torch"
+
+
+def test_cifar10_offline_says_what_is_missing_and_how_to_get_it(torch_home):
+    folder = torch_home / "hub" / "datasets" / "cifar-10-batches-py"
+    assert datasets_dir() == torch_home / "hub" / "datasets"
+    assert cifar10_missing() == (
+        f"CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet (170 MB, by choosing "
+        "CIFAR-10 in the app or calling lwviz.compress.train.cifar10()), or copy that folder from a machine that "
+        "has it (set TORCH_HOME to use a cache elsewhere).")
+    with pytest.raises(DatasetUnavailable) as failure:
+        cifar10()
+    assert str(failure.value) == (f"{cifar10_missing()} Downloading it failed: "
+                                  "[Errno -3] Temporary failure in name resolution.")
+    (url, archive, _), _ = train_module.download.call_args
+    assert url == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    assert archive == torch_home / "hub" / "datasets" / "cifar-10-python.tar.gz" and not archive.exists()
+
+
+def test_a_damaged_cifar10_download_is_deleted(torch_home):
+    def damaged(url, dst, progress):
+        dst.parent.mkdir(parents=True)
+        dst.write_bytes(b"not the archive")
+        progress(15, 15)
+
+    train_module.download.side_effect = damaged
+    seen = []
+    with pytest.raises(DatasetUnavailable, match=r"is missing\. .* The download was damaged \(wrong MD5\); try again"):
+        cifar10(progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(15, 15)] and not any((torch_home / "hub" / "datasets").iterdir())
+
+
+# ----- fitting designs and the loss hook --------------------------------------------------
+
+FITTED = ("mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x1_0", "mobilenet_v1",
+          "squeezenet1_1", "mnasnet1_0")
+
+
+@pytest.mark.parametrize("name", FITTED)
+def test_for_dataset_changes_resolution_and_classes_only(name):
+    spec = get_preset(name)
+    fitted = for_dataset(spec, digits())
+    assert (fitted.resolution, fitted.num_classes) == (32, 10) and fitted.validate() is fitted
+    assert fitted.with_(resolution=spec.resolution, num_classes=spec.num_classes) == spec
+    assert build(fitted)(digits().test_x[:2]).shape == (2, 10)
+
+
+def test_for_dataset_refuses_other_channels():
+    gray = from_arrays("gray", "ab", (np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1])),
+                       (np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1])))
+    with pytest.raises(ValueError, match="in_chs: the design reads 3-channel pictures, gray has 1"):
+        for_dataset(get_preset("mobilenet_v2"), gray)
+
+
+@pytest.mark.parametrize("name", ("mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x1_0"))
+def test_lab_designs_train_at_32x32(name):
+    model, history = train(for_dataset(get_preset(name), digits()), steps=2, batch_size=16)
+    assert history.steps == 2 and all(np.isfinite(history.losses)) and not model.training
+
+
+def test_a_design_must_be_fitted_to_the_dataset():
+    with pytest.raises(ValueError, match=r"resolution: the design reads 64x64 pictures, digits has 32x32 \(fit it "
+                                         r"with for_dataset\)"):
+        train(digits_se_spec().with_(resolution=64), steps=1, data=digits())
+
+
+def test_the_loss_hook_sees_each_minibatch_and_decides_what_is_learned():
+    data, seen = digits(), []
+
+    def everything_is_a_zero(logits, labels, index):
+        seen.append((index, labels))
+        return cross_entropy(logits, torch.zeros_like(labels), index)
+
+    plain = train(digits_se_spec(), steps=3, seed=4)[1]
+    assert train(digits_se_spec(), steps=3, seed=4, loss=cross_entropy)[1].losses == plain.losses
+    model, zeros = train(digits_se_spec(), steps=10, seed=4, loss=everything_is_a_zero)
+    assert len(seen) == 10 and all(len(index) == 64 and torch.equal(labels, data.train_y[index])
+                                   for index, labels in seen)
+    assert zeros.test_accuracy == 36 / 359 and int((data.test_y == 0).sum()) == 36  # it answers 0, always
