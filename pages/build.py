@@ -62,7 +62,7 @@ with controls:
                            format_func=lambda b: label(b, lambda b: FAMILIES[b].label)),
         width=st.slider("Width multiplier α", 0.25, 2.0, step=0.05, key="knob_width",
                         help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α²."),
-        resolution=st.slider("Input resolution ρ", 96, 320, step=8, key="knob_resolution",
+        resolution=st.slider("Input resolution ρ", 32, 320, step=8, key="knob_resolution",
                              help="Pixels per side: MACs grow as ρ², parameters do not change."),
         kernel=st.selectbox("Kernel size", [AS_PRESET, 3, 5, 7], key="knob_kernel", format_func=label),
         expand=st.selectbox("Expansion ratio", [AS_PRESET, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], key="knob_expand",

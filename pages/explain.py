@@ -3,11 +3,12 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from lwviz.compress.train import DIGITS_CLASSES, DIGITS_STEPS, digit_picture, digits, digits_se_spec, train
+from lwviz.compress.train import DIGITS_CLASSES, DIGITS_STEPS, Dataset, digits, digits_se_spec, train
 from lwviz.explain import NO_SE_REASON, Explainer, network_input, overlay, spec_has_se
 from lwviz.ui.cache import design_explainer, source_explainer
 from lwviz.ui.pickers import pick_picture
 from lwviz.ui.state import current_spec, plain
+from lwviz.ui.training import TRAINED, trained_net
 from lwviz.viz.cost_charts import short_name
 from lwviz.viz.explain_charts import (feature_maps_figure, gate_bars, gate_difference_heatmap, gate_divergence_figure,
                                       gate_heatmap)
@@ -24,14 +25,20 @@ class Network:
     explainer: Explainer
     label: str
     categories: tuple[str, ...]
-    preprocess: Preprocess | None  # None: it reads 32x32 digits, not photos
+    preprocess: Preprocess | None  # None: it reads the pictures of ``data`` (32x32 digits or CIFAR-10), not photos
+    data: Dataset | None = None
 
 
 def network(choice: str) -> Network:
     if choice == DIGITS:
         explainer, history = st.session_state.explain_digits
         return Network(explainer, f"digits SE network ({history.test_accuracy:.1%} on held-out digits)",
-                       DIGITS_CLASSES, None)
+                       DIGITS_CLASSES, None, digits())
+    if choice == TRAINED:
+        trained = trained_net()
+        if st.session_state.get("explain_trained", (None,))[0] is not trained:  # this session's own copy
+            st.session_state.explain_trained = trained, Explainer(trained.model)
+        return Network(st.session_state.explain_trained[1], trained.label, trained.data.classes, None, trained.data)
     if choice == DESIGN:
         categories = imagenet_categories() if spec.num_classes == 1000 else tuple(map(str, range(spec.num_classes)))
         return Network(design_explainer(spec), f"{spec.name}, untrained", categories,
@@ -54,6 +61,7 @@ def choose(name: str) -> None:
 
 def network_name(choice: str) -> str:
     return {DIGITS: "Small SE network trained on digits (here, in seconds)",
+            TRAINED: f"Trained on the Train page: {trained.label}" if (trained := trained_net()) else "",
             DESIGN: f"{spec.name}: your design, untrained"}.get(choice) or f"{get_source(choice).spec.name}, ImageNet"
 
 
@@ -71,7 +79,8 @@ st.markdown("**Grad-CAM** colors the parts of a picture that a layer found evide
 ready = [s.name for s in available_sources()]
 net_col, picture_col = st.columns([1, 2], gap="large")
 with net_col:
-    choice = st.selectbox("Network", [*ready, DIGITS, DESIGN], key="explain_network", format_func=network_name)
+    labels = {c: network_name(c) for c in [*ready, *([TRAINED] if trained_net() else []), DIGITS, DESIGN]}
+    choice = st.selectbox("Network", list(labels), key="explain_network", format_func=labels.get)
     if choice == DIGITS and "explain_digits" not in st.session_state:
         train_digits()
     net = network(choice)
@@ -81,10 +90,10 @@ with net_col:
 
 with picture_col:
     if net.preprocess is None:
-        test = digits().test_x
-        index = st.slider("Held-out digit", 0, len(test) - 1, 0, key="explain_digit")
-        x, picture = test[index:index + 1], digit_picture(test[index])
-        caption = f"Held-out digit {index}, written as a {int(digits().test_y[index])}"
+        test = net.data.test_x
+        index = st.slider("Held-out picture", 0, len(test) - 1, 0, key=f"explain_digit_{net.data.name}")
+        x, picture = test[index:index + 1], net.data.picture(test[index])
+        caption = f"Held-out picture {index}: {net.data.classes[int(net.data.test_y[index])]}"
     else:
         picture = pick_picture("explain")
         if picture is None:
@@ -124,10 +133,11 @@ with cam_tab:
 
     st.subheader("Two networks, one picture")
     if net.preprocess is None:
-        st.info("The digits network only reads digits; pick a photo network above to compare networks.")
+        st.info(plain(f"This network only reads {net.data.name} pictures; pick a photo network above to compare "
+                      "networks."))
     else:
         others = [n for n in (*ready, DESIGN) if n != choice]
-        other_choice = st.selectbox("Compare with", others, key="explain_other", format_func=network_name)
+        other_choice = st.selectbox("Compare with", others, key="explain_other", format_func=labels.get)
         other = network(other_choice)
         other_x = network_input(picture, other.preprocess)
         for column, shown, inputs in zip(st.columns(2), (net, other), (x, other_x)):
@@ -171,9 +181,10 @@ with se_tab:
     a_col.image(picture, caption="Picture A: the one chosen above", width=200)
     with b_col:
         if net.preprocess is None:
-            other_index = st.slider("Second held-out digit", 0, len(digits().test_x) - 1, 1, key="explain_digit_b")
-            x_b = digits().test_x[other_index:other_index + 1]
-            picture_b = digit_picture(x_b[0])
+            other_index = st.slider("Second held-out picture", 0, len(net.data.test_x) - 1, 1,
+                                    key=f"explain_digit_b_{net.data.name}")
+            x_b = net.data.test_x[other_index:other_index + 1]
+            picture_b = net.data.picture(x_b[0])
         else:
             picture_b = pick_picture("explain_b", "Picture B", photo="A cup of coffee")
             x_b = None if picture_b is None else network_input(picture_b, net.preprocess)

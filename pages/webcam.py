@@ -8,6 +8,7 @@ from lwviz.realtime import FrameResult, MediaError, image_frame, parse_ice_serve
 from lwviz.realtime.ice import EXAMPLE, default_ice_text
 from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
 from lwviz.ui.state import current_spec, plain
+from lwviz.ui.training import TRAINED, trained_net
 from lwviz.ui.webcam import (annotated_video, frame_model, missing_networks, native_resolution, network_choices,
                              resolutions, session_processor, show_predictions, show_stats, track_playing,
                              webrtc_error)
@@ -27,10 +28,14 @@ network = net_col.selectbox("Network", list(choices), format_func=choices.get, k
                             help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. "
                                  "Your design comes from the Build page, with random weights.")
 native = native_resolution(network, spec)
-resolution = res_col.select_slider(  # keyed by the native size too: a changed design starts from its own
-    "Input resolution", resolutions(network, spec), value=native, key=f"webcam_resolution_{network}_{native}",
-    help="The network's input in pixels. Fewer pixels: fewer MACs and faster, but pretrained weights are most "
-         "accurate at the size they learned at.")
+if len(offered := resolutions(network, spec)) > 1:
+    resolution = res_col.select_slider(  # keyed by the native size too: a changed design starts from its own
+        "Input resolution", offered, value=native, key=f"webcam_resolution_{network}_{native}",
+        help="The network's input in pixels. Fewer pixels: fewer MACs and faster, but pretrained weights are most "
+             "accurate at the size they learned at.")
+else:
+    resolution = native
+    res_col.markdown(f"Input: {native}×{native} pixels, the size it was trained on")
 toggles = st.container(horizontal=True, gap="large")
 int8 = toggles.toggle("int8", key="webcam_int8", help="8-bit integer weights and activations, calibrated on "
                       "sample photos: about 4x smaller, often faster, slightly less accurate.")
@@ -47,6 +52,8 @@ with st.spinner("Calibrating int8 on sample photos (once per network and resolut
     model, int8_note = frame_model(network, spec, resolution, int8, grad_cam)
 if int8_note:
     st.warning(plain(f"{int8_note}. Running in float32."), icon=":material/memory:")
+if network == TRAINED:
+    st.info(plain(trained_net().camera_hint), icon=":material/draw:")
 processor = session_processor()
 processor.configure(model=model, mirror=mirror, paused=paused, cam_every=cam_every)
 if not model.trained:

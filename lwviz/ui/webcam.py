@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import streamlit as st
 from torch import nn
@@ -22,6 +23,7 @@ from lwviz.spec import Spec
 from lwviz.explain import Explainer
 from lwviz.ui.cache import design_explainer, design_model, pretrained_model, source_explainer
 from lwviz.ui.state import plain
+from lwviz.ui.training import TRAINED, TrainedNet, trained_net
 from lwviz.weights import LITE0, available_sources, get_source, imagenet_categories, sources_for
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
 
@@ -32,7 +34,9 @@ RESOLUTIONS = (96, 128, 160, 192, 224, 256, 288, 320)
 def network_choices(spec: Spec) -> dict[str, str]:
     """Choice key -> label: Lite0 first (it works offline everywhere), other weights found here, the design."""
     sources = sorted(available_sources(), key=lambda s: s.name != LITE0.name)
-    return {**{s.name: s.label for s in sources}, DESIGN: f"Your design ({spec.name}): untrained, random weights"}
+    trained = {TRAINED: f"Trained here: {t.label}"} if (t := trained_net()) is not None else {}
+    return {**{s.name: s.label for s in sources}, **trained,
+            DESIGN: f"Your design ({spec.name}): untrained, random weights"}
 
 
 def missing_networks() -> list[str]:
@@ -41,11 +45,15 @@ def missing_networks() -> list[str]:
 
 
 def native_resolution(network: str, spec: Spec) -> int:
+    if network == TRAINED:
+        return trained_net().data.resolution
     return spec.resolution if network == DESIGN else get_source(network).preprocess.crop
 
 
 def resolutions(network: str, spec: Spec) -> list[int]:
-    return sorted({*RESOLUTIONS, native_resolution(network, spec)})
+    """The input sizes on offer; a network trained here on small pictures only reads its own size."""
+    native = native_resolution(network, spec)
+    return [native] if network == TRAINED else sorted({*RESOLUTIONS, native})
 
 
 def design_categories(spec: Spec) -> tuple[str, ...]:
@@ -103,6 +111,8 @@ def frame_model(network: str, spec: Spec, resolution: int, int8: bool,
                 grad_cam: bool = False) -> tuple[FrameModel, str | None]:
     """The network to run on frames (with its explainer for the Grad-CAM overlay if asked), and a note
     when int8 was asked for but is not available."""
+    if network == TRAINED:
+        return _trained_frame_model(trained_net(), int8, grad_cam)
     design = spec if network == DESIGN else None
     recipe = _recipe(network, design)
     model, note = fast_model(network, design), None
@@ -112,6 +122,38 @@ def frame_model(network: str, spec: Spec, resolution: int, int8: bool,
     title = f"{recipe.title} int8" if int8 and note is None else recipe.title
     return FrameModel(model, at_resolution(recipe.preprocess, resolution), recipe.categories, title,
                       recipe.trained, explainer(network, design) if grad_cam else None), note
+
+
+class _TrainedCopies:
+    """A session's trained network made ready for frames; each copy is made on first use, in this session only."""
+
+    def __init__(self, net: TrainedNet):
+        self.net = net
+        self.fast = inference_copy(net.model)
+
+    @cached_property
+    def int8(self) -> tuple[nn.Module | None, str | None]:
+        try:  # calibrated on its own training pictures
+            return quantize_int8(self.net.model, self.net.data.train_x[:256]), None
+        except QuantizationUnsupported as exc:
+            return None, str(exc)
+
+    @cached_property
+    def explainer(self) -> Explainer:
+        return Explainer(self.net.model)
+
+
+def _trained_frame_model(trained: TrainedNet, int8: bool, grad_cam: bool) -> tuple[FrameModel, str | None]:
+    copies = st.session_state.get("webcam_trained")
+    if copies is None or copies.net is not trained:
+        copies = st.session_state.webcam_trained = _TrainedCopies(trained)
+    model, note = copies.fast, None
+    if int8:
+        quantized, note = copies.int8
+        model = quantized or model
+    title = f"{trained.model.spec.name} ({trained.data.name})" + (" int8" if int8 and note is None else "")
+    return FrameModel(model, trained.camera_preprocess(), trained.data.classes, title, True,
+                      copies.explainer if grad_cam else None), note
 
 
 def session_processor() -> FrameProcessor:
