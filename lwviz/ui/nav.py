@@ -35,6 +35,7 @@ PAGES = (
     PageInfo("pages/train.py", "Train", ":material/model_training:",
              "Train your design on handwritten digits (offline) or CIFAR-10 photos, in about a minute on this CPU.  \n"
              "Watch the loss fall; then distill a bigger teacher's knowledge into a small student."),
+)
 
 
 def require_frame() -> None:
