@@ -43,13 +43,13 @@ def test_lite0_has_no_se_and_the_page_says_why_then_trains_one_that_has():
     assert not at.exception
     assert at.selectbox("explain_network").value == "digits"
     assert metrics(at)["Explaining"] in DIGITS_CLASSES
-    assert captions(at)[0] == "Held-out digit 0, written as a 5"  # its true label, whatever the network says
+    assert captions(at)[0] == "Held-out picture 0: 5"  # its true label, whatever the network says
     assert len(at.get("plotly_chart")) == 5  # heatmap, gate bars, feature maps, A - B, spread per block
     assert at.selectbox("explain_block_digits").value == "stages.2.1"  # the deepest SE block by default
     assert at.selectbox("explain_block_digits").options[-1] == "stages.2.1 · gates 120 channels"
     at.selectbox("explain_block_digits").set_value("stages.0.0").run()
     at.toggle("explain_sort").set_value(True).run()
-    at.slider("explain_digit_b").set_value(5).run()
+    at.slider("explain_digit_b_digits").set_value(5).run()
     assert not at.exception and len(at.get("plotly_chart")) == 5
 
     at.toggle("explain_ablate").set_value(True).run()
@@ -61,7 +61,7 @@ def test_lite0_has_no_se_and_the_page_says_why_then_trains_one_that_has():
     trained = at.session_state["explain_digits"][0]
     assert trained.has_se and at.session_state["explain_ablated_digits"] is not trained
 
-    at.slider("explain_digit").set_value(10).run()  # the trained network stays for the session
+    at.slider("explain_digit_digits").set_value(10).run()  # the trained network stays for the session
     assert not at.exception and at.session_state["explain_digits"][0] is trained
 
 
