@@ -1,7 +1,7 @@
 """Command line: ``lwviz presets``, ``lwviz cost PRESET [--width W] ... [--json]``,
 ``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download]``,
-``lwviz gradcam IMAGE [--model PRESET] [--layer NAME] [--target CLASS] --out FILE.png [--npy FILE.npy]``
-and ``lwviz layers PRESET``."""
+``lwviz gradcam IMAGE [--model PRESET] [--layer NAME] [--target CLASS] --out FILE.png [--npy FILE.npy]``,
+``lwviz layers PRESET`` and ``lwviz compress PRESET [--json]``."""
 from __future__ import annotations
 
 import argparse
@@ -126,6 +126,52 @@ def format_layers(preset: str) -> str:
     return "\n".join(f"{n:<14}{shapes[n]:>14}" + ("  (default)" if n == names[-1] else "") for n in names)
 
 
+def format_compression(rows, label: str) -> str:
+    """One line per variant, with how much smaller and faster than float it is."""
+    base = rows[0]
+    head = f"{'variant':<14}{'file size':>11}{'non-zero params':>17}{'latency':>10}{'agreement':>11}" \
+           f"{'smaller':>9}{'faster':>8}"
+    lines = [label, "batch 1, 1 thread, median latency; agreement: top-1 with float on the calibration photos "
+                    "(scikit-image samples and their mirror images)", head, "-" * len(head)]
+    for r in rows:
+        smaller, faster = base.size_bytes / r.size_bytes, base.latency_ms / r.latency_ms
+        lines.append(f"{r.variant:<14}{r.size_bytes / 1e6:>8.2f} MB{r.params_nonzero:>17,}{r.latency_ms:>7.1f} ms"
+                     f"{r.agreement:>11.1%}{smaller:>8.2f}x{faster:>7.2f}x")
+    lines += [f"{r.variant}: {len(r.float_layers)} layers stayed float (no int8 kernel): {', '.join(r.float_layers)}"
+              for r in rows if r.float_layers]
+    return "\n".join(lines)
+
+
+def compress_preset(args) -> str:
+    """The table (or JSON) ``lwviz compress`` prints: the network in float, int8 dynamic and int8 static.
+
+    A preset gets its best offline weights. A preset without any, or a spec string, is measured
+    with random weights, and stderr says so: size and speed hold for them, agreement says little.
+    """
+    spec = spec_from_text(args.preset)  # a ValueError names an unknown preset or what is wrong with the string
+    from lwviz.compress import calibration_images
+    from lwviz.compress.measure import compare_quantized, with_random_weights
+    from lwviz.realtime.processor import at_resolution
+    from lwviz.weights import WeightsUnavailable, best_offline_source
+    from lwviz.weights.preprocess import TORCHVISION_PREPROCESS
+
+    source, missing = None, "A spec string has no pretrained weights."
+    if args.preset in PRESETS:
+        try:
+            source = best_offline_source(args.preset)
+        except WeightsUnavailable as exc:
+            missing = str(exc)
+    if source is None:
+        print(f"lwviz: note: {missing} Measuring random weights instead: size and speed hold for them, agreement "
+              f"says little.", file=sys.stderr)
+        preprocess = at_resolution(TORCHVISION_PREPROCESS, spec.resolution)
+        model, label = with_random_weights(spec, calibration_images(preprocess)), f"{spec.name}, random weights"
+    else:
+        model, preprocess, label = source.load(), source.preprocess, source.label
+    rows = compare_quantized(model, preprocess)
+    return json.dumps([r.to_dict() for r in rows], indent=2) if args.json else format_compression(rows, label)
+
+
 def _fail(exc: Exception) -> int:
     print(f"lwviz: error: {exc}", file=sys.stderr)
     return 2
@@ -160,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     gradcam.add_argument("--npy", help="also save the map itself: float32 HxW in [0, 1] at the picture's size")
     layers = sub.add_parser("layers", help="the layers of a preset that 'lwviz gradcam --layer' accepts")
     layers.add_argument("preset", help="a preset name (see 'lwviz presets') or a spec string")
+    compress = sub.add_parser("compress", help="file size, speed and agreement of a preset in float and int8")
+    compress.add_argument("preset", help="a preset name (see 'lwviz presets'; its best offline weights, else "
+                                         "random ones) or a spec string (random weights)")
+    compress.add_argument("--json", action="store_true",
+                          help="print a JSON list of {variant, size_bytes, params_nonzero, latency_ms, agreement, "
+                               "float_layers}")
     args = parser.parse_args(argv)
 
     if args.command == "presets":
@@ -181,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(classify_image(args))
         except (ValueError, WeightsUnavailable) as exc:  # ImageError is a ValueError
+            return _fail(exc)
+        return 0
+    if args.command == "compress":
+        try:
+            print(compress_preset(args))
+        except ValueError as exc:  # QuantizationUnsupported is a ValueError
             return _fail(exc)
         return 0
     try:

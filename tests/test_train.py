@@ -1,3 +1,4 @@
+from dataclasses import replace
 from unittest import mock
 from urllib.error import URLError
 
@@ -7,9 +8,10 @@ import torch
 
 from lwviz.builder import build
 from lwviz.compress import train as train_module
-from lwviz.compress.train import (DIGITS_CLASSES, DIGITS_STEPS, Dataset, DatasetUnavailable, Digits, cifar10,
-                                  cifar10_missing, cross_entropy, datasets_dir, digit_picture, digits, digits_se_spec,
-                                  evaluate, for_dataset, from_arrays, images_to_inputs, per_class, train)
+from lwviz.compress.train import (DIGITS_CLASSES, DIGITS_STEPS, TRAIN_THREADS, Dataset, DatasetUnavailable, Digits,
+                                  cifar10, cifar10_missing, cross_entropy, datasets_dir, digit_picture, digits,
+                                  digits_se_spec, evaluate, for_dataset, from_arrays, images_to_inputs, per_class,
+                                  train)
 from lwviz.cost.latency import num_threads
 from lwviz.explain import has_se
 from lwviz.presets import get_preset
@@ -186,7 +188,17 @@ def test_the_loss_hook_sees_each_minibatch_and_decides_what_is_learned():
 
     plain = train(digits_se_spec(), steps=3, seed=4)[1]
     assert train(digits_se_spec(), steps=3, seed=4, loss=cross_entropy)[1].losses == plain.losses
-    model, zeros = train(digits_se_spec(), steps=10, seed=4, loss=everything_is_a_zero)
+    _, zeros = train(digits_se_spec(), steps=10, seed=4, loss=everything_is_a_zero)
     assert len(seen) == 10 and all(len(index) == 64 and torch.equal(labels, data.train_y[index])
                                    for index, labels in seen)
     assert zeros.test_accuracy == 36 / 359 and int((data.test_y == 0).sum()) == 36  # it answers 0, always
+
+
+def test_training_runs_on_its_own_thread_count_and_gives_the_callers_back():
+    during, few = [], replace(digits(), test_x=digits().test_x[:8], test_y=digits().test_y[:8])
+    with num_threads(2):
+        train(digits_se_spec(), steps=2, data=few, progress=lambda *_: during.append(torch.get_num_threads()))
+        assert torch.get_num_threads() == 2
+        train(digits_se_spec(), steps=1, data=few, threads=None, batch_size=8,
+              progress=lambda *_: during.append(torch.get_num_threads()))
+    assert during == [TRAIN_THREADS, TRAIN_THREADS, 2] and TRAIN_THREADS == 1

@@ -2,7 +2,7 @@
 
 A trained teacher knows more than the labels say: that this 7 looks a bit like a 1 and not at all
 like a 0. Softened by a temperature, its class probabilities carry that knowledge, and a student
-trained to match them (as well as the labels) learns faster from the same pictures.
+trained to match them (as well as the labels) can learn more from the same pictures, given enough steps.
 
 The teacher is only ever run in eval mode without gradients, once over the training pictures
 (they are not augmented, so its answers never change); the student trains in
@@ -138,7 +138,8 @@ def compare(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, 
             should_stop: Callable[[], bool] | None = None) -> Comparison:
     """The student's accuracy without and with distillation: same steps, same seed, same pictures.
 
-    ``progress(step, 2 * steps, loss)`` counts both runs; a stop ends the run under way and skips the next.
+    ``progress(step, 2 * steps, loss)`` counts both runs; a stop ends the run under way, and the
+    distilled run then takes no steps.
     """
     data = data if data is not None else digits(student_spec.resolution)
     loss = distilling(teacher, data, temperature, alpha)  # checks the teacher before any training

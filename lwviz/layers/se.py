@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.ao.nn.quantized import FloatFunctional
 
 from lwviz.layers.activations import make_act
 from lwviz.spec import make_divisible
@@ -23,7 +24,9 @@ class SqueezeExcite(nn.Module):
     """``x * gate(fc2(act(fc1(avgpool(x)))))``.
 
     ``self.gate`` is a module, so a forward hook on it captures the per-channel
-    attention vector (shape ``[N, C, 1, 1]``) without storing state on the model.
+    attention vector (shape ``[N, C, 1, 1]``) without storing state on the model. The multiply
+    is a ``FloatFunctional`` module (plain ``torch.mul`` in float) so that eager-mode int8 can
+    swap it for a quantized multiply, as torchvision's quantizable MobileNetV3 does.
     """
 
     def __init__(self, chs: int, rd_chs: int, act: str, style: str):
@@ -33,6 +36,7 @@ class SqueezeExcite(nn.Module):
         self.act = make_act("relu" if style == "mobilenetv3" else act)
         self.fc2 = nn.Conv2d(rd_chs, chs, 1)
         self.gate = SE_GATES[style]()
+        self.multiply = FloatFunctional()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gate(self.fc2(self.act(self.fc1(self.pool(x)))))
+        return self.multiply.mul(x, self.gate(self.fc2(self.act(self.fc1(self.pool(x))))))
