@@ -1,5 +1,6 @@
 """Train page in AppTest: a real (short) training run in the background, stopping, CIFAR-10 offline, distillation,
 and the trained network on the Look inside and Webcam pages."""
+import time
 from unittest import mock
 
 import av
@@ -46,6 +47,9 @@ def test_training_shows_live_progress_then_accuracy_and_keeps_the_network():
 def test_stop_ends_training_early_and_keeps_what_it_learned():
     at = open_page("train")
     job = start_training(at, steps=1000)
+    deadline = time.monotonic() + 120
+    while job.state().step == 0 and time.monotonic() < deadline:  # stop a run that has started learning
+        time.sleep(0.05)
     at.run()
     at.button("train_stop").click().run()
     trained = finish(at, job)

@@ -134,13 +134,14 @@ def test_the_design_from_the_build_page_is_flagged_untrained(streamer):
     assert any("labels mean nothing" in t for t in live_text(at))
 
 
-def test_int8_where_eager_mode_cannot_says_why_and_runs_float(streamer):
+def test_int8_of_a_design_with_squeeze_and_excitation_runs_quantized(streamer):
     at = open_page("webcam", spec=get_preset("mobilenet_v3_small").with_(width=0.25, resolution=96).to_string())
     at.selectbox("webcam_network").set_value("design").run()
     at.toggle("webcam_int8").set_value(True).run()
-    assert any("cannot run stages.0.0.se (SqueezeExcite)" in w.value and "Running in float32" in w.value
-               for w in at.warning)
-    assert not processor(at).model.title.endswith("int8")
+    assert not at.exception and not any("Running in float32" in w.value for w in at.warning)
+    model = processor(at).model
+    assert model.title.endswith("int8")
+    assert any(isinstance(m, torch.ao.nn.quantized.Conv2d) for m in model.model.modules())
 
 
 def test_int8_lite0_runs_quantized(streamer):

@@ -1,0 +1,86 @@
+"""Streamlit glue of the Compress page: which networks can be compressed, and their measured variants."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from lwviz.builder import Net
+from lwviz.compress.prune import pruned_spec
+from lwviz.compress.quantize import calibration_images
+from lwviz.compress.variants import Row, compare_variants
+from lwviz.spec import Spec
+from lwviz.ui.cache import pretrained_model, timing_lock
+from lwviz.ui.training import TRAINED, trained_net
+from lwviz.weights import LITE0, available_sources, get_source
+
+
+def compress_choices() -> dict[str, str]:
+    """Choice key -> label: the network trained in this session first (its accuracy can be measured), then weights."""
+    trained = {TRAINED: f"Trained here: {t.label}"} if (t := trained_net()) is not None else {}
+    sources = sorted(available_sources(), key=lambda s: s.name != LITE0.name)
+    return {**trained, **{s.name: f"{s.label} (ImageNet)" for s in sources}}
+
+
+@dataclass(frozen=True, eq=False)
+class Subject:
+    """A network to compress, with the pictures that calibrate it and the ones that score it."""
+
+    key: object  # identifies the network for the session's stored measurements
+    model: Net  # never modified: every variant is a copy
+    calibration: torch.Tensor
+    inputs: torch.Tensor
+    labels: torch.Tensor | None  # None: scored by agreement with the float network
+    score_label: str
+    score_help: str
+
+    def pruned_spec(self, keep: float) -> Spec | None:
+        try:
+            return pruned_spec(self.model.spec, keep)
+        except ValueError:
+            return None
+
+
+def subject(choice: str) -> Subject:
+    if choice == TRAINED:
+        trained = trained_net()
+        data = trained.data
+        return Subject(trained, trained.model, data.train_x[:256], data.test_x, data.test_y, "Held-out accuracy (%)",
+                       f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; int8 static is calibrated "
+                       "on 256 training pictures.")
+    source = get_source(choice)
+    photos = calibration_images(source.preprocess)
+    return Subject(choice, pretrained_model(choice), photos, photos, None, "Agreement with float (%)",
+                   f"Agreement: the share of the {len(photos)} sample photos (and their mirror images) on which the "
+                   "variant's top-1 class is the float network's; the same photos calibrate int8 static.")
+
+
+def measured_rows(target: Subject, sparsities: Sequence[float], keep: float) -> list[Row] | None:
+    """The variants' rows once measured in this session (a button starts it), else None."""
+    key = (target.key, tuple(sparsities), keep)
+    done = st.session_state.get("compress_rows")
+    if done is not None and done[0] == key:
+        return done[1]
+    if not st.button("Make and measure every variant", type="primary", icon=":material/compress:",
+                     key="compress_measure"):
+        st.info("Quantizing, pruning and timing every variant takes 10 to 60 seconds.", icon=":material/timer:")
+        return None
+    bar = st.progress(0.0, text="Quantizing and pruning…")
+    with timing_lock():
+        rows = compare_variants(target.model, target.calibration, target.inputs, target.labels, sparsities, keep,
+                                progress=lambda share, name: bar.progress(share, text=f"Measured {name}"))
+    bar.empty()
+    st.session_state.compress_rows = key, rows
+    return rows
+
+
+def rows_table(rows: Sequence[Row], score_label: str) -> list[dict]:
+    def mb(n: int | None) -> float | None:
+        return None if n is None else round(n / 1e6, 2)
+
+    return [{"variant": r.variant, "file MB": mb(r.size_bytes), "zipped MB": mb(r.zipped_bytes),
+             "params (non-zero)": r.params_nonzero, "MACs (M)": round(r.macs / 1e6, 1),
+             "latency ms": None if r.latency_ms is None else round(r.latency_ms, 1),
+             score_label: None if r.score is None else round(100 * r.score, 1), "note": r.note} for r in rows]

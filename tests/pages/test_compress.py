@@ -1,0 +1,49 @@
+"""Compress page in AppTest, on a network trained here (fast, and scored by real held-out accuracy)."""
+import pytest
+
+from lwviz.compress.prune import pruned_spec
+from lwviz.cost import analyze
+from lwviz.ui import training
+from tests.pages.apptest import metrics, open_page
+from tests.pages.test_train import finish, start_training
+
+
+@pytest.fixture(scope="module")
+def measured():
+    at = open_page("train")
+    trained = finish(at, start_training(at))
+    at.switch_page("pages/compress.py").run()
+    assert at.selectbox("compress_network").value == training.TRAINED  # the trained network comes first
+    assert "10 to 60 seconds" in at.info[0].value
+    at.multiselect("compress_sparsity").set_value([0.5, 0.9]).run()
+    at.button("compress_measure").click().run(timeout=300)
+    assert not at.exception, at.exception
+    return at, trained
+
+
+def test_every_variant_is_measured_with_exact_sizes_and_macs(measured):
+    at, trained = measured
+    rows = {r["variant"]: r for r in at.dataframe[0].value.to_dict("records")}
+    assert list(rows) == ["float", "int8 dynamic", "int8 static", "50% weights zeroed", "90% weights zeroed",
+                          "50% channels kept"]
+    macs = round(analyze(trained.model.spec).macs / 1e6, 1)
+    assert rows["float"]["MACs (M)"] == rows["int8 static"]["MACs (M)"] == rows["90% weights zeroed"]["MACs (M)"] == macs
+    assert rows["50% channels kept"]["MACs (M)"] == round(analyze(pruned_spec(trained.model.spec, 0.5)).macs / 1e6, 1)
+    assert rows["float"]["params (non-zero)"] == sum(p.numel() for p in trained.model.parameters())
+    assert rows["90% weights zeroed"]["params (non-zero)"] < 0.2 * rows["float"]["params (non-zero)"]
+    assert rows["90% weights zeroed"]["file MB"] == rows["float"]["file MB"]  # zeros are stored too...
+    assert rows["90% weights zeroed"]["zipped MB"] < 0.5 * rows["float"]["zipped MB"]  # ...and compress well
+    # 40k params: int8's per-channel scales weigh here (Lite0's file shrinks 3.6x: tests/test_quantize.py)
+    assert rows["int8 static"]["file MB"] < 0.75 * rows["float"]["file MB"]
+    assert rows["float"]["Held-out accuracy (%)"] == round(100 * trained.history.test_accuracy, 1)
+    assert rows["int8 static"]["Held-out accuracy (%)"] > 80
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_channel_pruned_design_opens_in_the_build_page(measured):
+    at, trained = measured
+    at.button("compress_open").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state.spec == pruned_spec(trained.model.spec, 0.5)
+    macs = analyze(at.session_state.spec).macs
+    assert metrics(at)["MACs"] == f"{macs / 1e6:.1f} M"  # the Build page, showing the pruned design
