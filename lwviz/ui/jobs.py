@@ -14,14 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
 _RUNNING: weakref.WeakSet[Job] = weakref.WeakSet()
-
-# Torch's intra-op threads spin while they wait for each other: with the browser, the server and
-# other sessions on a 2-core laptop, two training threads ran small networks many times slower than
-# one (each minibatch's ops are too small to share). The count is per thread, so this is the job's own.
-JOB_THREADS = 1
 
 Work = Callable[..., Any]
 """``work(progress=..., should_stop=..., on_accuracy=...)`` -> result."""
@@ -52,7 +45,6 @@ class Job:
         _RUNNING.add(self)
 
     def _run(self, work: Work) -> None:
-        torch.set_num_threads(JOB_THREADS)
         try:
             self.result = work(progress=self._progress, should_stop=self._stop.is_set, on_accuracy=self._accuracy)
         except Exception as exc:  # shown on the page; the app carries on
