@@ -36,6 +36,10 @@ st.markdown("**What to notice.** int8 static makes the file about 4× smaller. D
             "unchanged: a dense file stores zeros and a dense convolution multiplies by them, only the zipped "
             "file shrinks. Removing channels makes the network itself smaller and faster; accuracy pays for it "
             "until the network is fine-tuned.")
+if target.extra:
+    st.markdown("**Distillation** is the other road to a small network: the last two rows are the student and the "
+                "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "
+                "student's size and speed.")
 if (pruned := target.pruned_spec(keep)) is not None:
     if st.button(f"Open the channel-pruned design ({plain(pruned.name)}) on the Build page", key="compress_open",
                  icon=":material/construction:"):

@@ -79,11 +79,11 @@ def test_the_teacher_is_bigger_than_the_student_and_learns_the_digits(teacher):
 def test_distilling_leaves_the_teacher_untouched(teacher):
     model = teacher[0]
     before = {name: value.clone() for name, value in model.state_dict().items()}
-    grads = [p.grad.clone() for p in model.parameters()]  # what its own training left
+    assert all(p.grad is None for p in model.parameters())  # training hands back a model without gradients
     modes = [m.training for m in model.modules()]
     distill(STUDENT, model, steps=3)
     assert all(torch.equal(before[name], value) for name, value in model.state_dict().items())
-    assert all(torch.equal(grad, p.grad) for grad, p in zip(grads, model.parameters()))
+    assert all(p.grad is None for p in model.parameters())  # and distilling puts none into the teacher
     assert [m.training for m in model.modules()] == modes
     model.train()
     try:

@@ -119,13 +119,14 @@ def digits_teacher_spec() -> Spec:
     ).validate()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Comparison:
     """One student trained twice from the same start on the same minibatches: from the labels, and distilled."""
 
     plain: History
     distilled: History
     teacher_accuracy: float  # the teacher's, on the same held-out pictures
+    student: Net  # the distilled one (eval mode), for the Compress page's table
 
     @property
     def gain(self) -> float:
@@ -148,5 +149,5 @@ def compare(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, 
         return None if progress is None else lambda step, total, value: progress(done + step, 2 * total, value)
 
     _, plain = train(student_spec, steps, counting_from(0), should_stop, seed, data)
-    _, distilled = train(student_spec, steps, counting_from(plain.steps), should_stop, seed, data, loss=loss)
-    return Comparison(plain, distilled, evaluate(teacher, data.test_x, data.test_y))
+    student, distilled = train(student_spec, steps, counting_from(plain.steps), should_stop, seed, data, loss=loss)
+    return Comparison(plain, distilled, evaluate(teacher, data.test_x, data.test_y), student)

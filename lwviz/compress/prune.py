@@ -27,6 +27,7 @@ from torch.nn.utils import prune
 from lwviz.blocks import FAMILIES, ir_mid_chs
 from lwviz.blocks.inverted_residual import InvertedResidual
 from lwviz.builder import Net, build
+from lwviz.compress.batchnorm import recalibrate_batchnorm
 from lwviz.layers import ConvNormAct
 from lwviz.plan import LayerArgs, effective_stage, resolve, scaled_chs
 from lwviz.spec import Spec, Stage
@@ -35,7 +36,6 @@ __all__ = ["ChannelGroup", "channel_groups", "compressed_size", "prune_channels"
            "pruned_spec", "recalibrate_batchnorm", "saved_size", "sparsity_of"]
 
 PRUNABLE = (nn.Conv2d, nn.Linear)  # the layers whose weights hold the params and do the MACs
-BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 BN_STATE = ("weight", "bias", "running_mean", "running_var")
 EXPAND_RANGE = next((f.metadata["lo"], f.metadata["hi"]) for f in fields(Stage) if f.name == "expand")
 
@@ -76,33 +76,6 @@ def saved_size(model: nn.Module) -> int:
 def compressed_size(model: nn.Module) -> int:
     """Bytes of the saved ``state_dict`` after zlib: zeros compress, trained floats hardly do."""
     return len(zlib.compress(_saved(model), 6))
-
-
-def recalibrate_batchnorm(model: nn.Module, images: torch.Tensor, batch_size: int = 64) -> nn.Module:
-    """A copy of ``model`` whose batch-norm statistics are re-estimated on ``images`` (no labels, no training).
-
-    Pruning changes what every later layer receives, so the running means and variances batch norm
-    learned no longer fit and each layer normalizes with the wrong numbers; a few hundred unlabeled
-    images put them right and recover much of the lost accuracy without a single gradient step
-    (fine-tuning recovers the rest). Only the statistics change; every weight stays as it was.
-    """
-    if len(images) == 0:
-        raise ValueError("images: at least one image is needed to estimate batch-norm statistics")
-    fresh = copy.deepcopy(model).eval()
-    norms = [m for m in fresh.modules() if isinstance(m, BATCH_NORMS)]
-    if not norms:
-        raise ValueError("model: it has no batch norm layers to recalibrate")
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a plain average over all batches, not an exponential one
-        m.train()
-    with torch.no_grad():
-        for batch in images.split(batch_size):
-            fresh(batch)
-    for m, momentum in zip(norms, momenta):
-        m.momentum = momentum
-    return fresh.train(model.training)
 
 
 def _prunable(model: nn.Module) -> Iterator[nn.Module]:

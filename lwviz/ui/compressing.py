@@ -10,10 +10,10 @@ import torch
 from lwviz.builder import Net
 from lwviz.compress.prune import pruned_spec
 from lwviz.compress.quantize import calibration_images
-from lwviz.compress.variants import Row, compare_variants
+from lwviz.compress.variants import Row, Variant, compare_variants
 from lwviz.spec import Spec
 from lwviz.ui.cache import pretrained_model, timing_lock
-from lwviz.ui.training import TRAINED, trained_net
+from lwviz.ui.training import TRAINED, Distilled, trained_net
 from lwviz.weights import LITE0, available_sources, get_source
 
 
@@ -35,6 +35,7 @@ class Subject:
     labels: torch.Tensor | None  # None: scored by agreement with the float network
     score_label: str
     score_help: str
+    extra: tuple[Variant, ...] = ()  # rows beyond the variants of ``model``: a distilled student and its teacher
 
     def pruned_spec(self, keep: float) -> Spec | None:
         try:
@@ -47,14 +48,28 @@ def subject(choice: str) -> Subject:
     if choice == TRAINED:
         trained = trained_net()
         data = trained.data
-        return Subject(trained, trained.model, data.train_x[:256], data.test_x, data.test_y, "Held-out accuracy (%)",
-                       f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; int8 static is calibrated "
-                       "on 256 training pictures.")
+        distilled = st.session_state.get("distilled")
+        if distilled is None or distilled.data is not data:
+            distilled = None
+        return Subject((trained, distilled), trained.model, data.train_x[:256], data.test_x, data.test_y,
+                       "Held-out accuracy (%)", f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
+                       "int8 static is calibrated on 256 training pictures.", distillation_rows(distilled))
     source = get_source(choice)
     photos = calibration_images(source.preprocess)
     return Subject(choice, pretrained_model(choice), photos, photos, None, "Agreement with float (%)",
                    f"Agreement: the share of the {len(photos)} sample photos (and their mirror images) on which the "
                    "variant's top-1 class is the float network's; the same photos calibrate int8 static.")
+
+
+def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
+    """The Train page's last distillation on the same pictures: the student it taught and the teacher."""
+    if distilled is None:
+        return ()
+    student, teacher = distilled.comparison.student, distilled.teacher
+    return (Variant("distilled student", student, student.spec,
+                    f"{student.spec.name}, {distilled.steps} steps taught by {teacher.spec.name} "
+                    f"({distilled.comparison.gain * 100:+.1f} points over the labels alone)"),
+            Variant("its teacher", teacher, teacher.spec, f"{teacher.spec.name}, the distillation's teacher"))
 
 
 def measured_rows(target: Subject, sparsities: Sequence[float], keep: float) -> list[Row] | None:
@@ -70,7 +85,7 @@ def measured_rows(target: Subject, sparsities: Sequence[float], keep: float) -> 
     bar = st.progress(0.0, text="Quantizing and pruning…")
     with timing_lock():
         rows = compare_variants(target.model, target.calibration, target.inputs, target.labels, sparsities, keep,
-                                progress=lambda share, name: bar.progress(share, text=f"Measured {name}"))
+                                target.extra, progress=lambda share, name: bar.progress(share, text=f"Measured {name}"))
     bar.empty()
     st.session_state.compress_rows = key, rows
     return rows

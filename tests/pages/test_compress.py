@@ -1,4 +1,6 @@
 """Compress page in AppTest, on a network trained here (fast, and scored by real held-out accuracy)."""
+from unittest import mock
+
 import pytest
 
 from lwviz.compress.prune import pruned_spec
@@ -12,6 +14,9 @@ from tests.pages.test_train import finish, start_training
 def measured():
     at = open_page("train")
     trained = finish(at, start_training(at))
+    with mock.patch.object(training, "TEACHER_STEPS", 60):  # a distilled student joins the table
+        at.button("distill_start").click().run()
+        finish(at, at.session_state.train_job)
     at.switch_page("pages/compress.py").run()
     assert at.selectbox("compress_network").value == training.TRAINED  # the trained network comes first
     assert "10 to 60 seconds" in at.info[0].value
@@ -25,7 +30,7 @@ def test_every_variant_is_measured_with_exact_sizes_and_macs(measured):
     at, trained = measured
     rows = {r["variant"]: r for r in at.dataframe[0].value.to_dict("records")}
     assert list(rows) == ["float", "int8 dynamic", "int8 static", "50% weights zeroed", "90% weights zeroed",
-                          "50% channels kept"]
+                          "50% channels kept", "distilled student", "its teacher"]
     macs = round(analyze(trained.model.spec).macs / 1e6, 1)
     assert rows["float"]["MACs (M)"] == rows["int8 static"]["MACs (M)"] == rows["90% weights zeroed"]["MACs (M)"] == macs
     assert rows["50% channels kept"]["MACs (M)"] == round(analyze(pruned_spec(trained.model.spec, 0.5)).macs / 1e6, 1)
@@ -38,6 +43,20 @@ def test_every_variant_is_measured_with_exact_sizes_and_macs(measured):
     assert rows["float"]["Held-out accuracy (%)"] == round(100 * trained.history.test_accuracy, 1)
     assert rows["int8 static"]["Held-out accuracy (%)"] > 80
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_distilled_student_and_its_teacher_are_rows_too(measured):
+    at, _ = measured
+    rows = {r["variant"]: r for r in at.dataframe[0].value.to_dict("records")}
+    distilled = at.session_state.distilled
+    c = distilled.comparison
+    for variant, model, accuracy in (("distilled student", c.student, c.distilled.test_accuracy),
+                                     ("its teacher", distilled.teacher, c.teacher_accuracy)):
+        assert rows[variant]["Held-out accuracy (%)"] == round(100 * accuracy, 1)
+        assert rows[variant]["MACs (M)"] == round(analyze(model.spec).macs / 1e6, 1)
+        assert rows[variant]["params (non-zero)"] == sum(p.numel() for p in model.parameters())
+    assert "taught by digits_teacher" in rows["distilled student"]["note"]
+    assert rows["its teacher"]["MACs (M)"] > 3 * rows["distilled student"]["MACs (M)"]
 
 
 def test_the_channel_pruned_design_opens_in_the_build_page(measured):
