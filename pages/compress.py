@@ -1,6 +1,7 @@
 """Compress: one network made smaller every way there is, with size, speed and accuracy measured side by side."""
 import streamlit as st
 
+from lwviz.compress.qat import QAT_STEPS
 from lwviz.compress.variants import KEEP, SPARSITIES
 from lwviz.ui.compressing import compress_choices, measured_rows, rows_table, subject
 from lwviz.ui.state import current_spec, plain, set_spec
@@ -23,7 +24,12 @@ keep = keep_col.slider("Structured: share of channels kept", 0.25, 0.9, KEEP, 0.
                        help="Expansion channels of inverted-residual blocks and the head's channels, the least "
                             "important (smallest L1 norm) removed first.")
 target = subject(network)
-rows = measured_rows(target, tuple(sorted(sparsities)), keep)
+qat = target.data is not None and st.toggle(
+    f"Also quantization-aware training ({QAT_STEPS} steps)", key="compress_qat",
+    help="int8 static rounds the trained network as it is. Quantization-aware training first fine-tunes a copy with "
+         "int8 rounding simulated in every layer, so the weights learn to live with it; it needs the training "
+         "pictures and takes 10 to 60 seconds more.")
+rows = measured_rows(target, tuple(sorted(sparsities)), keep, qat)
 if rows is None:
     st.stop()
 
@@ -36,6 +42,10 @@ st.markdown("**What to notice.** int8 static makes the file about 4× smaller. D
             "unchanged: a dense file stores zeros and a dense convolution multiplies by them, only the zipped "
             "file shrinks. Removing channels makes the network itself smaller and faster; accuracy pays for it "
             "until the network is fine-tuned.")
+if qat:
+    st.markdown("**int8 QAT** is int8 after a short fine-tune with the rounding inside every layer: the weights "
+                "learn to live with it. It pays off where post-training int8 loses accuracy (narrow layers, hard "
+                "pictures); where int8 static already matches float there is little left to win.")
 if target.extra:
     st.markdown("**Distillation** is the other road to a small network: the last two rows are the student and the "
                 "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "

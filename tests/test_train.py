@@ -11,7 +11,7 @@ from lwviz.compress import train as train_module
 from lwviz.compress.train import (BATCHNORM_PICTURES, DIGITS_CLASSES, DIGITS_STEPS, TRAIN_THREADS, Dataset, DatasetUnavailable, Digits,
                                   cifar10, cifar10_missing, cross_entropy, datasets_dir, digit_picture, digits,
                                   digits_se_spec, evaluate, for_dataset, from_arrays, images_to_inputs, per_class,
-                                  train)
+                                  spread, train)
 from lwviz.cost.latency import num_threads
 from lwviz.explain import has_se
 from lwviz.presets import get_preset
@@ -44,11 +44,11 @@ def test_a_short_run_ends_with_batchnorm_statistics_of_its_final_weights():
     """50 steps: the running averages still describe early weights; re-estimated, the network answers well."""
     model, history = train(digits_se_spec(), steps=50)
     assert history.test_accuracy >= 0.85, history.test_accuracy  # 10% with the running averages as trained
-    spread = digits().train_x[torch.linspace(0, 1437, BATCHNORM_PICTURES).long()]
+    pictures = digits().train_x[spread(1438, BATCHNORM_PICTURES)]
     seen = []  # what the first batch norm normalizes: the stem convolution's output, in batches of 64
     model.stem.conv.conv.register_forward_hook(lambda _m, _a, out: seen.append(out))
     with torch.inference_mode():
-        for batch in spread.split(64):
+        for batch in pictures.split(64):
             model(batch)
     bn = model.stem.conv.bn
     assert torch.allclose(bn.running_mean, torch.stack([s.mean((0, 2, 3)) for s in seen]).mean(0), atol=1e-5)

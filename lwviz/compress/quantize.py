@@ -129,27 +129,52 @@ def quantize_int8(model: nn.Module, calibration: torch.Tensor | Iterable[torch.T
     """
     if model.training:
         raise ValueError("model: it is in training mode; quantize an eval() model")
-    supported = torch.backends.quantized.supported_engines
-    if engine is not None and engine not in supported:
-        raise ValueError(f"engine: {engine!r} is not supported here; choose one of {', '.join(supported)}")
-    engines = (engine,) if engine else tuple(e for e in TUNED_ENGINES if e in supported) or (default_engine(),)
     batches = [calibration] if isinstance(calibration, torch.Tensor) else list(calibration)
     example = batches[0][:1]
-    q = copy.deepcopy(model)
+    observed = prepare_int8(model, example, engine)
+    _correct_bias(_calibrate(observed, batches))
+    return convert_int8(observed, example, engine)
+
+
+def prepare_int8(model: nn.Module, example: torch.Tensor, engine: str | None = None, qat: bool = False) -> Int8Net:
+    """A copy of ``model`` ready to be made int8: fused, wrapped, with observers (or, for ``qat``, fake quantization).
+
+    With ``qat`` the copy is in training mode: every convolution and activation rounds to int8 in
+    the forward pass while gradients flow as if it did not (straight-through), so training it
+    teaches the weights to live with int8. Otherwise it is in eval mode and its observers
+    record activation ranges from the pictures run through it. ``convert_int8`` finishes either.
+    """
+    engines = _engines(engine)
+    q = copy.deepcopy(model).train(qat)
     _fix_same_padding(q, example)
     with warnings.catch_warnings():  # eager mode is deprecated in favour of pt2e; it still works (see above)
         warnings.simplefilter("ignore")
-        qconfig = tq.get_default_qconfig(QCONFIG_OF_ENGINE[engines[0]])
-        _fuse(q, _clamped_qconfig(qconfig, 0.0, 6.0))
-        wrapped = Int8Net(q, _run_in_float(q)).eval()
+        qconfig = (tq.get_default_qat_qconfig if qat else tq.get_default_qconfig)(QCONFIG_OF_ENGINE[engines[0]])
+        _fuse(q, _clamped_qconfig(qconfig, 0.0, 6.0), qat)
+        wrapped = Int8Net(q, _run_in_float(q)).train(qat)
         wrapped.qconfig = qconfig
-        tq.prepare(wrapped, inplace=True)
-        _correct_bias(_calibrate(wrapped, batches))
-        with _packing_for(engines[0]):
-            tq.convert(wrapped, inplace=True)
-    _check_runs(wrapped, example)
-    wrapped.packed_for = _pack_fastest(wrapped, example, engines)
+        (tq.prepare_qat if qat else tq.prepare)(wrapped, inplace=True)
     return wrapped
+
+
+def convert_int8(prepared: Int8Net, example: torch.Tensor, engine: str | None = None) -> Int8Net:
+    """``prepared`` (from ``prepare_int8``, calibrated or trained) turned into int8 modules, in place, in eval mode."""
+    engines = _engines(engine)
+    prepared.eval()
+    with warnings.catch_warnings(), _packing_for(engines[0]):
+        warnings.simplefilter("ignore")
+        tq.convert(prepared, inplace=True)
+    _check_runs(prepared, example)
+    prepared.packed_for = _pack_fastest(prepared, example, engines)
+    return prepared
+
+
+def _engines(engine: str | None) -> tuple[str, ...]:
+    """The engines to pack for: ``engine`` when given (it must exist here), else those of ``TUNED_ENGINES`` here."""
+    supported = torch.backends.quantized.supported_engines
+    if engine is not None and engine not in supported:
+        raise ValueError(f"engine: {engine!r} is not supported here; choose one of {', '.join(supported)}")
+    return (engine,) if engine else tuple(e for e in TUNED_ENGINES if e in supported) or (default_engine(),)
 
 
 @contextmanager
@@ -184,6 +209,8 @@ def _clamped_qconfig(qconfig: tq.QConfig, low: float, high: float) -> tq.QConfig
     fixed = tq.FixedQParamsObserver.with_args(scale=scale, zero_point=observer.quant_min - round(low / scale),
                                               dtype=observer.dtype, quant_min=observer.quant_min,
                                               quant_max=observer.quant_max)
+    if isinstance(observer, tq.FakeQuantizeBase):  # quantization-aware training rounds with the fixed range too
+        fixed = tq.FixedQParamsFakeQuantize.with_args(observer=fixed)
     return tq.QConfig(activation=fixed, weight=qconfig.weight)
 
 
@@ -319,7 +346,7 @@ def fixed_padding(same: Conv2dSame, size: tuple[int, int]) -> nn.Conv2d:
     return plain
 
 
-def _fuse(model: nn.Module, relu6_qconfig: tq.QConfig) -> None:
+def _fuse(model: nn.Module, relu6_qconfig: tq.QConfig, qat: bool = False) -> None:
     """Fold BN into the convolution of every ``ConvNormAct``; ReLU into it, ReLU6 into its output range.
 
     The ReLU6 itself stays (a cheap int8 clamp): the kernels saturate at the int8 type's 255, not at
@@ -331,8 +358,8 @@ def _fuse(model: nn.Module, relu6_qconfig: tq.QConfig) -> None:
             groups.append([f"{name}.conv", f"{name}.bn"] + ([f"{name}.act"] if type(m.act) is nn.ReLU else []))
             if type(m.act) is nn.ReLU6:
                 relu6.append(f"{name}.conv")
-    if groups:
-        tq.fuse_modules(model, groups, inplace=True)
+    if groups:  # for training, BN stays inside the fused module and keeps learning until convert folds it
+        (tq.fuse_modules_qat if qat else tq.fuse_modules)(model, groups, inplace=True)
     for conv in relu6:
         model.get_submodule(conv).qconfig = relu6_qconfig
 

@@ -45,8 +45,9 @@ class Row:
 
 
 def variants(model: Net, calibration: torch.Tensor, sparsities: Sequence[float] = SPARSITIES, keep: float = KEEP,
-             extra: Sequence[Variant] = ()) -> Iterator[Variant]:
-    """float, int8 dynamic, int8 static, zeroed weights at each sparsity, channels kept at ``keep``, and ``extra``.
+             extra: Sequence[Variant] = (), qat: Variant | None = None) -> Iterator[Variant]:
+    """float, int8 dynamic, int8 static (then ``qat``, made by quantization-aware training, when given), zeroed
+    weights at each sparsity, channels kept at ``keep``, and ``extra``.
 
     Pruned copies get their batch-norm statistics re-estimated on ``calibration`` (no labels, no
     training): without that a pruned network's accuracy collapses.
@@ -58,6 +59,8 @@ def variants(model: Net, calibration: torch.Tensor, sparsities: Sequence[float] 
         yield Variant("int8 static", quantize_int8(model, calibration), spec)
     except QuantizationUnsupported as exc:
         yield Variant("int8 static", None, spec, str(exc))
+    if qat is not None:
+        yield qat
     for sparsity in sparsities:
         yield Variant(f"{sparsity:.0%} weights zeroed", recalibrate_batchnorm(prune_unstructured(model, sparsity),
                                                                              calibration), spec)
@@ -90,11 +93,11 @@ def measure(variant: Variant, reference: nn.Module, inputs: torch.Tensor, labels
 
 def compare_variants(model: Net, calibration: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor | None = None,
                      sparsities: Sequence[float] = SPARSITIES, keep: float = KEEP, extra: Sequence[Variant] = (),
-                     progress: Callable[[float, str], None] | None = None) -> list[Row]:
+                     qat: Variant | None = None, progress: Callable[[float, str], None] | None = None) -> list[Row]:
     """Every variant of ``model`` measured; ``progress(share_done, variant_just_measured)`` after each."""
-    total = 4 + len(sparsities) + len(extra)
+    total = 4 + len(sparsities) + len(extra) + (qat is not None)
     rows = []
-    for variant in variants(model, calibration, sparsities, keep, extra):
+    for variant in variants(model, calibration, sparsities, keep, extra, qat):
         rows.append(measure(variant, model, inputs, labels))
         if progress is not None:
             progress(len(rows) / total, variant.name)

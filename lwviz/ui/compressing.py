@@ -9,8 +9,10 @@ import torch
 
 from lwviz.builder import Net
 from lwviz.compress.prune import pruned_spec
+from lwviz.compress.qat import QAT_STEPS, quantize_aware
 from lwviz.compress.quantize import calibration_images
 from lwviz.compress.variants import Row, Variant, compare_variants
+from lwviz.compress.train import Dataset
 from lwviz.spec import Spec
 from lwviz.ui.cache import pretrained_model, timing_lock
 from lwviz.ui.training import TRAINED, Distilled, trained_net
@@ -36,6 +38,7 @@ class Subject:
     score_label: str
     score_help: str
     extra: tuple[Variant, ...] = ()  # rows beyond the variants of ``model``: a distilled student and its teacher
+    data: Dataset | None = None  # its training pictures, for quantization-aware training (a network trained here)
 
     def pruned_spec(self, keep: float) -> Spec | None:
         try:
@@ -53,7 +56,7 @@ def subject(choice: str) -> Subject:
             distilled = None
         return Subject((trained, distilled), trained.model, data.train_x[:256], data.test_x, data.test_y,
                        "Held-out accuracy (%)", f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
-                       "int8 static is calibrated on 256 training pictures.", distillation_rows(distilled))
+                       "int8 static is calibrated on 256 training pictures.", distillation_rows(distilled), data)
     source = get_source(choice)
     photos = calibration_images(source.preprocess)
     return Subject(choice, pretrained_model(choice), photos, photos, None, "Agreement with float (%)",
@@ -72,9 +75,12 @@ def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
             Variant("its teacher", teacher, teacher.spec, f"{teacher.spec.name}, the distillation's teacher"))
 
 
-def measured_rows(target: Subject, sparsities: Sequence[float], keep: float) -> list[Row] | None:
-    """The variants' rows once measured in this session (a button starts it), else None."""
-    key = (target.key, tuple(sparsities), keep)
+def measured_rows(target: Subject, sparsities: Sequence[float], keep: float, qat: bool = False) -> list[Row] | None:
+    """The variants' rows once measured in this session (a button starts it), else None.
+
+    With ``qat`` (a network trained here) an int8 variant made by quantization-aware training joins them.
+    """
+    key = (target.key, tuple(sparsities), keep, qat)
     done = st.session_state.get("compress_rows")
     if done is not None and done[0] == key:
         return done[1]
@@ -83,9 +89,15 @@ def measured_rows(target: Subject, sparsities: Sequence[float], keep: float) -> 
         st.info("Quantizing, pruning and timing every variant takes 10 to 60 seconds.", icon=":material/timer:")
         return None
     bar = st.progress(0.0, text="Quantizing and pruning…")
+    aware = None
+    if qat:
+        int8 = quantize_aware(target.model, target.data, progress=lambda step, total, loss: bar.progress(
+            step / total, text=f"Quantization-aware training: step {step} of {total}, loss {loss:.3f}"))
+        aware = Variant("int8 QAT", int8, target.model.spec, f"{QAT_STEPS} steps of quantization-aware training")
     with timing_lock():
         rows = compare_variants(target.model, target.calibration, target.inputs, target.labels, sparsities, keep,
-                                target.extra, progress=lambda share, name: bar.progress(share, text=f"Measured {name}"))
+                                target.extra, aware,
+                                progress=lambda share, name: bar.progress(share, text=f"Measured {name}"))
     bar.empty()
     st.session_state.compress_rows = key, rows
     return rows

@@ -21,6 +21,7 @@ def measured():
     assert at.selectbox("compress_network").value == training.TRAINED  # the trained network comes first
     assert "10 to 60 seconds" in at.info[0].value
     at.multiselect("compress_sparsity").set_value([0.5, 0.9]).run()
+    at.toggle("compress_qat").set_value(True).run()
     at.button("compress_measure").click().run(timeout=300)
     assert not at.exception, at.exception
     return at, trained
@@ -29,7 +30,7 @@ def measured():
 def test_every_variant_is_measured_with_exact_sizes_and_macs(measured):
     at, trained = measured
     rows = {r["variant"]: r for r in at.dataframe[0].value.to_dict("records")}
-    assert list(rows) == ["float", "int8 dynamic", "int8 static", "50% weights zeroed", "90% weights zeroed",
+    assert list(rows) == ["float", "int8 dynamic", "int8 static", "int8 QAT", "50% weights zeroed", "90% weights zeroed",
                           "50% channels kept", "distilled student", "its teacher"]
     macs = round(analyze(trained.model.spec).macs / 1e6, 1)
     assert rows["float"]["MACs (M)"] == rows["int8 static"]["MACs (M)"] == rows["90% weights zeroed"]["MACs (M)"] == macs
@@ -42,6 +43,8 @@ def test_every_variant_is_measured_with_exact_sizes_and_macs(measured):
     assert rows["int8 static"]["file MB"] < 0.75 * rows["float"]["file MB"]
     assert rows["float"]["Held-out accuracy (%)"] == round(100 * trained.history.test_accuracy, 1)
     assert rows["int8 static"]["Held-out accuracy (%)"] > 80
+    assert rows["int8 QAT"]["MACs (M)"] == macs and rows["int8 QAT"]["file MB"] == rows["int8 static"]["file MB"]
+    assert rows["int8 QAT"]["Held-out accuracy (%)"] >= rows["float"]["Held-out accuracy (%)"] - 3
     assert len(at.get("plotly_chart")) == 1
 
 
