@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lwviz.classify import classify
-from lwviz.ui.cache import pretrained_model
+from lwviz.ui.cache import pretrained_model, usable_source
 from lwviz.ui.pickers import pick_picture
 from lwviz.ui.state import current_spec, plain
 from lwviz.viz.classify_charts import topk_figure
@@ -51,10 +51,17 @@ with network_col:
                 except WeightsUnavailable as exc:
                     st.error(plain(str(exc)))
                 else:
+                    st.session_state.classify_downloaded = choice
                     st.rerun()
             st.stop()
+        if st.session_state.pop("classify_downloaded", None) == choice:
+            st.success(plain(f"Downloaded and cached: {source.spec.name} works offline from now on."),
+                       icon=":material/download_done:")
         with st.spinner(f"Loading {source.label}..."):
-            model = pretrained_model(choice)
+            usable = usable_source(choice)
+        if usable is None:
+            st.stop()
+        source, model = get_source(usable), pretrained_model(usable)
     if source.top1:
         st.caption(f"ImageNet top-1 accuracy {source.top1:.1f}%.")
 

@@ -24,6 +24,8 @@ keep = keep_col.slider("Structured: share of channels kept", 0.25, 0.9, KEEP, 0.
                        help="Expansion channels of inverted-residual blocks and the head's channels, the least "
                             "important (smallest L1 norm) removed first.")
 target = subject(network)
+if target is None:
+    st.stop()
 qat = target.data is not None and st.toggle(
     f"Also quantization-aware training ({QAT_STEPS} steps)", key="compress_qat",
     help="int8 static rounds the trained network as it is. Quantization-aware training first fine-tunes a copy with "

@@ -5,7 +5,7 @@ import streamlit as st
 
 from lwviz.compress.train import DIGITS_CLASSES, DIGITS_STEPS, Dataset, digits, digits_se_spec, train
 from lwviz.explain import NO_SE_REASON, Explainer, network_input, overlay, spec_has_se
-from lwviz.ui.cache import design_explainer, source_explainer
+from lwviz.ui.cache import design_explainer, source_explainer, usable_source
 from lwviz.ui.pickers import pick_picture
 from lwviz.ui.state import current_spec, plain
 from lwviz.ui.training import TRAINED, trained_net
@@ -47,6 +47,11 @@ def network(choice: str) -> Network:
     return Network(source_explainer(choice), source.spec.name, source.categories, source.preprocess)
 
 
+def usable(choice: str) -> str:
+    """The choice, or what runs instead when its pretrained weights fail to load (the reason is shown)."""
+    return (usable_source(choice) or DESIGN) if choice in ready else choice
+
+
 def train_digits() -> None:
     bar = st.progress(0.0, text="Training a small SE network on handwritten digits...")
     model, history = train(digits_se_spec(), progress=lambda step, total, loss: bar.progress(
@@ -80,7 +85,8 @@ ready = [s.name for s in available_sources()]
 net_col, picture_col = st.columns([1, 2], gap="large")
 with net_col:
     labels = {c: network_name(c) for c in [*ready, *([TRAINED] if trained_net() else []), DIGITS, DESIGN]}
-    choice = st.selectbox("Network", list(labels), key="explain_network", format_func=labels.get)
+    picked = st.selectbox("Network", list(labels), key="explain_network", format_func=labels.get)
+    choice = usable(picked)
     if choice == DIGITS and "explain_digits" not in st.session_state:
         train_digits()
     net = network(choice)
@@ -136,9 +142,9 @@ with cam_tab:
         st.info(plain(f"This network only reads {net.data.name} pictures; pick a photo network above to compare "
                       "networks."))
     else:
-        others = [n for n in (*ready, DESIGN) if n != choice]
+        others = [n for n in (*ready, DESIGN) if n not in (choice, picked)]
         other_choice = st.selectbox("Compare with", others, key="explain_other", format_func=labels.get)
-        other = network(other_choice)
+        other = network(usable(other_choice))
         other_x = network_input(picture, other.preprocess)
         for column, shown, inputs in zip(st.columns(2), (net, other), (x, other_x)):
             result = shown.explainer.grad_cam(inputs)  # top-1, last layer: the networks may not share classes

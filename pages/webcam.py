@@ -10,8 +10,8 @@ from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
 from lwviz.ui.state import current_spec, plain
 from lwviz.ui.training import TRAINED, trained_net
 from lwviz.ui.webcam import (annotated_video, frame_model, missing_networks, native_resolution, network_choices,
-                             resolutions, session_processor, show_predictions, show_stats, track_playing,
-                             webrtc_error)
+                             resolutions, session_processor, show_predictions, show_start_problem, show_stats,
+                             track_connection, track_playing, usable_network, webrtc_error)
 
 VIDEO_TYPES = ("mp4", "webm", "mov", "mkv", "avi", "m4v")
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
@@ -27,6 +27,7 @@ net_col, res_col = st.columns([3, 2], vertical_alignment="bottom")
 network = net_col.selectbox("Network", list(choices), format_func=choices.get, key="webcam_network",
                             help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. "
                                  "Your design comes from the Build page, with random weights.")
+network = usable_network(network)
 native = native_resolution(network, spec)
 if len(offered := resolutions(network, spec)) > 1:
     resolution = res_col.select_slider(  # keyed by the native size too: a changed design starts from its own
@@ -76,6 +77,7 @@ st.info(plain(f"{mode.label} is on: {mode.how}. {why}").strip(), icon=mode.icon)
 
 def show_live_text(trained: bool) -> None:
     with st.container(key="webcam_live"):
+        show_start_problem()
         stats = processor.stats.snapshot()
         if processor.error:
             st.error(plain(f"The last frame failed: {processor.error}"))
@@ -123,8 +125,9 @@ if mode == LIVE:
             async_processing=True)
     playing = bool(ctx.state.playing)
     track_playing(processor, playing)
+    connecting = track_connection(ctx.state)
     with text_col:
-        st.fragment(show_live_text, run_every=1.0 if playing else None)(model.trained)
+        st.fragment(show_live_text, run_every=1.0 if playing or connecting else None)(model.trained)
 elif mode == SNAPSHOT:
     shot = st.camera_input("Take a snapshot", key="webcam_snapshot")
     if shot is not None:

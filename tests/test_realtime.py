@@ -18,7 +18,8 @@ from lwviz.presets import get_preset
 from lwviz.realtime import (STAGES, FrameInput, FrameModel, FrameProcessor, FrameTimings, MediaError, StreamStats,
                             annotate_video, at_resolution, cover, crop_box, image_frame, inference_copy, panning_clip,
                             parse_ice_servers, rtc_configuration, write_y4m)
-from lwviz.realtime.modes import LIVE, SNAPSHOT, UPLOAD, default_mode
+from lwviz.realtime.modes import (CONNECT_LIMIT_S, LIVE, SNAPSHOT, UPLOAD, StartAttempt, default_mode, start_problem,
+                                  track_start)
 from lwviz.realtime.overlay import PANEL, WARN
 from lwviz.weights import LITE0
 from lwviz.weights.preprocess import Preprocess
@@ -434,3 +435,29 @@ def test_default_mode_and_why(url, webrtc_error, mode, skipped):
     assert chosen == mode and len(reasons) == skipped
     if mode == UPLOAD:
         assert "localhost or over HTTPS" in reasons[0] and "192.168.1.20" in reasons[0]
+
+
+def test_a_start_is_followed_from_signalling_to_playing_or_giving_up():
+    assert track_start(None, signalling=False, playing=False, now=5.0) is None  # nothing pressed yet
+    start = track_start(None, signalling=True, playing=False, now=10.0)
+    assert start == StartAttempt(10.0)
+    assert track_start(start, signalling=True, playing=False, now=12.0) is start  # the same start, still waiting
+    assert track_start(start, signalling=False, playing=True, now=11.0) is None  # video: nothing to explain
+    ended = track_start(start, signalling=False, playing=False, now=40.0)
+    assert ended == StartAttempt(10.0, ended=40.0) and ended.waited(now=99.0) == 30.0
+    assert track_start(ended, signalling=False, playing=False, now=50.0) is ended  # kept until the next Start
+    assert track_start(ended, signalling=True, playing=False, now=60.0) == StartAttempt(60.0)
+
+
+def test_start_problem_only_after_the_limit_and_it_says_what_to_do():
+    start = StartAttempt(100.0)
+    assert start_problem(None, now=1e6) is None
+    assert start_problem(start, now=100.0 + CONNECT_LIMIT_S - 0.1) is None
+    waiting = start_problem(start, now=100.0 + CONNECT_LIMIT_S)
+    assert waiting.startswith(f"Live video: no video {CONNECT_LIMIT_S:.0f} s after Start. The browser and this server "
+                              "could not connect.")
+    assert "add a STUN or TURN server" in waiting and "choose Snapshot or Upload" in waiting
+    assert start_problem(StartAttempt(100.0, ended=103.0), now=1e6) is None  # stopped by hand before the limit
+    gave_up = start_problem(StartAttempt(100.0, ended=130.0), now=1e6)
+    assert gave_up.startswith("Live video: the last Start waited 30 s and stopped without video.")
+    assert start_problem(start, now=105.0, limit_s=5.0) is not None

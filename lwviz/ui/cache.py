@@ -10,7 +10,8 @@ from lwviz.builder import Net, build
 from lwviz.cost import CostTable, analyze
 from lwviz.explain import Explainer
 from lwviz.spec import Spec
-from lwviz.weights import get_source
+from lwviz.ui.state import plain
+from lwviz.weights import LITE0, WeightsUnavailable, available_sources, get_source
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -22,6 +23,31 @@ def cost_table(spec: Spec) -> CostTable:
 def pretrained_model(source_name: str) -> Net:
     """A weight source's eval-mode model (``lwviz.weights.get_source``), loaded once per server."""
     return get_source(source_name).load()
+
+
+def load_problem(name: str) -> str | None:
+    """Why weight source ``name`` does not load (``WeightsUnavailable``'s message), or None: it is then cached."""
+    try:
+        pretrained_model(name)
+    except WeightsUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def usable_source(name: str) -> str | None:
+    """``name`` if its weights load, else the first offline source that does (Lite0 first), or None if none does.
+
+    A file can be in the hub cache and still be damaged; pages choose a source by name, so they ask
+    here first and carry on with what works, showing the library's message (what is wrong and how to
+    fix it) instead of a traceback. Failures are not cached: a file mended on disk loads on the next rerun.
+    """
+    if (problem := load_problem(name)) is None:
+        return name
+    fallback = next((s for s in sorted(available_sources(), key=lambda s: s.name != LITE0.name)
+                     if s.name != name and load_problem(s.name) is None), None)
+    st.error(plain(problem if fallback is None else f"{problem} Using {fallback.label} meanwhile."),
+             icon=":material/broken_image:")
+    return None if fallback is None else fallback.name
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

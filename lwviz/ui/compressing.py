@@ -14,7 +14,7 @@ from lwviz.compress.quantize import calibration_images
 from lwviz.compress.variants import Row, Variant, compare_variants
 from lwviz.compress.train import Dataset
 from lwviz.spec import Spec
-from lwviz.ui.cache import pretrained_model, timing_lock
+from lwviz.ui.cache import pretrained_model, timing_lock, usable_source
 from lwviz.ui.training import TRAINED, Distilled, trained_net
 from lwviz.weights import LITE0, available_sources, get_source
 
@@ -47,7 +47,8 @@ class Subject:
             return None
 
 
-def subject(choice: str) -> Subject:
+def subject(choice: str) -> Subject | None:
+    """What ``choice`` compresses; None when no pretrained network loads (the page has said why)."""
     if choice == TRAINED:
         trained = trained_net()
         data = trained.data
@@ -57,6 +58,8 @@ def subject(choice: str) -> Subject:
         return Subject((trained, distilled), trained.model, data.train_x[:256], data.test_x, data.test_y,
                        "Held-out accuracy (%)", f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
                        "int8 static is calibrated on 256 training pictures.", distillation_rows(distilled), data)
+    if (choice := usable_source(choice)) is None:
+        return None
     source = get_source(choice)
     photos = calibration_images(source.preprocess)
     return Subject(choice, pretrained_model(choice), photos, photos, None, "Agreement with float (%)",

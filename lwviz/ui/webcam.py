@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from time import monotonic
 
 import streamlit as st
 from torch import nn
@@ -18,10 +19,11 @@ from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video,
                             at_resolution, inference_copy)
+from lwviz.realtime.modes import start_problem, track_start
 from lwviz.realtime.pauses import freeze_long_lived
 from lwviz.spec import Spec
 from lwviz.explain import Explainer
-from lwviz.ui.cache import design_explainer, design_model, pretrained_model, source_explainer
+from lwviz.ui.cache import design_explainer, design_model, pretrained_model, source_explainer, usable_source
 from lwviz.ui.state import plain
 from lwviz.ui.training import TRAINED, TrainedNet, trained_net
 from lwviz.weights import LITE0, available_sources, get_source, imagenet_categories, sources_for
@@ -37,6 +39,14 @@ def network_choices(spec: Spec) -> dict[str, str]:
     trained = {TRAINED: f"Trained here: {t.label}"} if (t := trained_net()) is not None else {}
     return {**{s.name: s.label for s in sources}, **trained,
             DESIGN: f"Your design ({spec.name}): untrained, random weights"}
+
+
+def usable_network(network: str) -> str:
+    """``network``, unless its pretrained weights fail to load (a damaged file): then, with the reason shown,
+    a network whose weights load, or the design when none does."""
+    if network in (DESIGN, TRAINED):
+        return network
+    return usable_source(network) or DESIGN
 
 
 def missing_networks() -> list[str]:
@@ -173,6 +183,21 @@ def track_playing(processor: FrameProcessor, playing: bool) -> None:
     if playing and not st.session_state.get("webcam_was_playing", False):
         processor.reset()
     st.session_state.webcam_was_playing = playing
+
+
+def track_connection(state) -> bool:
+    """Follow this session's press of Start across reruns (``track_start``, from streamlit-webrtc's
+    ``ctx.state``); True while it waits for video, so the page keeps refreshing to say if it waits too long."""
+    start = track_start(st.session_state.get("webcam_start"), bool(state.signalling), bool(state.playing),
+                        monotonic())
+    st.session_state.webcam_start = start
+    return start is not None and start.ended is None
+
+
+def show_start_problem() -> None:
+    """Why live video did not start, once Start has waited too long for it."""
+    if problem := start_problem(st.session_state.get("webcam_start"), monotonic()):
+        st.warning(plain(problem), icon=":material/wifi_off:")
 
 
 def annotated_video(upload, processor: FrameProcessor, settings: tuple) -> AnnotatedVideo:

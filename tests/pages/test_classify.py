@@ -3,15 +3,23 @@ import os
 
 import numpy as np
 import pytest
+import skimage.data
 import torch
 from PIL import Image
 
 from lwviz.builder import build
 from lwviz.presets import get_preset
+from lwviz.ui.cache import pretrained_model
+from lwviz.ui.state import plain
+from lwviz.weights import LITE0, get_source
 from tests.pages.apptest import open_page
+from tests.weights_fakes import damage, serve_torchvision_file
 
 
 pytestmark = pytest.mark.usefixtures("offline_hub")
+
+
+CATS = ("Egyptian cat", "tiger cat", "tabby")
 
 
 def answer(at) -> str:
@@ -27,7 +35,7 @@ def png(array: np.ndarray) -> bytes:
 def test_offline_lite0_names_the_sample_photos():
     at = open_page("classify")
     assert at.selectbox("classify_source").value == "efficientnet_lite0:pypi"
-    assert answer(at) in ("Egyptian cat", "tiger cat", "tabby")
+    assert answer(at) in CATS
     at.selectbox("classify_photo").set_value("A cup of coffee").run()
     assert answer(at) == "espresso"
     assert len(at.get("plotly_chart")) == 1 and "ms for one forward pass" in at.caption[-1].value
@@ -65,6 +73,56 @@ def test_missing_torchvision_weights_say_how_to_get_them_and_the_download_fails_
     at.button(key="classify_download").click().run()
     assert not at.exception
     assert at.error and not at.metric  # the message, and nothing pretends to classify
+
+
+def test_camera_snapshot_is_classified():
+    at = open_page("classify")
+    at.segmented_control("classify_mode").set_value("Camera").run()
+    assert not at.metric  # nothing to classify before the snapshot
+    jpeg = io.BytesIO()
+    Image.fromarray(skimage.data.coffee()).save(jpeg, "JPEG")
+    at.camera_input("classify_camera").set_value(("snapshot.jpg", jpeg.getvalue(), "image/jpeg")).run()
+    assert not at.exception and not at.error
+    assert answer(at) == "espresso"
+
+
+@pytest.fixture
+def forget_loaded_models():
+    """Models loaded from the test's own cache (random weights) must not outlive it in the server-wide cache."""
+    yield
+    pretrained_model.clear()
+
+
+@pytest.mark.usefixtures("forget_loaded_models")
+def test_download_with_progress_then_the_network_is_ready_and_classifies(monkeypatch):
+    source = get_source("squeezenet1_1:torchvision")
+    body = serve_torchvision_file(monkeypatch, "squeezenet1_1")  # random weights, as if from torchvision
+    at = open_page("classify")
+    at.selectbox("classify_source").set_value(source.name).run()
+    assert at.button(key="classify_download") and not at.metric
+    at.button(key="classify_download").click().run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.success[0].value == "Downloaded and cached: squeezenet1\\_1 works offline from now on."
+    assert source.cache_path.read_bytes() == body
+    network = at.selectbox("classify_source")
+    assert network.value == source.name and network.options[1] == source.label  # ready, after Lite0 (more accurate)
+    assert f"ImageNet top-1 accuracy {source.top1:.1f}%." in [c.value for c in at.caption]
+    assert answer(at) in source.categories  # random weights: any ImageNet class
+    at.run()
+    assert not at.success  # said once
+
+
+def test_a_damaged_weights_file_is_a_message_and_lite0_carries_on():
+    source = get_source("mobilenet_v3_small:torchvision")
+    damage(source)
+    at = open_page("classify")
+    at.selectbox("classify_source").set_value(source.name).run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "is damaged" in message and "delete it and download it again" in message
+    assert message.endswith(plain(f"Using {LITE0.label} meanwhile."))
+    assert answer(at) in CATS  # Lite0 classifies the cat
+    assert f"ImageNet top-1 accuracy {LITE0.top1:.1f}%." in [c.value for c in at.caption]
 
 
 def test_own_checkpoint_for_the_current_design(tmp_path):

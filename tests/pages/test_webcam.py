@@ -14,20 +14,29 @@ from PIL import Image
 
 from lwviz.presets import get_preset
 from lwviz.realtime import cover
-from lwviz.weights import LITE0
+from lwviz.realtime.modes import CONNECT_LIMIT_S, LIVE, SNAPSHOT, UPLOAD
+from lwviz.ui.state import plain
+from lwviz.weights import LITE0, get_source
+from lwviz.weights.offline import PackageSource
 from tests.pages.apptest import open_page
+from tests.weights_fakes import damage
 
 
 class FakeStreamer:
-    """Stands in for ``webrtc_streamer``: records its arguments, reports a chosen playing state."""
+    """Stands in for ``webrtc_streamer``: records its arguments, reports a chosen state.
+
+    As in streamlit-webrtc, ``signalling`` means Start was pressed and the offer is out, ``playing``
+    that the connection is up (the widget then drops its offer: never both).
+    """
 
     def __init__(self):
         self.playing = False
+        self.signalling = False
         self.calls = []
 
     def __call__(self, **kwargs):
         self.calls.append(kwargs)
-        return SimpleNamespace(state=SimpleNamespace(playing=self.playing, signalling=self.playing))
+        return SimpleNamespace(state=SimpleNamespace(playing=self.playing, signalling=self.signalling))
 
     @property
     def last(self):
@@ -224,3 +233,68 @@ def test_without_webrtc_the_page_falls_back_to_snapshots_and_says_why(streamer):
     assert at.info[0].value.startswith("Snapshot is on")
     assert "Live video is off: the streamlit-webrtc package does not import." in at.info[0].value
     assert at.camera_input and not streamer.calls
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_start_that_never_plays_is_explained_with_what_to_do(streamer):
+    clock = Clock()
+    with mock.patch("lwviz.ui.webcam.monotonic", clock):
+        at = open_page("webcam")
+        streamer.signalling = True  # Start pressed, the offer is out, the connection never comes up
+        at.run()
+        clock.now += CONNECT_LIMIT_S - 1
+        at.run()
+        assert not at.warning  # still within the time a connection takes
+        clock.now += 2
+        at.run()
+        problem = at.warning[0].value
+        assert problem.startswith(f"{LIVE.label}: no video {CONNECT_LIMIT_S + 1:.0f} s after Start.")
+        assert all(hint in problem for hint in ("STUN or TURN server", SNAPSHOT.label, UPLOAD.label))
+        clock.now += 20
+        streamer.signalling = False  # the browser gives up (ICE failed) and stops the widget
+        at.run()
+        ended = f"{LIVE.label}: the last Start waited {CONNECT_LIMIT_S + 21:.0f} s and stopped without video."
+        assert at.warning[0].value.startswith(ended)
+        clock.now += 300
+        at.run()
+        assert at.warning[0].value.startswith(ended)  # still said until the next Start
+        streamer.signalling = True  # Start again, and this time it connects
+        at.run()
+        assert not at.warning
+        streamer.signalling, streamer.playing = False, True
+        clock.now += 60
+        at.run()
+        assert not at.warning and not at.exception
+
+
+def test_a_damaged_weights_file_is_a_message_and_lite0_runs(streamer, offline_hub):
+    source = get_source("mobilenet_v3_small:torchvision")
+    damage(source)
+    at = open_page("webcam")
+    at.selectbox("webcam_network").set_value(source.name).run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "is damaged" in message and message.endswith(plain(f"Using {LITE0.label} meanwhile."))
+    assert processor(at).model.title == "efficientnet_lite0" and processor(at).model.trained
+    assert streamer.send(coffee_frame())[0].width == 640
+    assert processor(at).stats.snapshot().predictions[0].label == "espresso"
+
+
+def test_when_no_pretrained_weights_load_the_design_runs(streamer, offline_hub):
+    damaged = get_source("mobilenet_v3_small:torchvision")
+    damage(damaged)
+    with mock.patch.object(PackageSource, "missing", return_value="the Lite0 package is not installed"):
+        at = open_page("webcam")  # the damaged network is the only one offered
+    assert at.selectbox("webcam_network").value == damaged.name
+    assert "is damaged" in at.error[0].value and "meanwhile" not in at.error[0].value
+    assert not processor(at).model.trained and any("random weights" in w.value for w in at.warning)
+    assert not at.exception
