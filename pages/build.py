@@ -11,7 +11,7 @@ from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
 from lwviz.ui.cache import cost_table, timing_lock
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
-from lwviz.ui.state import base_of, current_spec, plain, set_spec
+from lwviz.ui.state import choice_options, current_spec, plain, set_spec, slider_range
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 from lwviz.viz.diagram import network_dot
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
@@ -29,15 +29,25 @@ def _knob_values(design):
     return {f"knob_{k}": AS_PRESET if getattr(design, k) is None else getattr(design, k) for k in KNOBS}
 
 
+def _show(design):
+    """Point every control at ``design``: the knobs, the preset box, and a fresh stage table seeded from it."""
+    version = st.session_state.get("controls_seed", (-1, None))[0] + 1
+    st.session_state.controls_seed = (version, design)
+    st.session_state.update(_knob_values(design), knob_preset=design.name if design.name in PRESETS else None)
+
+
 def _reset_knobs():
-    preset = get_preset(st.session_state.knob_preset)
-    st.session_state.update(_knob_values(preset))
-    st.session_state.stage_seed = (st.session_state.stage_seed[0] + 1, preset)  # a fresh stage table
+    _show(get_preset(st.session_state.knob_preset))
 
 
-# The stage table starts from the design's stages (knobs at their defaults) and is re-seeded when
-# the preset changes; its edits are the base that the global knobs then change.
-version, seed = st.session_state.setdefault("stage_seed", (0, base_of(spec)))
+# The controls show the session's design on a first visit, after a link or another page changed it, and after a
+# visit elsewhere (Streamlit forgets the widgets a page did not draw): never the other way round.
+if st.session_state.get("build_showed") != spec or any(k not in st.session_state for k in _knob_values(spec)):
+    _show(spec)
+# The stage table starts from the seed's stages and is re-seeded when the preset changes; its edits are the base
+# that the global knobs then change. Widget ranges widen to fit the seed (a link may hold any valid value) and
+# stay put while the knobs move: a slider whose range changes would jump to its minimum.
+version, seed = st.session_state.controls_seed
 with stage_box:
     st.caption("One row per stage: its first block has the stride and changes the channels; the other "
                "repeats keep them. The global controls override these columns when set.")
@@ -47,31 +57,30 @@ with stage_box:
         base = with_stage_rows(seed, rows)
     except ValueError as exc:
         st.error(plain(f"{exc}. Showing the last valid design."))
-        base = base_of(spec)
+        base = spec
 
 
 with controls:
-    for key, value in _knob_values(spec).items():  # first run: show the design from the URL
-        st.session_state.setdefault(key, value)
-    names = list(PRESETS)
-    st.selectbox("Start from", names, index=names.index(spec.name) if spec.name in PRESETS else 0,
-                 on_change=_reset_knobs, key="knob_preset", help="A published network; every control below changes it.")
+    st.selectbox("Start from", list(PRESETS), on_change=_reset_knobs, key="knob_preset",
+                 placeholder=f"{spec.name} (not a preset)", help="A published network; every control below changes it.")
     label = lambda v, f=str: v if v == AS_PRESET else f(v)  # noqa: E731
+    slider = lambda knob: slider_range(knob, getattr(seed, knob))  # noqa: E731
+    options = lambda knob: [AS_PRESET, *choice_options(knob, getattr(seed, knob))]  # noqa: E731
     changes = dict(
         block=st.selectbox("Block type", [AS_PRESET, *FAMILIES], key="knob_block",
                            format_func=lambda b: label(b, lambda b: FAMILIES[b].label)),
-        width=st.slider("Width multiplier α", 0.25, 2.0, step=0.05, key="knob_width",
+        width=st.slider("Width multiplier α", **slider("width"), key="knob_width",
                         help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α²."),
-        resolution=st.slider("Input resolution ρ", 32, 320, step=8, key="knob_resolution",
+        resolution=st.slider("Input resolution ρ", **slider("resolution"), key="knob_resolution",
                              help="Pixels per side: MACs grow as ρ², parameters do not change."),
-        kernel=st.selectbox("Kernel size", [AS_PRESET, 3, 5, 7], key="knob_kernel", format_func=label),
-        expand=st.selectbox("Expansion ratio", [AS_PRESET, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], key="knob_expand",
+        kernel=st.selectbox("Kernel size", options("kernel"), key="knob_kernel", format_func=label),
+        expand=st.selectbox("Expansion ratio", options("expand"), key="knob_expand",
                             format_func=label, help="Inverted residual / MBConv: hidden = input × ratio."),
-        se=st.selectbox("Squeeze-and-excitation", [AS_PRESET, 0.0, 0.125, 0.25, 0.5], key="knob_se",
+        se=st.selectbox("Squeeze-and-excitation", options("se"), key="knob_se",
                         format_func=lambda v: label(v, lambda r: "off" if r == 0 else f"on, ratio {r}")),
         act=st.selectbox("Activation", [AS_PRESET, *ACTIVATION_LABELS], key="knob_act",
                          format_func=lambda a: label(a, ACTIVATION_LABELS.get)),
-        depth=st.slider("Depth multiplier", 0.5, 2.0, step=0.1, key="knob_depth",
+        depth=st.slider("Depth multiplier", **slider("depth"), key="knob_depth",
                         help="Blocks per stage = ⌈repeats × depth⌉."),
     )
     changes = {k: None if v == AS_PRESET else v for k, v in changes.items()}
@@ -84,6 +93,7 @@ with controls:
         if candidate != spec:
             set_spec(candidate)
             spec = candidate
+    st.session_state.build_showed = spec
 
 table = cost_table(spec)
 preset_table = cost_table(get_preset(spec.name)) if spec.name in PRESETS else table
@@ -96,12 +106,16 @@ with results:
         ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.baseline_macs),
         ("Size, fp32", mib(4 * table.params), table.params, preset_table.params, table.baseline_params),
         ("Size, int8", mib(table.params), table.params, preset_table.params, table.baseline_params),
-        ("Peak activation memory", mib(table.peak_memory), table.peak_memory, preset_table.peak_memory, None),
+        ("Peak activation memory", mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
+         table.baseline_peak_memory),
     ]
+    helps = {"Size, fp32": "4 bytes per parameter.", "Size, int8": "1 byte per parameter, after int8 quantization.",
+             "Peak activation memory": "Activations alive at once for one image in float32: the largest input + "
+                                       "output of any one operation, plus the block input a residual keeps."}
     for col, (name, value, mine, preset_value, baseline) in zip(st.columns(3) + st.columns(3), headline):
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
-        col.metric(name, value, delta, delta_color="inverse")
-        col.caption(f"{mine / baseline:.2f}× the standard-conv version" if baseline else "one image, float32")
+        col.metric(name, value, delta, delta_color="inverse", help=helps.get(name))
+        col.caption(f"{mine / baseline:.2f}× the standard-conv version")
     costs, diagram, speed, layers = st.tabs(["Cost per layer", "Network diagram", "Measured latency",
                                              "Table and downloads"])
 with costs:

@@ -92,6 +92,33 @@ def test_baseline_of_a_standard_conv_network_is_itself():
     spec = get_preset("mobilenet_v1").with_(block="conv").validate()
     table = analyze(spec)
     assert table.macs == table.baseline_macs and table.params == table.baseline_params
+    assert table.peak_memory == table.baseline_peak_memory
+    assert all(l.peak_memory == l.baseline_peak_memory for l in table.layers)
+
+
+def test_peak_activation_memory_by_hand():
+    """Stem 3->8 (stride 2) on 16x16, an inverted residual 8->48->8 with its skip, a dw-separable 8->64, FC 64->10.
+
+    Every number below is worked out by hand (float32, 4 bytes per value) from the rule: the largest input +
+    output of any op, plus the block input while a residual keeps it alive.
+    """
+    spec = Spec(stem=Stem(8, 3, 2, "relu"), stages=(Stage("ir", out_chs=8, expand=6.0), Stage("dws", out_chs=64)),
+                head=Head(0), resolution=16, num_classes=10).validate()
+    table = analyze(spec)
+    stem, ir, dws, classifier = table.layers
+    assert stem.peak_memory == 4 * (3 * 16 * 16 + 8 * 8 * 8)  # 5120: the image and the stem's output
+    # On 8x8 maps, with the skip holding the 8-channel input (+ 8): the expanding 1x1 conv 8 + 48 (+ 8), the 3x3
+    # depthwise conv 48 + 48 (+ 8), the projection 48 + 8 (+ 8), the residual add 8 + 8 (+ 8) channels.
+    assert ir.has_skip and ir.peak_memory == 4 * (48 + 48 + 8) * 64 == 26624
+    assert dws.peak_memory == 4 * (8 + 64) * 64  # the pointwise conv 8 -> 64 channels; no skip
+    assert classifier.peak_memory == 4 * (64 * 64 + 64)  # global pooling: 64x8x8 in, 64 out
+    assert table.peak_memory == 26624
+    # The standard-conv version replaces each block by one dense 3x3 conv: its input + output, no expansion,
+    # no skip. The IR block's becomes (8 + 8) * 64 values; the dws block's (8 + 64) * 64 is now the largest.
+    assert ir.baseline_peak_memory == 4 * (8 + 8) * 64 and dws.baseline_peak_memory == 4 * (8 + 64) * 64
+    assert (stem.baseline_peak_memory, classifier.baseline_peak_memory) == (stem.peak_memory, classifier.peak_memory)
+    assert table.baseline_peak_memory == 4 * (8 + 64) * 64 == 18432
+    assert table.totals["baseline_peak_memory"] == 18432
 
 
 def test_elementwise_ops_are_counted_not_zero():

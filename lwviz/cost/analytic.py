@@ -14,7 +14,9 @@ Counting convention (the papers' "mult-adds", torchvision's ``_ops``):
 * **Memory** is the output activation in bytes (float32, batch 1).
 * **Baseline** of a block: one dense KxK convolution (+ BN) with the same input and
   output channels, kernel, stride and output size (MobileNet paper, Table 4).
-  Stem, head and classifier are already dense and are their own baseline.
+  Stem, head and classifier are already dense and are their own baseline. The
+  baseline's params, MACs and peak memory are all priced from these ops
+  (:func:`baseline_ops`), by the same rules as the network's own.
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class LayerCost:
     baseline_params: int
     baseline_macs: int
     peak_memory: int  # bytes live at once inside the layer (see peak_activation_bytes)
+    baseline_peak_memory: int
     has_skip: bool = False
     is_block: bool = False  # a stage block, priced against a standard conv
 
@@ -87,6 +90,7 @@ class CostTable:
     baseline_params: int  # the whole network with every block as a standard conv
     baseline_macs: int
     peak_memory: int
+    baseline_peak_memory: int
 
     @property
     def flops(self) -> int:
@@ -96,7 +100,7 @@ class CostTable:
     def totals(self) -> dict[str, int]:
         return dict(params=self.params, macs=self.macs, flops=self.flops, elementwise=self.elementwise,
                     baseline_params=self.baseline_params, baseline_macs=self.baseline_macs,
-                    peak_memory=self.peak_memory)
+                    peak_memory=self.peak_memory, baseline_peak_memory=self.baseline_peak_memory)
 
     @property
     def ops(self) -> tuple[OpCost, ...]:
@@ -146,9 +150,13 @@ def conv_kind(in_chs: int, out_chs: int, kernel: int, groups: int) -> str:
 
 
 def conv_op(name: str, in_chs: int, out_chs: int, kernel: int, stride: int, in_size: int, *, groups: int = 1,
-            act: str = "none", norm: bool = True, padded: bool = True) -> OpCost:
-    """A ConvNormAct: conv (bias only without norm) -> BN -> activation."""
-    out_size = conv_out(in_size, kernel, stride, padded)
+            act: str = "none", norm: bool = True, padded: bool = True, out_size: int | None = None) -> OpCost:
+    """A ConvNormAct: conv (bias only without norm) -> BN -> activation.
+
+    ``out_size`` overrides the conv's own output size, for a stand-in conv that must match a block
+    whose pooling sets the size (Fire's ceil-mode max-pool).
+    """
+    out_size = conv_out(in_size, kernel, stride, padded) if out_size is None else out_size
     out = (out_chs, out_size, out_size)
     n = _numel(out)
     params = out_chs * (in_chs // groups) * kernel * kernel + (2 * out_chs if norm else out_chs)
@@ -296,18 +304,23 @@ def peak_activation_bytes(a: LayerArgs, ops: list[OpCost], has_skip: bool) -> in
     return BYTES_FP32 * (held + max(_numel(o.in_shape) + _numel(o.out_shape) for o in ops))
 
 
+def baseline_ops(a: LayerArgs, ops: list[OpCost]) -> list[OpCost]:
+    """The standard-conv version of a layer: one dense KxK conv (+ BN) for a block, the layer itself otherwise."""
+    if not a.is_block:
+        return ops
+    return [conv_op(f"{a.name}.std_conv", a.in_chs, a.out_chs, a.kernel, a.stride, a.in_size, act=a.act,
+                    norm=a.norm, out_size=a.out_size)]
+
+
 def layer_cost(a: LayerArgs) -> LayerCost:
     ops = FORMULAS[a.block](a)
     out_size = 1 if a.block == "classifier" else a.out_size
-    if a.is_block:
-        base_params = a.kernel**2 * a.in_chs * a.out_chs + (2 * a.out_chs if a.norm else a.out_chs)
-        base_macs = a.kernel**2 * a.in_chs * a.out_chs * a.out_size**2
-    else:
-        base_params, base_macs = sum(o.params for o in ops), sum(o.macs for o in ops)
+    base = baseline_ops(a, ops)
     has_skip = any(o.name.endswith(".skip_add") for o in ops)
     return LayerCost(a.name, a.block, a.stage, (a.in_chs, a.in_size, a.in_size), (a.out_chs, out_size, out_size),
-                     a.kernel, a.stride, tuple(ops), base_params, base_macs, peak_activation_bytes(a, ops, has_skip),
-                     has_skip, a.is_block)
+                     a.kernel, a.stride, tuple(ops), sum(o.params for o in base), sum(o.macs for o in base),
+                     peak_activation_bytes(a, ops, has_skip), peak_activation_bytes(a, base, False), has_skip,
+                     a.is_block)
 
 
 def analyze(spec_or_plan: Spec | Plan) -> CostTable:
@@ -319,7 +332,8 @@ def analyze(spec_or_plan: Spec | Plan) -> CostTable:
                      elementwise=sum(l.elementwise for l in layers),
                      baseline_params=sum(l.baseline_params for l in layers),
                      baseline_macs=sum(l.baseline_macs for l in layers),
-                     peak_memory=max(l.peak_memory for l in layers))
+                     peak_memory=max(l.peak_memory for l in layers),
+                     baseline_peak_memory=max(l.baseline_peak_memory for l in layers))
 
 
 def dws_theory_ratio(out_chs: int, kernel: int) -> float:

@@ -2,19 +2,26 @@
 
 The URL holds ``?spec=<compact spec string>`` (or a bare preset name), so a link opens
 the same network on a student's machine. A bad or hand-edited URL gives a warning and
-falls back to the default preset; it never raises.
+falls back to the default preset; it never raises. A valid design from a link is kept as it
+is: the Build page's knob widgets widen to show any value the spec allows.
 """
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import streamlit as st
 
 from lwviz.presets import PRESETS, get_preset, spec_from_text
-from lwviz.spec import KNOBS, Spec
+from lwviz.spec import Spec
 from lwviz.ui.nav import require_frame
 
 DEFAULT_PRESET = "mobilenet_v2"
+# What the Build page's knob widgets offer a class (lo, hi, step for a slider; options for a selectbox).
+# A design from a link may hold any value its spec allows: the widget widens to show it, see below.
+SLIDERS = {"width": (0.25, 2.0, 0.05), "resolution": (32, 320, 8), "depth": (0.5, 2.0, 0.1)}
+CHOICES = {"kernel": (3, 5, 7), "expand": (1.0, 2.0, 3.0, 4.0, 6.0, 8.0), "se": (0.0, 0.125, 0.25, 0.5)}
+_LIMITS = {f.name: f.metadata for f in fields(Spec)}
 
 
 def spec_from_url(value: str | None) -> tuple[Spec, str | None]:
@@ -50,9 +57,21 @@ def set_spec(spec: Spec) -> None:
     st.query_params["spec"] = spec.name if unchanged_preset else spec.to_string()
 
 
-def base_of(spec: Spec) -> Spec:
-    """The spec with every global knob at its default: the network the sliders start from."""
-    return spec.with_(**{f.name: f.default for f in fields(Spec) if f.name in KNOBS})
+def slider_range(knob: str, value: float) -> dict[str, Any]:
+    """``min_value``/``max_value``/``step`` of a knob's slider that can show ``value`` exactly.
+
+    The usual range, opened to the spec's own limit on a side where ``value`` lies beyond it (a
+    shared link with width 3.0): the design stays as linked, and the slider keeps its usual grid.
+    """
+    lo, hi, step = SLIDERS[knob]
+    limits = _LIMITS[knob]
+    return dict(min_value=limits["lo"] if value < lo else lo, max_value=limits["hi"] if value > hi else hi, step=step)
+
+
+def choice_options(knob: str, value: Any) -> list:
+    """A knob's usual options, plus ``value`` in order when a link sets another valid one (None: no override)."""
+    usual = CHOICES[knob]
+    return list(usual) if value is None or value in usual else sorted({*usual, value})
 
 
 def plain(text: str) -> str:

@@ -1,10 +1,15 @@
+import io
 from dataclasses import replace
 
+import pandas as pd
+import plotly.io as pio
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from lwviz.cost import analyze
-from lwviz.presets import get_preset
+from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec
+from lwviz.ui.state import CHOICES, SLIDERS
 from tests.pages.apptest import metrics, open_page
 
 
@@ -12,17 +17,50 @@ def layer_table(at):
     return next(d for d in at.dataframe if d.editing_mode == "read_only").value
 
 
+def headline(at):
+    """{label: (value, delta, caption)} of the six headline metrics, each with the caption under it."""
+    cells = [c for c in at.columns if len(c.metric) == 1]
+    return {c.metric[0].label: (c.metric[0].value, c.metric[0].delta, c.caption[0].value) for c in cells}
+
+
 def assert_shows(at, spec):
-    """The headline numbers and the table are lwviz's totals for ``spec``."""
+    """The headline numbers and the table are lwviz's totals for ``spec``, compared with the preset and the
+    standard-conv version of the same network."""
     table = analyze(spec)
-    shown = metrics(at)
-    assert shown["Parameters"] == f"{table.params / 1e6:.2f} M"
-    assert shown["MACs"] == f"{table.macs / 1e6:.1f} M"
-    assert shown["FLOPs (2 × MACs)"] == f"{table.flops / 1e6:.1f} M"
-    assert shown["Size, fp32"] == f"{4 * table.params / 2**20:.1f} MiB"
+    preset = analyze(get_preset(spec.name)) if spec.name in PRESETS else table
+    mib = lambda n: f"{n / 2**20:.1f} MiB"  # noqa: E731
+    expected = {  # label: (shown value, this network, the preset, the standard-conv version)
+        "Parameters": (f"{table.params / 1e6:.2f} M", table.params, preset.params, table.baseline_params),
+        "MACs": (f"{table.macs / 1e6:.1f} M", table.macs, preset.macs, table.baseline_macs),
+        "FLOPs (2 × MACs)": (f"{table.flops / 1e6:.1f} M", table.flops, preset.flops, 2 * table.baseline_macs),
+        "Size, fp32": (mib(4 * table.params), table.params, preset.params, table.baseline_params),
+        "Size, int8": (mib(table.params), table.params, preset.params, table.baseline_params),
+        "Peak activation memory": (mib(table.peak_memory), table.peak_memory, preset.peak_memory,
+                                   table.baseline_peak_memory),
+    }
+    shown = headline(at)
+    assert list(shown) == list(expected)
+    for label, (value, mine, preset_value, baseline) in expected.items():
+        delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else ""  # "": none shown
+        assert shown[label] == (value, delta, f"{mine / baseline:.2f}× the standard-conv version"), label
     df = layer_table(at)
     assert df["MACs"].sum() == table.macs and df["params"].sum() == table.params
     assert at.query_params["spec"] in (spec.to_string(), spec.name)
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The bytes behind every media URL the app serves (AppTest's media store lives only during a run)."""
+    files = {}
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, data, mimetype, kind, filename=None):
+        file_id = store(self, data, mimetype, kind, filename)
+        files[file_id] = data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return lambda url: files[url.rsplit("/", 1)[-1].split(".")[0]]
 
 
 def test_default_is_mobilenet_v2_at_300_8m_macs():
@@ -85,12 +123,110 @@ def test_bad_link_warns_and_falls_back(bad):
     assert_shows(at, get_preset("mobilenet_v2"))
 
 
-def test_downloads_are_offered():
+ODD_LINKS = {  # valid designs whose knobs lie outside what the widgets usually offer
+    "w3": dict(width=3.0), "w0.15": dict(width=0.15), "res512": dict(resolution=512), "d3": dict(depth=3.0),
+    "k9": dict(kernel=9), "e5": dict(expand=5.0), "se0.3": dict(se=0.3),
+}
+
+
+def knob_widget(at, knob):
+    return at.slider(f"knob_{knob}") if knob in SLIDERS else at.selectbox(f"knob_{knob}")
+
+
+@pytest.mark.parametrize("case", list(ODD_LINKS))
+def test_odd_but_valid_link_is_kept_and_shown_exactly(case):
+    (knob, value), = ODD_LINKS[case].items()
+    spec = get_preset("mobilenet_v2").with_(**ODD_LINKS[case]).validate()
+    at = open_page(spec=spec.to_string())
+    assert not at.exception and not at.error and not at.warning
+    assert at.session_state.spec == spec and at.query_params["spec"] == spec.to_string()
+    assert_shows(at, spec)
+    widget = knob_widget(at, knob)
+    assert widget.value == value
+    if knob in SLIDERS:  # the range opened to show it, keeping the usual step
+        assert widget.min <= value <= widget.max and widget.step == SLIDERS[knob][2]
+    else:
+        assert value not in CHOICES[knob] and len(widget.options) == len(CHOICES[knob]) + 2  # + "as in the preset"
+    at.run()  # nothing drifts on the next run either
+    assert at.session_state.spec == spec and not at.exception
+
+
+def test_knobs_move_from_an_odd_link_without_jumping():
+    spec = get_preset("mobilenet_v2").with_(width=3.0, kernel=9)
+    at = open_page(spec=spec.to_string())
+    at.slider("knob_resolution").set_value(160).run()
+    assert_shows(at, spec.with_(resolution=160))
+    at.slider("knob_width").set_value(1.5).run()
+    at.selectbox("knob_kernel").set_value(5).run()
+    at.run()
+    assert not at.exception and not at.error
+    assert (at.slider("knob_width").value, at.selectbox("knob_kernel").value) == (1.5, 5)
+    assert_shows(at, spec.with_(resolution=160, width=1.5, kernel=5))
+    at.slider("knob_width").set_value(3.0).run()  # the link's value stays reachable
+    assert_shows(at, spec.with_(resolution=160, kernel=5))
+    at.selectbox("knob_preset").set_value("mobilenet_v3_small").run()  # a preset brings the usual ranges back
+    width = at.slider("knob_width")
+    assert (width.value, width.min, width.max) == (1.0, *SLIDERS["width"][:2])
+    assert_shows(at, get_preset("mobilenet_v3_small"))
+
+
+def test_a_design_that_is_not_a_preset_says_so():
+    spec = get_preset("mobilenet_v2").with_(name="my_net", width=0.5)
+    at = open_page(spec=spec.to_string())
+    assert not at.exception and not at.error
+    preset_box = at.selectbox("knob_preset")
+    assert preset_box.value is None and preset_box.proto.placeholder == "my_net (not a preset)"
+    assert_shows(at, spec)  # compared with itself: no delta
+    at.selectbox("knob_preset").set_value("mobilenet_v3_small").run()
+    assert_shows(at, get_preset("mobilenet_v3_small"))
+
+
+def test_a_design_set_elsewhere_is_shown_not_replaced():
+    at = edit_stages(open_page(), edited={0: {"out_chs": 24}})
+    edited = at.session_state.spec
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/build.py").run()  # the page's widgets were forgotten meanwhile
+    assert at.session_state.spec == edited
+    assert at.data_editor[0].value["out_chs"].tolist()[0] == 24
+    other = get_preset("mobilenet_v3_small").with_(width=0.75)
+    at.switch_page("pages/home.py").run()
+    at.session_state["spec"], at.query_params["spec"] = other, other.to_string()  # as set_spec on another page
+    at.switch_page("pages/build.py").run()
+    assert not at.exception and at.session_state.spec == other
+    assert at.selectbox("knob_preset").value == "mobilenet_v3_small" and at.slider("knob_width").value == 0.75
+    assert_shows(at, other)
+
+
+def figure(at, index=0):
+    return pio.from_json(at.get("plotly_chart")[index].proto.spec)
+
+
+@pytest.mark.parametrize("metric, log", [("MACs", False), ("parameters", True), ("MACs", True)])
+def test_per_layer_chart_follows_its_controls(metric, log):
     at = open_page()
-    labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Per-layer table (CSV)", "Spec (JSON)"]
+    at.radio("chart_metric").set_value(metric)
+    at.toggle("chart_log").set_value(log).run()
+    fig, table = figure(at), analyze(get_preset("mobilenet_v2"))
+    key = "macs" if metric == "MACs" else "params"
+    assert fig.layout.yaxis.type == ("log" if log else "linear")
+    assert fig.layout.yaxis.title.text == ("MACs" if key == "macs" else "Parameters")
+    net = [t for t in fig.data if t.offsetgroup == "net"]
+    assert sum(sum(t.y) for t in net) == getattr(table, key)
+    baseline, = (t for t in fig.data if t.offsetgroup == "baseline")
+    assert sum(baseline.y) == getattr(table, f"baseline_{key}")
+
+
+def test_downloads_are_the_shown_table_and_spec(downloads):
+    at = open_page()
+    at.slider("knob_width").set_value(0.5).run()
+    spec = get_preset("mobilenet_v2").with_(width=0.5)
+    csv, js = at.get("download_button")
+    assert (csv.label, js.label) == ("Per-layer table (CSV)", "Spec (JSON)")
     assert at.button(key="export_onnx").label == "Export to ONNX"
-    assert Spec.from_json(get_preset("mobilenet_v2").to_json()) == get_preset("mobilenet_v2")
+    pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(downloads(csv.proto.url))), layer_table(at))
+    pd.testing.assert_frame_equal(layer_table(at), analyze(spec).to_frame())
+    shown = Spec.from_json(downloads(js.proto.url).decode())
+    assert shown == spec == at.session_state.spec
 
 
 def edit_stages(at, edited=None, added=(), deleted=(), version=0):

@@ -1,0 +1,86 @@
+"""The cost charts plot the cost table's numbers: nothing is recomputed, dropped or double counted."""
+import pytest
+
+from lwviz.cost import analyze
+from lwviz.cost.analytic import OP_KINDS
+from lwviz.presets import get_preset
+from lwviz.spec import Head, Spec, Stage, Stem
+from lwviz.viz.cost_charts import (METRICS, per_layer_figure, savings_figure, share_by_kind, share_figure,
+                                   short_name)
+
+NETWORKS = ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v1"]
+
+
+def kind_total(table, metric, kind):
+    return sum(getattr(o, metric) for o in table.ops if o.kind == kind)
+
+
+@pytest.fixture(scope="module", params=NETWORKS)
+def table(request):
+    return analyze(get_preset(request.param))
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+@pytest.mark.parametrize("log", [False, True])
+def test_per_layer_bars_are_the_table(table, metric, log):
+    fig = per_layer_figure(table, metric, log)
+    names = [short_name(l.name) for l in table.layers]
+    net = [t for t in fig.data if t.offsetgroup == "net"]
+    baseline, = (t for t in fig.data if t.offsetgroup == "baseline")
+    assert all(list(t.x) == names for t in fig.data)
+    # one stack per layer: its kinds add up to the layer's cost, and all bars to the network's
+    for i, layer in enumerate(table.layers):
+        assert sum(t.y[i] for t in net) == getattr(layer, metric)
+    assert sum(sum(t.y) for t in net) == getattr(table, metric)
+    assert {t.name: sum(t.y) for t in net} == {k: kind_total(table, metric, k) for k in OP_KINDS
+                                               if kind_total(table, metric, k)}
+    assert list(baseline.y) == [getattr(l, f"baseline_{metric}") for l in table.layers]
+    assert sum(baseline.y) == getattr(table, f"baseline_{metric}")
+    assert fig.layout.yaxis.type == ("log" if log else "linear") and fig.layout.yaxis.title.text == METRICS[metric]
+
+
+def test_share_by_kind_is_the_table(table):
+    shares = share_by_kind(table)
+    for metric in METRICS:
+        assert set(shares[metric]) == set(OP_KINDS)
+        assert sum(shares[metric].values()) == pytest.approx(1, rel=1e-12)
+        for kind in OP_KINDS:
+            assert shares[metric][kind] == kind_total(table, metric, kind) / getattr(table, metric)
+
+
+def test_share_figure_plots_the_shares(table):
+    shares, fig = share_by_kind(table), share_figure(table)
+    assert [t.name for t in fig.data] == [k for k in OP_KINDS if any(shares[m][k] for m in METRICS)]
+    for trace in fig.data:
+        assert list(trace.y) == list(METRICS.values())
+        assert list(trace.x) == [shares[m][trace.name] for m in METRICS]
+    for i in range(len(METRICS)):  # each bar is 100%
+        assert sum(t.x[i] for t in fig.data) == pytest.approx(1, rel=1e-12)
+
+
+def test_share_by_kind_by_hand():
+    """Stem 3x3 conv 3->32, one dw-separable block 32->64, FC 64->10 on 16x16: MACs by kind worked out by hand."""
+    spec = Spec(stem=Stem(32, 3, 1, "relu"), stages=(Stage("dws", out_chs=64, kernel=3, stride=1),),
+                head=Head(0), resolution=16, num_classes=10).validate()
+    standard, depthwise, pointwise, fc = 16 * 16 * 32 * 3 * 9, 16 * 16 * 32 * 9, 16 * 16 * 32 * 64, 64 * 10
+    total = standard + depthwise + pointwise + fc
+    assert analyze(spec).macs == total == 819_840
+    assert share_by_kind(analyze(spec))["macs"] == dict(standard=standard / total, depthwise=depthwise / total,
+                                                        pointwise=pointwise / total, grouped=0.0, fc=fc / total,
+                                                        elementwise=0.0)
+
+
+def test_savings_points_are_each_blocks_ratio_beside_theory(table):
+    fig = savings_figure(table)
+    blocks = [l for l in table.layers if l.is_block]
+    theory, measured = fig.data
+    assert list(theory.x) == list(measured.x) == [short_name(l.name) for l in blocks]
+    assert list(measured.y) == [l.macs / l.baseline_macs for l in blocks]
+    assert list(theory.y) == [1 / l.out_shape[0] + 1 / l.kernel**2 for l in blocks]
+
+
+def test_mobilenet_v1_blocks_sit_on_the_theory_line():
+    """Depthwise-separable blocks cost exactly 1/N + 1/K^2 of a standard conv (MobileNet, section 3.1)."""
+    theory, measured = savings_figure(analyze(get_preset("mobilenet_v1"))).data
+    assert len(measured.y) == 13
+    assert list(measured.y) == pytest.approx(list(theory.y), rel=1e-12)
