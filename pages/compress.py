@@ -3,7 +3,7 @@ import streamlit as st
 
 from lwviz.compress.qat import QAT_STEPS
 from lwviz.compress.variants import KEEP, SPARSITIES
-from lwviz.ui.compressing import compress_choices, measured_rows, rows_table, subject
+from lwviz.ui.compressing import compress_choices, distillation_note, measured_rows, rows_table, subject
 from lwviz.ui.state import current_spec, plain, set_spec
 from lwviz.viz.compress_charts import variants_figure
 
@@ -49,9 +49,7 @@ if qat:
                 "learn to live with it. It pays off where post-training int8 loses accuracy (narrow layers, hard "
                 "pictures); where int8 static already matches float there is little left to win.")
 if target.extra:
-    st.markdown("**Distillation** is the other road to a small network: the last two rows are the student and the "
-                "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "
-                "student's size and speed.")
+    st.markdown(distillation_note(rows))
 if (pruned := target.pruned_spec(keep)) is not None:
     if st.button(f"Open the channel-pruned design ({plain(pruned.name)}) on the Build page", key="compress_open",
                  icon=":material/construction:"):

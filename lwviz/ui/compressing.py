@@ -78,6 +78,21 @@ def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
             Variant("its teacher", teacher, teacher.spec, f"{teacher.spec.name}, the distillation's teacher"))
 
 
+def distillation_note(rows: Sequence[Row]) -> str:
+    """What the distilled student's and its teacher's rows teach, from their measured numbers."""
+    note = ("**Distillation** is the other road to a small network: the last two rows are the student and the "
+            "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "
+            "student's size.")
+    by_name = {r.variant: r for r in rows}
+    student, teacher = by_name["distilled student"], by_name["its teacher"]
+    if teacher.macs > student.macs and teacher.latency_ms < student.latency_ms:
+        note += (f" Yet here the teacher, with {teacher.macs / student.macs:.1f}× the student's MACs, runs "
+                 f"{student.latency_ms / teacher.latency_ms:.1f}× faster: its dense convolutions are what a CPU "
+                 "does best, while the student's many small depthwise and SE layers each pay a fixed cost. "
+                 "Fewer MACs is not the same as less time.")
+    return note
+
+
 def measured_rows(target: Subject, sparsities: Sequence[float], keep: float, qat: bool = False) -> list[Row] | None:
     """The variants' rows once measured in this session (a button starts it), else None.
 

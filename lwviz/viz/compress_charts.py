@@ -24,16 +24,18 @@ def variants_figure(rows: Sequence[Row], score_label: str) -> go.Figure:
                         subplot_titles=("File size (MB)", "Latency (ms, batch 1, 1 thread)", score_label))
     ordered = shown[::-1]
     colors = [color_of(r.variant) for r in ordered]
+    # sizes span 0.05 MB (a digits network) to 20 MB (Lite0): three significant digits, written beside the bar
     fig.add_bar(y=names, x=[r.size_bytes / 1e6 for r in ordered], orientation="h", marker_color=colors,
-                name="saved file", text=[f"{r.size_bytes / 1e6:.1f}" for r in ordered], textposition="auto",
-                row=1, col=1)
+                name="saved file", text=[f"{r.size_bytes / 1e6:.3g}" for r in ordered], textposition="outside",
+                textangle=0, cliponaxis=False, row=1, col=1)
     fig.add_bar(y=names, x=[r.zipped_bytes / 1e6 for r in ordered], orientation="h", marker_color=colors,
-                opacity=0.45, name="zipped file", text=[f"zip {r.zipped_bytes / 1e6:.1f}" for r in ordered],
-                textposition="auto", row=1, col=1)
+                opacity=0.45, name="zipped file", text=[f"zipped {r.zipped_bytes / 1e6:.3g}" for r in ordered],
+                textposition="outside", textangle=0, cliponaxis=False, row=1, col=1)
     fig.add_bar(y=names, x=[r.latency_ms for r in ordered], orientation="h", marker_color=colors,
                 text=[f"{r.latency_ms:.1f}" for r in ordered], textposition="auto", row=1, col=2)
     fig.add_bar(y=names, x=[100 * r.score for r in ordered], orientation="h", marker_color=colors,
                 text=[f"{r.score:.0%}" for r in ordered], textposition="auto", row=1, col=3)
+    fig.update_xaxes(range=[0, 1.45 * max(r.size_bytes for r in ordered) / 1e6], row=1, col=1)  # room for the text
     fig.update_xaxes(range=[0, 100], row=1, col=3)
     fig.update_layout(height=120 + 42 * len(shown), showlegend=False, barmode="group", bargap=0.25,
                       margin=dict(t=40, b=20, l=10, r=10))

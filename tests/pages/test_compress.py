@@ -4,8 +4,10 @@ from unittest import mock
 import pytest
 
 from lwviz.compress.prune import pruned_spec
+from lwviz.compress.variants import Row
 from lwviz.cost import analyze
 from lwviz.ui import training
+from lwviz.ui.compressing import distillation_note
 from lwviz.ui.state import plain
 from lwviz.weights import LITE0, get_source
 from tests.pages.apptest import metrics, open_page
@@ -84,3 +86,12 @@ def test_a_damaged_weights_file_is_a_message_and_lite0_is_compressed_instead():
     assert "is damaged" in at.error[0].value
     assert at.error[0].value.endswith(plain(f"Using {LITE0.label} meanwhile."))
     assert at.button("compress_measure") and "10 to 60 seconds" in at.info[0].value
+
+
+def test_the_distillation_note_says_when_the_bigger_teacher_runs_faster():
+    def rows(teacher_ms):
+        return [Row("distilled student", 1, 1, 40_000, 1_500_000, 2.2, 0.9),
+                Row("its teacher", 1, 1, 160_000, 5_500_000, teacher_ms, 0.99)]
+
+    assert "3.7× the student's MACs, runs 2.0× faster" in distillation_note(rows(1.1))
+    assert "faster" not in distillation_note(rows(3.0))
