@@ -37,7 +37,8 @@ if rows is None:
 
 st.dataframe(rows_table(rows, target.score_label), hide_index=True, width="stretch")
 st.plotly_chart(variants_figure(rows, target.score_label), width="stretch", key="compress_chart")
-st.caption(f"{plain(target.score_help)} Latency: median of 20 runs after a warm-up, batch 1, one thread. Pruned "
+st.caption(f"{plain(target.score_help)} Latency: median of 20 runs after a warm-up, batch 1, one thread; int8 "
+           "variants run as one traced TorchScript graph, as the app runs them. Pruned "
            "variants have their batch-norm statistics re-estimated on unlabeled pictures (no training).")
 st.markdown("**What to notice.** int8 static makes the file about 4× smaller. Dynamic quantization only touches "
             "Linear layers, which hold little of a CNN. Zeroed weights leave the file, the MACs and the time "

@@ -14,9 +14,9 @@ from lwviz.builder import build
 from lwviz.classify import classify
 from lwviz.compress import (FloatOp, QuantizationUnsupported, calibration_images, default_engine, quantize_dynamic_int8,
                             quantize_int8)
-from lwviz.compress.measure import file_size, with_random_weights
+from lwviz.compress.measure import as_run, file_size, with_random_weights
 from lwviz.compress.quantize import (CALIBRATION_PHOTOS, QCONFIG_OF_ENGINE, TUNED_ENGINES, _correct_bias,
-                                    fixed_padding)
+                                    fixed_padding, traced)
 from lwviz.layers.conv import Conv2dSame
 from lwviz.layers.se import SqueezeExcite
 from lwviz.presets import get_preset
@@ -239,3 +239,18 @@ def test_quantizing_twice_for_one_engine_gives_the_same_network():
     a, b = (quantize_int8(m, photos, engine=default_engine()) for m in (model, copy.deepcopy(model)))
     with torch.inference_mode():
         assert torch.equal(a(photos), b(photos))
+
+
+@pytest.mark.parametrize("preset", ["efficientnet_lite0", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
+                                    "squeezenet1_1", "mobilenet_v1"])
+def test_the_traced_graph_the_app_runs_is_the_same_int8_network(preset):
+    """Same kernels, same packed weights: exactly the eager network's outputs, also for other batch sizes."""
+    photos = calibration_images(TINY)
+    model = with_random_weights(get_preset(preset).with_(resolution=32, width=0.5), photos)
+    int8 = quantize_int8(model, photos)
+    graph = traced(int8, photos[:1])
+    assert isinstance(graph, torch.jit.ScriptModule)
+    with torch.inference_mode():
+        assert torch.equal(graph(photos[:1]), int8(photos[:1]))
+        assert torch.equal(graph(photos), int8(photos))
+    assert isinstance(as_run(int8, photos[:1]), torch.jit.ScriptModule) and as_run(model, photos[:1]) is model

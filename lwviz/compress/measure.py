@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import statistics
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
@@ -15,8 +16,9 @@ import torch
 from torch import nn
 
 from lwviz.builder import Net, build
-from lwviz.compress.quantize import RUN_THREADS, calibration_images, quantize_dynamic_int8, quantize_int8
-from lwviz.cost.latency import num_threads, time_modules
+from lwviz.compress.quantize import (RUN_THREADS, Int8Net, calibration_images, quantize_dynamic_int8, quantize_int8,
+                                     traced)
+from lwviz.cost.latency import num_threads
 from lwviz.spec import Spec
 from lwviz.weights.preprocess import Preprocess
 
@@ -53,13 +55,17 @@ def _weights(model: nn.Module) -> Iterator[torch.Tensor]:
                     yield tensor
 
 
+def as_run(model: nn.Module, example: torch.Tensor) -> nn.Module:
+    """What the app runs for ``model``: an int8 network as its traced graph (``traced``), anything else as it is."""
+    return traced(model, example) if isinstance(model, Int8Net) else model
+
+
 def latency_ms(model: nn.Module, example: torch.Tensor, runs: int = 20, warmup: int = 3) -> float:
-    """Median milliseconds of ``model(example)`` on one thread, after ``warmup`` untimed passes.
+    """Median milliseconds of ``model(example)`` as the app runs it (``as_run``) on one thread, after ``warmup`` passes.
 
     One thread is a phone core, and what the camera page uses; torch's thread count is restored.
     """
-    with num_threads(RUN_THREADS):
-        return time_modules(model, (example,), [""], runs=runs, warmup=warmup)[""]
+    return _median_ms(as_run(model, example), example, runs, warmup)
 
 
 def latencies_ms(models: list[nn.Module], example: torch.Tensor, runs: int = 20, round_runs: int = 5) -> list[float]:
@@ -68,8 +74,24 @@ def latencies_ms(models: list[nn.Module], example: torch.Tensor, runs: int = 20,
     Anything else the machine does then slows every model alike, so their ratios hold on a busy
     laptop too, where timing one model after the other can be off by a third.
     """
-    rounds = [[latency_ms(m, example, round_runs, warmup=1) for m in models] for _ in range(max(1, runs // round_runs))]
+    running = [as_run(m, example) for m in models]
+    rounds = [[_median_ms(m, example, round_runs, warmup=1) for m in running] for _ in range(max(1, runs // round_runs))]
     return [statistics.median(times) for times in zip(*rounds)]
+
+
+@torch.inference_mode()
+def _median_ms(model: nn.Module, example: torch.Tensor, runs: int, warmup: int) -> float:
+    if runs < 1:
+        raise ValueError("runs: must be at least 1")
+    with num_threads(RUN_THREADS):
+        for _ in range(warmup):
+            model(example)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            model(example)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
 
 
 @torch.inference_mode()

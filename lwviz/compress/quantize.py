@@ -177,6 +177,19 @@ def _engines(engine: str | None) -> tuple[str, ...]:
     return (engine,) if engine else tuple(e for e in TUNED_ENGINES if e in supported) or (default_engine(),)
 
 
+def traced(model: Int8Net, example: torch.Tensor) -> torch.jit.ScriptModule:
+    """``model`` as one TorchScript graph, for inputs shaped like ``example``: what the app runs.
+
+    The same int8 kernels and packed weights give the same outputs, without Python calling each of
+    the network's few hundred modules in turn, which costs an int8 network more than a float one:
+    Lite0 12.1 -> 8.5 ms, MobileNetV3-Large 11.2 -> 7.1 ms on one thread here. Hooks on its modules
+    do not run in the graph: look inside with the ``Int8Net``. Traced on one thread (see ``_pack_fastest``).
+    """
+    with num_threads(RUN_THREADS), torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TracerWarnings about shapes: the graph is for this input size
+        return torch.jit.trace(model, example)
+
+
 @contextmanager
 def _packing_for(engine: str) -> Iterator[None]:
     """Make ``engine`` the process-wide quantized engine while weights are packed, then restore it."""

@@ -17,6 +17,7 @@ from torch import nn
 from lwviz.builder import Net
 from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
+from lwviz.compress.quantize import traced
 from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video,
                             at_resolution, inference_copy)
 from lwviz.realtime.modes import start_problem, track_start
@@ -102,13 +103,13 @@ def fast_model(network: str, design: Spec | None) -> nn.Module:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def int8_model(network: str, design: Spec | None, resolution: int) -> tuple[nn.Module | None, str | None]:
-    """(quantized copy, None) or (None, why not).
+    """(quantized copy as its traced graph, None) or (None, why not).
 
     Failures are returned rather than raised so they are cached too: calibration takes seconds.
     """
-    preprocess = at_resolution(_recipe(network, design).preprocess, resolution)
+    photos = calibration_images(at_resolution(_recipe(network, design).preprocess, resolution))
     try:
-        return quantize_int8(float_model(network, design), calibration_images(preprocess)), None
+        return traced(quantize_int8(float_model(network, design), photos), photos[:1]), None
     except QuantizationUnsupported as exc:
         return None, str(exc)
 
@@ -143,8 +144,9 @@ class _TrainedCopies:
 
     @cached_property
     def int8(self) -> tuple[nn.Module | None, str | None]:
+        pictures = self.net.data.train_x[:256]
         try:  # calibrated on its own training pictures
-            return quantize_int8(self.net.model, self.net.data.train_x[:256]), None
+            return traced(quantize_int8(self.net.model, pictures), pictures[:1]), None
         except QuantizationUnsupported as exc:
             return None, str(exc)
 
