@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
@@ -19,18 +18,14 @@ from lwviz.builder import build
 from lwviz.cost.latency import measure_latency, num_threads
 from lwviz.presets import get_preset
 
+from timing import median_ms  # benchmarks/timing.py
+
 
 @torch.inference_mode()
 def forward_ms(model, resolution: int, runs: int) -> float:
     """Median wall time of one whole forward pass, batch 1, after one warm-up."""
     x = torch.randn(1, 3, resolution, resolution)
-    model(x)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        model(x)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return median_ms(lambda: model(x), runs, warmup=1)
 
 
 def main() -> None:

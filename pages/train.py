@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lwviz.compress.distill import ALPHA, TEMPERATURE, digits_teacher_spec
-from lwviz.compress.train import digits_se_spec, for_dataset
+from lwviz.compress.train import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.cost import analyze
 from lwviz.ui.jobs import Job
 from lwviz.ui.state import current_spec, plain
@@ -32,7 +32,7 @@ st.caption(f"{student.name} fitted to {data.name}: {data.resolution}×{data.reso
            f"{len(data.classes)} classes → {cost.params / 1e6:.2f}M parameters, {cost.macs / 1e6:.1f}M MACs per "
            f"picture. {len(data.train_x):,} training and {len(data.test_x):,} held-out pictures.")
 steps_col, seed_col = st.columns([3, 1])
-steps = steps_col.slider("Training steps (64 pictures each)", 50, 1000, 300, 50, key="train_steps")
+steps = steps_col.slider("Training steps (64 pictures each)", 50, 1000, PAGE_STEPS, 50, key="train_steps")
 seed = seed_col.number_input("Seed", 0, 10_000, 0, key="train_seed",
                              help="The same seed gives the same starting weights and the same batches.")
 job = st.session_state.get("train_job")
