@@ -10,10 +10,9 @@ from PIL import Image
 from lwviz.builder import build
 from lwviz.presets import get_preset
 from lwviz.ui.cache import pretrained_model
-from lwviz.ui.state import plain
 from lwviz.weights import LITE0, get_source
-from tests.pages.apptest import open_page
-from tests.weights_fakes import damage, serve_torchvision_file
+from tests.pages.apptest import open_page, with_damaged_weights
+from tests.weights_fakes import serve_torchvision_file
 
 
 pytestmark = pytest.mark.usefixtures("offline_hub")
@@ -113,14 +112,7 @@ def test_download_with_progress_then_the_network_is_ready_and_classifies(monkeyp
 
 
 def test_a_damaged_weights_file_is_a_message_and_lite0_carries_on():
-    source = get_source("mobilenet_v3_small:torchvision")
-    damage(source)
-    at = open_page("classify")
-    at.selectbox("classify_source").set_value(source.name).run()
-    assert not at.exception
-    message = at.error[0].value
-    assert "is damaged" in message and "delete it and download it again" in message
-    assert message.endswith(plain(f"Using {LITE0.label} meanwhile."))
+    at = with_damaged_weights("classify", "classify_source")
     assert answer(at) in CATS  # Lite0 classifies the cat
     assert f"ImageNet top-1 accuracy {LITE0.top1:.1f}%." in [c.value for c in at.caption]
 

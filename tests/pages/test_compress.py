@@ -8,11 +8,8 @@ from lwviz.compress.variants import Row
 from lwviz.cost import analyze
 from lwviz.ui import training
 from lwviz.ui.compressing import distillation_note
-from lwviz.ui.state import plain
-from lwviz.weights import LITE0, get_source
-from tests.pages.apptest import metrics, open_page
+from tests.pages.apptest import metrics, open_page, with_damaged_weights
 from tests.pages.test_train import finish, start_training
-from tests.weights_fakes import damage
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +75,7 @@ def test_the_channel_pruned_design_opens_in_the_build_page(measured):
 
 @pytest.mark.usefixtures("offline_hub")
 def test_a_damaged_weights_file_is_a_message_and_lite0_is_compressed_instead():
-    source = get_source("mobilenet_v3_small:torchvision")
-    damage(source)
-    at = open_page("compress")
-    at.selectbox("compress_network").set_value(source.name).run()
-    assert not at.exception, at.exception
-    assert "is damaged" in at.error[0].value
-    assert at.error[0].value.endswith(plain(f"Using {LITE0.label} meanwhile."))
+    at = with_damaged_weights("compress", "compress_network")
     assert at.button("compress_measure") and "10 to 60 seconds" in at.info[0].value
 
 

@@ -15,10 +15,9 @@ from PIL import Image
 from lwviz.presets import get_preset
 from lwviz.realtime import cover
 from lwviz.realtime.modes import CONNECT_LIMIT_S, LIVE, SNAPSHOT, UPLOAD
-from lwviz.ui.state import plain
 from lwviz.weights import LITE0, get_source
 from lwviz.weights.offline import PackageSource
-from tests.pages.apptest import open_page
+from tests.pages.apptest import open_page, with_damaged_weights
 from tests.weights_fakes import damage
 
 
@@ -282,13 +281,7 @@ def test_a_start_that_never_plays_is_explained_with_what_to_do(streamer):
 
 
 def test_a_damaged_weights_file_is_a_message_and_lite0_runs(streamer, offline_hub):
-    source = get_source("mobilenet_v3_small:torchvision")
-    damage(source)
-    at = open_page("webcam")
-    at.selectbox("webcam_network").set_value(source.name).run()
-    assert not at.exception
-    message = at.error[0].value
-    assert "is damaged" in message and message.endswith(plain(f"Using {LITE0.label} meanwhile."))
+    at = with_damaged_weights("webcam", "webcam_network")
     assert processor(at).model.title == "efficientnet_lite0" and processor(at).model.trained
     assert streamer.send(coffee_frame())[0].width == 640
     assert processor(at).stats.snapshot().predictions[0].label == "espresso"
