@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lwviz.builder import Net, build
+from lwviz.compress.batchnorm import BATCH_NORMS, recalibrate_batchnorm
 from lwviz.compress.quantize import (RUN_THREADS, Int8Net, calibration_images, quantize_dynamic_int8, quantize_int8,
                                      traced)
 from lwviz.cost.latency import num_threads
@@ -135,18 +136,12 @@ def with_random_weights(spec: Spec, photos: torch.Tensor, seed: int = 0) -> Net:
 
     A fresh model's batch norms expect mean 0 and variance 1, which its random convolutions do not
     produce, so activations grow or fade layer by layer and the int8 ranges observed on them teach
-    nothing. Running the photos through it in training mode sets the statistics as training would;
-    the weights stay random, so its classes mean nothing and agreement with it says little.
+    nothing. Measuring the statistics on the photos (``recalibrate_batchnorm``) sets them as training
+    would; the weights stay random, so its classes mean nothing and agreement with it says little.
     """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = build(spec)
-    norms = {m: m.momentum for m in model.modules() if isinstance(m, nn.BatchNorm2d)}
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a plain average over what it sees
-    with torch.no_grad():
-        model.train()(photos)
-    for norm, momentum in norms.items():
-        norm.momentum = momentum
-    return model.eval()
+        model = build(spec).eval()
+    if not any(isinstance(m, BATCH_NORMS) for m in model.modules()):
+        return model  # SqueezeNet: nothing to measure
+    return recalibrate_batchnorm(model, photos, batch_size=len(photos))

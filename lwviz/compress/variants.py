@@ -17,6 +17,7 @@ from lwviz.builder import Net
 from lwviz.compress.measure import agreement, file_size, latency_ms, nonzero_params
 from lwviz.compress.prune import compressed_size, prune_channels, prune_unstructured, recalibrate_batchnorm
 from lwviz.compress.quantize import QuantizationUnsupported, quantize_dynamic_int8, quantize_int8
+from lwviz.compress.train import evaluate
 from lwviz.cost import analyze
 from lwviz.spec import Spec
 
@@ -82,11 +83,7 @@ def measure(variant: Variant, reference: nn.Module, inputs: torch.Tensor, labels
     if variant.model is None:
         return Row(variant.name, None, None, None, macs, None, None, variant.note)
     model = variant.model
-    if labels is None:
-        score = agreement(reference, model, inputs)
-    else:
-        with torch.inference_mode():
-            score = (model(inputs).argmax(1) == labels).float().mean().item()
+    score = agreement(reference, model, inputs) if labels is None else evaluate(model, inputs, labels)
     return Row(variant.name, file_size(model), compressed_size(model), nonzero_params(model), macs,
                latency_ms(model, inputs[:1], runs=runs), score, variant.note)
 
