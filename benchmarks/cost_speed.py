@@ -12,15 +12,16 @@ import argparse
 import torch
 
 from lwviz.builder import build
-from lwviz.cost import analyze, flop_counter_macs
-from lwviz.plan import _resolve
+from lwviz.cost import analyze
+from lwviz.cost.tracer import flop_counter_macs
+from lwviz.plan import resolve
 from lwviz.presets import get_preset
 
 from timing import median_ms  # benchmarks/timing.py
 
 
 def analytic(spec):
-    _resolve.cache_clear()
+    resolve.cache_clear()
     return analyze(spec)
 
 

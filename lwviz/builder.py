@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lwviz.blocks import FAMILIES, Classifier, Stem
+from lwviz.blocks import build_layer
 from lwviz.plan import Plan, resolve
 from lwviz.spec import Spec
 
@@ -17,15 +17,13 @@ class Net(nn.Module):
         self.plan = plan
         stem, *_, cls = plan.layers
         head = next((a for a in plan.layers if a.name == "head"), None)
-        self.stem = Stem(stem.in_chs, stem.out_chs, stem.kernel, stem.stride, act=stem.act, pool=stem.pool,
-                         padded=stem.padded, norm=stem.norm, bn_eps=stem.bn_eps, tf_same=stem.tf_same)
+        self.stem = build_layer(stem)
         self.stages = nn.Sequential(*(
-            nn.Sequential(*(FAMILIES[a.block].build(a) for a in plan.blocks if a.stage == i))
+            nn.Sequential(*(build_layer(a) for a in plan.blocks if a.stage == i))
             for i in range(len(plan.spec.stages))
         ))
-        self.head = FAMILIES["conv"].build(head) if head else nn.Identity()
-        self.classifier = Classifier(cls.in_chs, cls.out_chs, hidden=cls.hidden, act=cls.act, dropout=cls.dropout,
-                                     kind=cls.classifier)
+        self.head = build_layer(head) if head else nn.Identity()
+        self.classifier = build_layer(cls)
         _init_weights(self)
 
     @property
@@ -40,8 +38,8 @@ class Net(nn.Module):
 
 
 def build(spec: Spec) -> Net:
-    """Validate the spec and build its model (random initialization, train mode)."""
-    return Net(resolve(spec.validate()))
+    """Check the spec and build its model (random initialization, train mode)."""
+    return Net(resolve(spec))
 
 
 def _init_weights(model: nn.Module) -> None:

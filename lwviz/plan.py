@@ -12,43 +12,8 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from lwviz.spec import Spec, Stage, make_divisible
-
-
-@dataclass(frozen=True)
-class LayerArgs:
-    """Everything needed to build or price one layer (stem, block, head or classifier)."""
-
-    name: str  # module path in the built model: 'stem', 'stages.2.0', 'head', 'classifier'
-    block: str  # family name in lwviz.blocks.FAMILIES, or 'stem' / 'classifier'
-    stage: int  # stage index; -1 for stem, len(stages) for head and classifier
-    in_chs: int
-    out_chs: int
-    kernel: int
-    stride: int
-    in_size: int  # square feature map side
-    out_size: int
-    expand: float = 1.0
-    se: float = 0.0
-    act: str = "relu"
-    groups: int = 1
-    # network-wide conventions every layer needs
-    norm: bool = True
-    bn_eps: float = 1e-5
-    tf_same: bool = False
-    se_style: str = "efficientnet"
-    divisor: int = 8
-    # stem / classifier specifics
-    pool: str = "none"
-    padded: bool = True
-    hidden: int = 0
-    dropout: float = 0.0
-    classifier: str = "linear"
-
-    @property
-    def is_block(self) -> bool:
-        """A block of a stage (not the stem, the head conv or the classifier)."""
-        return self.block not in ("stem", "classifier") and self.name != "head"
+from lwviz.families import FAMILIES, LayerArgs, conv_out, make_divisible, pool_out
+from lwviz.spec import Spec, Stage
 
 
 @dataclass(frozen=True)
@@ -62,23 +27,8 @@ class Plan:
         return tuple(l for l in self.layers if l.is_block)
 
 
-def conv_out(size: int, kernel: int, stride: int, padded: bool = True) -> int:
-    pad = (kernel - 1) // 2 if padded else 0
-    return (size + 2 * pad - kernel) // stride + 1
-
-
-def pool_out(size: int, ceil: bool) -> int:
-    """3x3 stride-2 max-pool: padded 1 (ShuffleNet) or unpadded with ceil_mode (SqueezeNet)."""
-    if ceil:
-        out = math.ceil((size - 3) / 2) + 1
-        return out - 1 if (out - 1) * 2 >= size else out
-    return (size + 2 - 3) // 2 + 1
-
-
 def effective_stage(spec: Spec, stage: Stage) -> Stage:
     """A stage with the spec's overrides applied (before width and depth scaling)."""
-    from lwviz.blocks import FAMILIES
-
     if spec.block is not None and spec.block != stage.block:
         fam = FAMILIES[spec.block]
         stage = replace(stage, block=spec.block, expand=fam.default_expand, se=fam.default_se,
@@ -101,15 +51,13 @@ def scaled_chs(chs: int, spec: Spec, scaling: str = "scale") -> int:
     return chs if width == 1.0 else make_divisible(chs * width, spec.divisor)
 
 
-def resolve(spec: Spec) -> Plan:
-    """Resolve a spec into its plan; raises ``ValueError`` naming the offending field."""
-    return _resolve(spec)
-
-
 @lru_cache(maxsize=256)
-def _resolve(spec: Spec) -> Plan:
-    from lwviz.blocks import FAMILIES
+def resolve(spec: Spec) -> Plan:
+    """Check a spec whole (its fields, then what only concrete shapes reveal) and resolve it into its plan.
 
+    Raises ``ValueError`` naming the offending field.
+    """
+    spec.validate()
     common = dict(
         norm=spec.norm,
         bn_eps=spec.bn_eps,
@@ -117,7 +65,6 @@ def _resolve(spec: Spec) -> Plan:
         se_style=spec.se_style,
         divisor=spec.divisor,
     )
-    act = lambda a: spec.act or a  # noqa: E731 - the activation override
     size = spec.resolution
     stem = spec.stem
     chs = scaled_chs(stem.chs, spec, stem.scaling)
@@ -128,7 +75,7 @@ def _resolve(spec: Spec) -> Plan:
         _check_size(spec, out, pooled, 2, "the stem's pooling")
         out = pooled
     layers = [
-        LayerArgs("stem", "stem", -1, spec.in_chs, chs, stem.kernel, stem.stride, size, out, act=act(stem.act),
+        LayerArgs("stem", "stem", -1, spec.in_chs, chs, stem.kernel, stem.stride, size, out, act=spec.act or stem.act,
                   pool=stem.pool, padded=stem.padded, **common)
     ]
     size, in_chs = out, chs
@@ -142,7 +89,8 @@ def _resolve(spec: Spec) -> Plan:
             out = fam.out_size(size, stage.kernel, stride)
             _check_size(spec, size, out, stride, f"stage {i}")
             args = LayerArgs(f"stages.{i}.{j}", stage.block, i, in_chs, out_chs, stage.kernel, stride, size, out,
-                             expand=stage.expand, se=stage.se, act=stage.act, groups=stage.groups, **common)
+                             expand=stage.expand, se=stage.se, act=stage.act, groups=stage.groups,
+                             has_skip=fam.has_skip(in_chs, out_chs, stride), **common)
             fam.check(args, f"stages[{i}]")
             layers.append(args)
             size, in_chs = out, out_chs
@@ -150,11 +98,11 @@ def _resolve(spec: Spec) -> Plan:
     n = len(spec.stages)
     if head.chs:
         chs = scaled_chs(head.chs, spec, head.scaling)
-        layers.append(LayerArgs("head", "conv", n, in_chs, chs, 1, 1, size, size, act=act(head.act), **common))
+        layers.append(LayerArgs("head", "conv", n, in_chs, chs, 1, 1, size, size, act=spec.act or head.act, **common))
         in_chs = chs
     hidden = scaled_chs(head.hidden, spec, head.scaling) if head.hidden else 0
     layers.append(LayerArgs("classifier", "classifier", n, in_chs, spec.num_classes, 1, 1, size, 1,
-                            act=act(head.act), hidden=hidden, dropout=head.dropout, classifier=head.classifier,
+                            act=spec.act or head.act, hidden=hidden, dropout=head.dropout, classifier=head.classifier,
                             **common))
     return Plan(spec, tuple(layers))
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from lwviz.spec import Head, Spec, Stage, Stem
+from lwviz.plan import resolve
 from lwviz.registry import add
+from lwviz.spec import Head, Spec, Stage, Stem
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,14 @@ PRESETS: dict[str, Preset] = {}
 
 
 def register(name: str, spec: Spec, summary: str, torchvision: str | None = None) -> Preset:
-    return add(PRESETS, name, Preset(name, replace(spec, name=name).validate(), summary, torchvision), "preset")
+    return add(PRESETS, name, Preset(name, resolve(replace(spec, name=name)).spec, summary, torchvision), "preset")
 
 
 def spec_from_text(text: str) -> Spec:
     """A preset name (``mobilenet_v2``) or a compact spec string (``net_...``), validated."""
     if text in PRESETS or not text.startswith("net_"):
         return get_preset(text)
-    return Spec.from_string(text).validate()
+    return resolve(Spec.from_string(text)).spec
 
 
 def get_preset(name: str) -> Spec:

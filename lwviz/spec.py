@@ -8,7 +8,7 @@ through a dict (for JSON files) and a compact URL-safe string such as::
 
 The spec is declarative: channel rounding, depth scaling and overrides are
 applied by :func:`lwviz.plan.resolve`, so a spec always shows the knobs a
-student set, not their consequences.
+student set, not their consequences. It imports neither the plan nor torch.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from lwviz.families import FAMILIES
+
 ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
 SCALINGS = ("scale", "floor", "fixed")  # how width reaches stem/head channels
 STEM_POOLS = ("none", "max", "maxceil")  # maxceil: SqueezeNet's ceil_mode pooling
@@ -27,14 +29,6 @@ CLASSIFIERS = ("linear", "conv")
 PADDINGS = ("symmetric", "tf_same")
 SE_STYLES = ("efficientnet", "mobilenetv3")
 KNOBS = ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act")  # the global, slider-set fields
-
-
-def make_divisible(value: float, divisor: int = 8) -> int:
-    """Round channels to a multiple of ``divisor``, never more than 10% down (TF/torchvision rule)."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    if rounded < 0.9 * value:
-        rounded += divisor
-    return rounded
 
 
 def _meta(key: str, lo: float | None = None, hi: float | None = None, choices=None, text: str = ""):
@@ -111,9 +105,12 @@ class Spec:
 
     # ----- validation -------------------------------------------------------------------
     def validate(self) -> "Spec":
-        """Raise ``ValueError`` naming the field and its allowed range; return self when valid."""
-        from lwviz.blocks import FAMILIES  # late import: blocks import spec helpers
+        """Check every field on its own; raise ``ValueError`` naming the field and its allowed range.
 
+        What only the whole network can tell (a resolution too small for its downsampling, channels a
+        block cannot split) is checked by :func:`lwviz.plan.resolve`, which everything that builds or
+        prices a spec goes through. Returns self.
+        """
         _check_fields(self, "")
         _check_fields(self.stem, "stem.")
         _check_fields(self.head, "head.")
@@ -132,9 +129,6 @@ class Spec:
                 )
             if stage.kernel % 2 == 0:
                 raise ValueError(f"stages[{i}].kernel: kernel size must be odd (1, 3, 5, 7, ...), got {stage.kernel}")
-        from lwviz.plan import resolve  # checks what only the resolved shapes can tell
-
-        resolve(self)
         return self
 
     # ----- dict / JSON ------------------------------------------------------------------

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from lwviz.builder import build
-from lwviz.cost import analyze, trace
+from lwviz.cost import analyze
+from lwviz.cost.tracer import trace
 from lwviz.cost.latency import num_threads, time_modules
 from lwviz.presets import PRESETS, Preset
 from lwviz.weights.offline import LITE0

@@ -2,7 +2,7 @@
 import streamlit as st
 import torch
 
-from lwviz.blocks import FAMILIES
+from lwviz.families import FAMILIES
 from lwviz.builder import build
 from lwviz.cost.latency import measure_latency
 from lwviz.export import ExportError, to_onnx
@@ -85,8 +85,8 @@ with controls:
     )
     changes = {k: None if v == AS_PRESET else v for k, v in changes.items()}
     try:
-        candidate = base.with_(**changes).validate()
-        cost_table(candidate)
+        candidate = base.with_(**changes)
+        cost_table(candidate)  # checks the whole design
     except ValueError as exc:
         st.error(plain(f"{exc}. Showing the last valid design."))
     else:

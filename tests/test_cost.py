@@ -4,7 +4,8 @@ import pytest
 import torchvision.models as tvm
 
 from lwviz.builder import build
-from lwviz.cost import analyze, dws_theory_ratio, flop_counter_macs, group, trace
+from lwviz.cost import analyze, dws_theory_ratio
+from lwviz.cost.tracer import flop_counter_macs, group, trace
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 

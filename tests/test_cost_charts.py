@@ -2,7 +2,7 @@
 import pytest
 
 from lwviz.cost import analyze
-from lwviz.cost.analytic import OP_KINDS
+from lwviz.families import OP_KINDS
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.viz.cost_charts import (METRICS, per_layer_figure, savings_figure, share_by_kind, share_figure,

@@ -13,7 +13,7 @@ from torch import nn
 from lwviz.blocks.inverted_residual import InvertedResidual
 from lwviz.builder import build
 from lwviz.cost import analyze
-from lwviz.cost.analytic import OP_KINDS
+from lwviz.families import OP_KINDS
 from lwviz.cost.latency import Latency, LatencyReport, measure_latency, num_threads, time_modules
 from lwviz.presets import get_preset
 from lwviz.viz.cost_charts import KIND_COLORS

@@ -6,8 +6,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from lwviz.cost import analyze, trace
-from lwviz.cost.analytic import conv_op
+from lwviz.cost import analyze
+from lwviz.cost.tracer import trace
+from lwviz.families.ops import conv_op
 from lwviz.cost.one_layer import LIMITS, OneLayer
 from lwviz.presets import get_preset
 from lwviz.viz.layer_figures import OUTPUT, PADDING_READ, READ, count, fewer, kernel_figure, latex_formulas, \

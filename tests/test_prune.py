@@ -8,7 +8,8 @@ from lwviz.builder import build
 from lwviz.compress.prune import (channel_groups, compressed_size, prune_channels, prune_unstructured, pruned_spec,
                                   recalibrate_batchnorm, saved_size, sparsity_of)
 from lwviz.compress.train import digits, digits_se_spec, evaluate, train
-from lwviz.cost import analyze, group, trace
+from lwviz.cost import analyze
+from lwviz.cost.tracer import group, trace
 from lwviz.cost.latency import num_threads
 from lwviz.plan import resolve
 from lwviz.presets import get_preset, spec_from_text

@@ -1,7 +1,8 @@
 import pytest
 
-from lwviz.blocks import FAMILIES, register as register_family
-from lwviz.cost.analytic import formula
+from lwviz.blocks import BLOCKS
+from lwviz.families import FAMILIES, register as register_family
+from lwviz.registry import add
 from lwviz.presets import get_preset, register as register_preset
 
 
@@ -10,5 +11,10 @@ def test_every_registry_refuses_a_taken_name():
         register_family(FAMILIES["ir"])
     with pytest.raises(ValueError, match="preset 'mobilenet_v2' is already registered"):
         register_preset("mobilenet_v2", get_preset("mobilenet_v2"), "again")
-    with pytest.raises(ValueError, match="cost formula 'dws' is already registered"):
-        formula("dws")(lambda args: [])
+    with pytest.raises(ValueError, match="block module 'dws' is already registered"):
+        add(BLOCKS, "dws", BLOCKS["ir"], "block module")
+
+
+def test_every_family_has_its_module_and_the_menu_reads_as_history():
+    assert set(BLOCKS) == set(FAMILIES)
+    assert list(FAMILIES) == ["conv", "fire", "dws", "shufflev1", "ir", "shuffle", "mbconv"]

@@ -1,9 +1,13 @@
 import json
+import subprocess
+import sys
 
 import pytest
 
+from lwviz.families import make_divisible
+from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset
-from lwviz.spec import Spec, Stage, make_divisible
+from lwviz.spec import Spec, Stage
 
 
 def test_make_divisible_matches_torchvision():
@@ -51,7 +55,7 @@ def test_string_is_url_safe():
 ])
 def test_validation_names_the_field(change, field):
     with pytest.raises(ValueError) as err:
-        get_preset("mobilenet_v2").with_(**change).validate()
+        resolve(get_preset("mobilenet_v2").with_(**change))
     assert str(err.value).startswith(field)
 
 
@@ -59,7 +63,7 @@ def test_range_message_states_the_range():
     with pytest.raises(ValueError, match=r"width \(width multiplier\): 0.0 is outside the allowed range 0.1..4.0"):
         get_preset("mobilenet_v2").with_(width=0.0).validate()
     with pytest.raises(ValueError, match="use at least 32 pixels"):
-        get_preset("mobilenet_v2").with_(resolution=16).validate()
+        resolve(get_preset("mobilenet_v2").with_(resolution=16))
 
 
 def test_stage_level_errors_name_the_stage():
@@ -76,11 +80,12 @@ def test_stage_level_errors_name_the_stage():
 def test_block_constraints_are_reported():
     # ShuffleNet splits channels in half: an odd width is refused with the reason.
     spec = get_preset("shufflenet_v2_x1_0").with_(divisor=1, width=0.51)
+    spec.validate()  # every field is fine on its own; the network as a whole is not
     with pytest.raises(ValueError, match=r"out_chs: a ShuffleNet unit splits channels in two"):
-        spec.validate()
+        resolve(spec)
     with pytest.raises(ValueError, match=r"groups: 3 groups must divide"):
-        get_preset("mobilenet_v2").with_(block="shufflev1", stages=tuple(
-            Stage("shufflev1", out_chs=c, stride=2, groups=3, expand=0.25) for c in (48, 96))).validate()
+        resolve(get_preset("mobilenet_v2").with_(block="shufflev1", stages=tuple(
+            Stage("shufflev1", out_chs=c, stride=2, groups=3, expand=0.25) for c in (48, 96))))
 
 
 @pytest.mark.parametrize("text, field", [
@@ -112,3 +117,11 @@ def test_spec_is_immutable_and_hashable():
     with pytest.raises(Exception):
         spec.width = 2.0
     assert hash(spec) == hash(Spec.from_string(spec.to_string()))
+
+
+def test_specs_plans_and_costs_import_without_torch():
+    """The Build page's numbers need no torch: the spec, its plan and the cost model are plain Python."""
+    code = ("import sys, lwviz, lwviz.plan, lwviz.cost.analytic, lwviz.presets; "
+            "lwviz.analyze(lwviz.get_preset('mobilenet_v2')); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -3,7 +3,8 @@ import torch
 from torch import nn
 from torchvision.models import get_model, get_model_weights
 
-from lwviz.cost import analyze, trace
+from lwviz.cost import analyze
+from lwviz.cost.tracer import trace
 from lwviz.presets import PRESETS
 from lwviz.viz.zoo_charts import latency_figure, macs_figure, place_labels
 from lwviz.zoo import (PUBLISHED_TOP1, REFERENCES, ZooEntry, latency_column, latency_lessons, mac_inversions,

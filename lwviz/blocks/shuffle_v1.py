@@ -1,49 +1,29 @@
-"""ShuffleNetV1 unit: grouped 1x1 convs with a channel shuffle between them.
-
-Grouped 1x1 convs cut the pointwise cost by the number of groups; the shuffle lets
-information cross groups. A downsampling unit that widens the network concatenates an
-average-pooled shortcut, so the convolution branch produces only ``out - in`` channels.
-"""
+"""ShuffleNetV1 unit as a module; its shapes and cost are in lwviz.families.shuffle_v1."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.ao.nn.quantized import FloatFunctional
 
-from lwviz.layers import ChannelShuffle, ConvNormAct, make_act
-
-
-def v1_mid_chs(out_chs: int, expand: float, groups: int) -> int:
-    """Bottleneck channels: ``out * expand`` (the paper uses 1/4), a multiple of ``groups``."""
-    return max(groups, round(out_chs * expand / groups) * groups)
-
-
-def v1_concat(in_chs: int, out_chs: int, stride: int) -> bool:
-    """The paper's stride-2 unit: concatenate the pooled input (only possible when widening)."""
-    return stride > 1 and out_chs > in_chs
-
-
-def v1_branch_chs(in_chs: int, out_chs: int, stride: int) -> int:
-    return out_chs - in_chs if v1_concat(in_chs, out_chs, stride) else out_chs
+from lwviz.blocks.conv import conv_of
+from lwviz.families import LayerArgs
+from lwviz.families.shuffle_v1 import v1_branch_chs, v1_concat, v1_mid_chs
+from lwviz.layers import ChannelShuffle, make_act
 
 
 class ShuffleV1Unit(nn.Module):
-    def __init__(self, in_chs: int, out_chs: int, kernel: int = 3, stride: int = 1, *, expand: float = 0.25,
-                 groups: int = 4, act: str = "relu", norm: bool = True, bn_eps: float = 1e-5,
-                 tf_same: bool = False, **_unused):
+    def __init__(self, a: LayerArgs):
         super().__init__()
-        conv = dict(norm=norm, bn_eps=bn_eps, tf_same=tf_same)
-        mid = v1_mid_chs(out_chs, expand, groups)
-        self.concat = v1_concat(in_chs, out_chs, stride)
-        self.has_skip = stride == 1 and in_chs == out_chs
-        self.conv_pw = ConvNormAct(in_chs, mid, 1, groups=groups, act=act, **conv)
-        self.shuffle = ChannelShuffle(groups)
-        self.conv_dw = ConvNormAct(mid, mid, kernel, stride, groups=mid, act="none", **conv)
-        self.conv_pwl = ConvNormAct(mid, v1_branch_chs(in_chs, out_chs, stride), 1, groups=groups, act="none",
-                                    **conv)
+        mid = v1_mid_chs(a.out_chs, a.expand, a.groups)
+        self.concat = v1_concat(a.in_chs, a.out_chs, a.stride)
+        self.has_skip = a.has_skip
+        self.conv_pw = conv_of(a, a.in_chs, mid, groups=a.groups)
+        self.shuffle = ChannelShuffle(a.groups)
+        self.conv_dw = conv_of(a, mid, mid, a.kernel, a.stride, groups=mid, act="none")
+        self.conv_pwl = conv_of(a, mid, v1_branch_chs(a.in_chs, a.out_chs, a.stride), groups=a.groups, act="none")
         self.pool = nn.AvgPool2d(3, 2, 1) if self.concat else nn.Identity()
         self.merge = FloatFunctional()
-        self.act = make_act(act)
+        self.act = make_act(a.act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv_pwl(self.conv_dw(self.shuffle(self.conv_pw(x))))
@@ -52,3 +32,6 @@ class ShuffleV1Unit(nn.Module):
         elif self.has_skip:
             out = self.merge.add(out, x)
         return self.act(out)
+
+
+BLOCKS = {"shufflev1": ShuffleV1Unit}

@@ -4,17 +4,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lwviz.families import LayerArgs
 from lwviz.layers import ConvNormAct, make_act
 
 
 class Stem(nn.Module):
-    def __init__(self, in_chs: int, out_chs: int, kernel: int, stride: int, *, act: str, pool: str = "none",
-                 padded: bool = True, norm: bool = True, bn_eps: float = 1e-5, tf_same: bool = False):
+    def __init__(self, a: LayerArgs):
         super().__init__()
-        self.conv = ConvNormAct(in_chs, out_chs, kernel, stride, act=act, norm=norm, bn_eps=bn_eps,
-                                tf_same=tf_same, padded=padded)
+        self.conv = ConvNormAct(a.in_chs, a.out_chs, a.kernel, a.stride, act=a.act, norm=a.norm, bn_eps=a.bn_eps,
+                                tf_same=a.tf_same, padded=a.padded)
         pools = {"none": nn.Identity(), "max": nn.MaxPool2d(3, 2, 1), "maxceil": nn.MaxPool2d(3, 2, ceil_mode=True)}
-        self.pool = pools[pool]
+        self.pool = pools[a.pool]
 
     def forward(self, x):
         return self.pool(self.conv(x))
@@ -27,21 +27,21 @@ class Classifier(nn.Module):
     a network with no fully connected layer at all.
     """
 
-    def __init__(self, in_chs: int, num_classes: int, *, hidden: int = 0, act: str = "relu", dropout: float = 0.2,
-                 kind: str = "linear"):
+    def __init__(self, a: LayerArgs):
         super().__init__()
-        self.kind = kind
+        self.kind = a.classifier
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
-        if kind == "conv":
-            self.fc = nn.Conv2d(in_chs, num_classes, 1)
-            self.act = make_act(act)
+        self.dropout = nn.Dropout(a.dropout)
+        if self.kind == "conv":
+            self.fc = nn.Conv2d(a.in_chs, a.out_chs, 1)
+            self.act = make_act(a.act)
             return
-        if hidden:
-            self.fc_hidden = nn.Linear(in_chs, hidden)
-            self.act = make_act(act)
-            in_chs = hidden
-        self.fc = nn.Linear(in_chs, num_classes)
+        in_chs = a.in_chs
+        if a.hidden:
+            self.fc_hidden = nn.Linear(in_chs, a.hidden)
+            self.act = make_act(a.act)
+            in_chs = a.hidden
+        self.fc = nn.Linear(in_chs, a.out_chs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "conv":

@@ -24,10 +24,11 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from lwviz.blocks import FAMILIES, ir_mid_chs
 from lwviz.blocks.inverted_residual import InvertedResidual
 from lwviz.builder import Net, build
 from lwviz.compress.batchnorm import recalibrate_batchnorm
+from lwviz.families.inverted_residual import FAMILIES as INVERTED_RESIDUALS
+from lwviz.families.inverted_residual import has_expansion, ir_mid_chs
 from lwviz.layers import ConvNormAct
 from lwviz.plan import LayerArgs, effective_stage, resolve, scaled_chs
 from lwviz.spec import Spec, Stage
@@ -123,7 +124,7 @@ def pruned_spec(spec: Spec, keep: float) -> Spec:
     # the block and expand overrides go into the stages; kernel, SE and activation ones still apply on top
     overrides = spec.with_(kernel=None, se=None, act=None)
     spec = spec.with_(stages=tuple(effective_stage(overrides, s) for s in spec.stages), block=None, expand=None)
-    prunable = {i for i in range(len(spec.stages)) if all(_has_expansion(a) for a in plan.blocks if a.stage == i)}
+    prunable = {i for i in range(len(spec.stages)) if all(_expands(a) for a in plan.blocks if a.stage == i)}
     head = next((a for a in plan.layers if a.name == "head"), None)
     if not prunable and head is None:
         raise ValueError(
@@ -194,8 +195,9 @@ def _outputs(conv_norm_act: str) -> tuple[tuple[str, int], ...]:
             *((f"{conv_norm_act}.bn.{p}", 0) for p in BN_STATE))
 
 
-def _has_expansion(a: LayerArgs) -> bool:
-    return FAMILIES[a.block].module is InvertedResidual and ir_mid_chs(a.in_chs, a.expand, a.divisor) != a.in_chs
+def _expands(a: LayerArgs) -> bool:
+    """An inverted residual with its own 1x1 expansion conv: the channels channel pruning can remove."""
+    return a.block in {f.name for f in INVERTED_RESIDUALS} and has_expansion(a)
 
 
 def _stage_expand(blocks: list[LayerArgs], expand: float, keep: float) -> float:

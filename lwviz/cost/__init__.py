@@ -1,6 +1,5 @@
-"""Cost of a network: analytic from the spec, or traced from a real forward pass."""
-from lwviz.cost.analytic import CostTable, LayerCost, OpCost, analyze, dws_theory_ratio
-from lwviz.cost.tracer import TracedOp, flop_counter_macs, group, trace
+"""Cost of a network, analytic from the spec (this package's import, torch-free); ``lwviz.cost.tracer`` measures
+the same from a real forward pass and ``lwviz.cost.latency`` times it."""
+from lwviz.cost.analytic import CostTable, LayerCost, analyze, dws_theory_ratio
 
-__all__ = ["CostTable", "LayerCost", "OpCost", "analyze", "dws_theory_ratio", "TracedOp", "flop_counter_macs",
-           "group", "trace"]
+__all__ = ["CostTable", "LayerCost", "analyze", "dws_theory_ratio"]

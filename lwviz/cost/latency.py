@@ -34,7 +34,8 @@ import torch
 from torch import nn
 
 from lwviz.builder import Net, build
-from lwviz.cost.analytic import OP_KINDS, analyze
+from lwviz.cost.analytic import analyze
+from lwviz.families import OP_KINDS
 from lwviz.spec import Spec
 
 Progress = Callable[[int, int], None]  # (forward passes done, passes in all)

@@ -10,7 +10,7 @@ the paper's formulas, so the page can show them with the numbers filled in. The
 network tables (:mod:`lwviz.cost.analytic`) add BN parameters on top of these.
 
 Padding is "same": ``(K - 1) / 2`` on each side, so the output side is
-``ceil(size / stride)`` (:func:`lwviz.plan.conv_out`). Because the pointwise conv
+``ceil(size / stride)`` (:func:`lwviz.families.conv_out`). Because the pointwise conv
 runs on the strided output, the MAC ratio is exactly ``1/N + 1/K^2`` for every
 stride and size, and so is the weight ratio.
 """
@@ -21,7 +21,7 @@ from fractions import Fraction
 from numbers import Integral
 
 from lwviz.cost.analytic import dws_theory_ratio
-from lwviz.plan import conv_out
+from lwviz.families import conv_out
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ import threading
 import torch
 
 from lwviz.builder import Net
-from lwviz.explain import gradcam, se_gates
-from lwviz.explain.gradcam import CamMap
-from lwviz.explain.se_gates import GateCapture
+from lwviz.explain.gradcam import CamMap, default_layer, depth_layers, grad_cam, layer_names
+from lwviz.explain.se_gates import GateCapture, ablate_se, capture_gates, has_se, se_blocks
 from lwviz.plan import Plan
 from lwviz.spec import Spec
 
@@ -50,32 +49,32 @@ class Explainer:
 
     @property
     def has_se(self) -> bool:
-        return se_gates.has_se(self._model)
+        return has_se(self._model)
 
     def layer_names(self) -> tuple[str, ...]:
-        return gradcam.layer_names(self._model)
+        return layer_names(self._model)
 
     def default_layer(self) -> str:
-        return gradcam.default_layer(self._model)
+        return default_layer(self._model)
 
     def depth_layers(self, count: int = 4) -> tuple[str, ...]:
-        return gradcam.depth_layers(self._model, count)
+        return depth_layers(self._model, count)
 
     def se_blocks(self) -> dict[str, int]:
         """Block name -> how many channels its SE block gates, input to output."""
-        return {name: se.fc2.out_channels for name, se in se_gates.se_blocks(self._model).items()}
+        return {name: se.fc2.out_channels for name, se in se_blocks(self._model).items()}
 
     def grad_cam(self, x: torch.Tensor, layer: str | None = None, target: int | None = None) -> CamMap:
         """:func:`lwviz.explain.gradcam.grad_cam` on the private copy."""
         with self._lock:
-            return gradcam.grad_cam(self._model, x, layer, target)
+            return grad_cam(self._model, x, layer, target)
 
     def gates(self, x: torch.Tensor, features_of: str | None = None) -> GateCapture:
         """:func:`lwviz.explain.se_gates.capture_gates` on the private copy."""
         with self._lock:
-            return se_gates.capture_gates(self._model, x, features_of)
+            return capture_gates(self._model, x, features_of)
 
     def ablated(self) -> Explainer:
         """Another explainer of the same network with every SE gate forced to 1."""
         with self._lock:
-            return Explainer._owning(se_gates.ablate_se(self._model))
+            return Explainer._owning(ablate_se(self._model))

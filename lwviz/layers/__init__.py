@@ -1,6 +1,6 @@
 """Small building layers shared by the block families."""
 from lwviz.layers.activations import make_act
 from lwviz.layers.conv import ChannelShuffle, Conv2dSame, ConvNormAct
-from lwviz.layers.se import SqueezeExcite, se_channels
+from lwviz.layers.se import SqueezeExcite
 
-__all__ = ["make_act", "ChannelShuffle", "Conv2dSame", "ConvNormAct", "SqueezeExcite", "se_channels"]
+__all__ = ["make_act", "ChannelShuffle", "Conv2dSame", "ConvNormAct", "SqueezeExcite"]

@@ -6,18 +6,10 @@ from torch import nn
 from torch.ao.nn.quantized import FloatFunctional
 
 from lwviz.layers.activations import make_act
-from lwviz.spec import make_divisible
 
-# style -> (inner activation or None for the block's own, gate). These match the papers
-# and torchvision: EfficientNet reduces from the block input, MobileNetV3 from the
-# expanded channels rounded to 8, with ReLU and a hard-sigmoid gate.
+# style -> the gate, as in the papers and torchvision: EfficientNet's sigmoid, MobileNetV3's hard sigmoid (whose
+# squeeze also uses ReLU rather than the block's activation). The squeeze widths: lwviz.families.se_channels.
 SE_GATES = {"efficientnet": nn.Sigmoid, "mobilenetv3": nn.Hardsigmoid}
-
-
-def se_channels(style: str, in_chs: int, mid_chs: int, ratio: float) -> int:
-    if style == "mobilenetv3":
-        return make_divisible(int(mid_chs * ratio), 8)
-    return max(1, int(in_chs * ratio))
 
 
 class SqueezeExcite(nn.Module):

@@ -7,7 +7,8 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from lwviz.blocks import FAMILIES
+from lwviz.families import FAMILIES
+from lwviz.plan import resolve
 from lwviz.spec import ACTIVATIONS, Spec, Stage
 
 COLUMNS = [f.name for f in fields(Stage)]
@@ -38,4 +39,4 @@ def with_stage_rows(spec: Spec, frame: pd.DataFrame) -> Spec:
     """``spec`` with its stages read from an edited table; ValueError names the bad cell (``stages[2].kernel``)."""
     rows = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
             for row in frame.to_dict("records")]
-    return Spec.from_dict({**spec.to_dict(), "stages": rows}).validate()
+    return resolve(Spec.from_dict({**spec.to_dict(), "stages": rows})).spec

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lwviz.cost.analytic import OP_KINDS, CostTable
+from lwviz.cost.analytic import CostTable
+from lwviz.families import OP_KINDS
 
 KIND_COLORS = {
     "standard": "#d62728",

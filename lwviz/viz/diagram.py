@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from html import escape
 from typing import Callable
 
-from lwviz.blocks import fire_chs, v1_concat
-from lwviz.cost.analytic import OP_KINDS, CostTable, LayerCost, OpCost, analyze
+from lwviz.cost.analytic import CostTable, LayerCost, analyze
+from lwviz.families import FAMILIES, OP_KINDS, LayerArgs, OpCost
 from lwviz.layers.activations import ACTIVATION_LABELS
-from lwviz.plan import LayerArgs, resolve
+from lwviz.plan import resolve
 from lwviz.spec import Spec
 from lwviz.viz.cost_charts import KIND_COLORS
 
@@ -62,54 +62,6 @@ def group_layers(table: CostTable) -> tuple[Group, ...]:
         return replace(a, name="") if a.is_block else a.name
 
     return tuple(Group(*zip(*pairs)) for _, pairs in itertools.groupby(zip(plan.layers, table.layers), same_block))
-
-
-# ----- words: what a layer is, in a title and a line of facts ---------------------------------
-
-def _kernels(a: LayerArgs) -> str:
-    return f"{a.kernel}×{a.kernel} kernels"
-
-
-def _se(a: LayerArgs) -> str:
-    return " + SE" if a.se > 0 else ""
-
-
-def _expand(a: LayerArgs) -> list[str]:
-    return [f"expand {a.expand:g}×" if a.expand != 1 else "no expansion"]
-
-
-def _shuffle_facts(a: LayerArgs) -> list[str]:
-    if a.stride == 1 and a.in_chs == a.out_chs:
-        return ["half the channels pass through, then shuffle"]
-    return ["two branches, concatenated, then shuffle"]
-
-
-def _shufflev1_facts(a: LayerArgs) -> list[str]:
-    pooled = ["pooled input concatenated"] if v1_concat(a.in_chs, a.out_chs, a.stride) else []
-    return [f"{a.groups} groups, shuffled", *pooled]
-
-
-def _fire_facts(a: LayerArgs) -> list[str]:
-    squeeze, e1, e3 = fire_chs(a.out_chs, a.expand)
-    pool = ["max-pool first"] if a.stride > 1 else []
-    return [*pool, f"squeeze to {squeeze}, expand to {e1} (1×1) + {e3} ({a.kernel}×{a.kernel})"]
-
-
-@dataclass(frozen=True)
-class Words:
-    title: Callable[[LayerArgs], str]
-    facts: Callable[[LayerArgs], list[str]] = lambda a: [_kernels(a)]
-
-
-WORDS: dict[str, Words] = {
-    "conv": Words(lambda a: "standard conv"),
-    "dws": Words(lambda a: "depthwise-separable" + _se(a)),
-    "ir": Words(lambda a: "inverted residual" + _se(a), lambda a: _expand(a) + [_kernels(a)]),
-    "mbconv": Words(lambda a: "MBConv" + _se(a), lambda a: _expand(a) + [_kernels(a)]),
-    "shuffle": Words(lambda a: "ShuffleNet unit", lambda a: _shuffle_facts(a) + [_kernels(a)]),
-    "shufflev1": Words(lambda a: "ShuffleNetV1 unit", lambda a: _shufflev1_facts(a) + [_kernels(a)]),
-    "fire": Words(lambda a: "Fire module", _fire_facts),
-}
 
 
 # ----- the node labels (Graphviz HTML-like labels) ------------------------------------------
@@ -172,9 +124,9 @@ def _classifier_label(g: Group) -> Html:
 def _block_label(g: Group) -> Html:
     """The badge says what changes the shape (stride) and how often the block repeats (×n)."""
     a = g.first
-    words = WORDS[a.block]
+    family = FAMILIES[a.block]
     badge = " ".join(filter(None, [f"stride {a.stride} ↓" if a.stride > 1 else "", f"×{g.count}" * (g.count > 1)]))
-    return _label(words.title(a), [*words.facts(a), ACTIVATION_LABELS[a.act]], g.costs[0].ops, badge)
+    return _label(family.title(a), [*family.facts(a), ACTIVATION_LABELS[a.act]], g.costs[0].ops, badge)
 
 
 LABELS: dict[str, Callable[[Group], Html]] = {"stem": _stem_label, "head": _head_label,
@@ -193,8 +145,11 @@ def _quote(text: str) -> str:
 
 def _attrs(**attrs) -> str:
     """``[k="v", ...]``, with :class:`Html` values as ``<...>``."""
-    value = lambda v: f"<{v}>" if isinstance(v, Html) else _quote(str(v))  # noqa: E731
-    return "[" + ", ".join(f"{k}={value(v)}" for k, v in attrs.items()) + "]"
+    return "[" + ", ".join(f"{k}={_value(v)}" for k, v in attrs.items()) + "]"
+
+
+def _value(v) -> str:
+    return f"<{v}>" if isinstance(v, Html) else _quote(str(v))
 
 
 def _legend(table: CostTable) -> Html:

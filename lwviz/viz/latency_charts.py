@@ -9,7 +9,7 @@ import math
 
 import plotly.graph_objects as go
 
-from lwviz.cost.analytic import OP_KINDS
+from lwviz.families import OP_KINDS
 from lwviz.cost.latency import LatencyReport
 from lwviz.viz.cost_charts import KIND_COLORS
 

@@ -1,0 +1,28 @@
+"""Block families as plain records, without torch: one module per family, found by looking in this package.
+
+A family module (``conv``, ``dws``, ``inverted_residual``, ...) defines ``FAMILIES``, a tuple of
+:class:`Family` records: defaults, checks, output size, the cost formula, the diagram's words,
+and the channel helpers that the formula and the ``nn.Module`` share. Its ``nn.Module`` lives in
+the file of the same name in lwviz/blocks/. Both packages discover their modules, so adding a
+family is one file here and one there.
+"""
+from __future__ import annotations
+
+from lwviz.families.base import Family, LayerArgs
+from lwviz.families.ops import OP_KINDS, OpCost
+from lwviz.families.shapes import conv_out, make_divisible, pool_out, se_channels
+from lwviz.registry import add, from_each_module
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> Family:
+    return add(FAMILIES, family.name, family, "block family")
+
+
+for family in sorted((f for found in from_each_module(__name__, __path__, "FAMILIES", default=()) for f in found),
+                     key=lambda f: (f.year, f.name)):
+    register(family)
+
+__all__ = ["FAMILIES", "Family", "LayerArgs", "OP_KINDS", "OpCost", "conv_out", "make_divisible", "pool_out",
+           "register", "se_channels"]

@@ -1,0 +1,65 @@
+"""ShuffleNetV1 unit: grouped 1x1 convs with a channel shuffle between them.
+
+Grouped 1x1 convs cut the pointwise cost by the number of groups; the shuffle lets information
+cross groups. A downsampling unit that widens the network concatenates an average-pooled
+shortcut, so the convolution branch produces only ``out - in`` channels.
+"""
+from __future__ import annotations
+
+from lwviz.families.base import Family, LayerArgs, kernel_facts
+from lwviz.families.conv import conv
+from lwviz.families.ops import OpCost, add_op, elementwise_op, numel, pool_op
+
+
+def v1_mid_chs(out_chs: int, expand: float, groups: int) -> int:
+    """Bottleneck channels: ``out * expand`` (the paper uses 1/4), a multiple of ``groups``."""
+    return max(groups, round(out_chs * expand / groups) * groups)
+
+
+def v1_concat(in_chs: int, out_chs: int, stride: int) -> bool:
+    """The paper's stride-2 unit: concatenate the pooled input (only possible when widening)."""
+    return stride > 1 and out_chs > in_chs
+
+
+def v1_branch_chs(in_chs: int, out_chs: int, stride: int) -> int:
+    return out_chs - in_chs if v1_concat(in_chs, out_chs, stride) else out_chs
+
+
+def shuffle_v1_ops(a: LayerArgs) -> list[OpCost]:
+    mid = v1_mid_chs(a.out_chs, a.expand, a.groups)
+    out = (a.out_chs, a.out_size, a.out_size)
+    ops = [
+        conv(a, "conv_pw", a.in_chs, mid, groups=a.groups),
+        conv(a, "conv_dw", mid, mid, a.kernel, a.stride, groups=mid, act="none"),
+        conv(a, "conv_pwl", mid, v1_branch_chs(a.in_chs, a.out_chs, a.stride), size=a.out_size, groups=a.groups,
+             act="none"),
+    ]
+    if v1_concat(a.in_chs, a.out_chs, a.stride):
+        ops.append(pool_op(f"{a.name}.pool", a.in_chs, a.in_size, a.out_size))
+    elif a.has_skip:
+        ops.append(add_op(f"{a.name}.skip_add", out))
+    return ops + [elementwise_op(f"{a.name}.act", out, out, numel(out) if a.act != "none" else 0)]
+
+
+def check_shuffle_v1(a: LayerArgs, where: str) -> None:
+    g = a.groups
+    mid = v1_mid_chs(a.out_chs, a.expand, g)
+    branch = v1_branch_chs(a.in_chs, a.out_chs, a.stride)
+    for what, chs in (("input", a.in_chs), ("bottleneck", mid), ("branch output", branch)):
+        if chs % g:
+            raise ValueError(f"{where}.groups: {g} groups must divide the {what} channels ({chs}); "
+                             f"choose a number of groups that divides it")
+
+
+def shuffle_v1_title(a: LayerArgs) -> str:
+    return "ShuffleNetV1 unit"
+
+
+def shuffle_v1_facts(a: LayerArgs) -> list[str]:
+    pooled = ["pooled input concatenated"] if v1_concat(a.in_chs, a.out_chs, a.stride) else []
+    return [f"{a.groups} groups, shuffled", *pooled, *kernel_facts(a)]
+
+
+FAMILIES = (Family("shufflev1", "grouped 1x1 + shuffle (ShuffleNetV1)", 2017, shuffle_v1_ops, shuffle_v1_title,
+                   shuffle_v1_facts, check_shuffle_v1, default_expand=0.25, default_groups=4, uses_expand=True,
+                   residual=True),)
