@@ -40,6 +40,23 @@ def _reset_knobs():
     _show(get_preset(st.session_state.knob_preset))
 
 
+def _in_words(describe=str):
+    """A selectbox ``format_func``: "as in the preset" stays itself, every other option goes through ``describe``."""
+    return lambda value: value if value == AS_PRESET else describe(value)
+
+
+def _family_words(block: str) -> str:
+    return FAMILIES[block].label
+
+
+def _se_words(ratio: float) -> str:
+    return "off" if ratio == 0 else f"on, ratio {ratio}"
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
 # The controls show the session's design on a first visit, after a link or another page changed it, and after a
 # visit elsewhere (Streamlit forgets the widgets a page did not draw): never the other way round.
 if st.session_state.get("build_showed") != spec or any(k not in st.session_state for k in _knob_values(spec)):
@@ -63,24 +80,21 @@ with stage_box:
 with controls:
     st.selectbox("Start from", list(PRESETS), on_change=_reset_knobs, key="knob_preset",
                  placeholder=f"{spec.name} (not a preset)", help="A published network; every control below changes it.")
-    label = lambda v, f=str: v if v == AS_PRESET else f(v)  # noqa: E731
-    slider = lambda knob: slider_range(knob, getattr(seed, knob))  # noqa: E731
-    options = lambda knob: [AS_PRESET, *choice_options(knob, getattr(seed, knob))]  # noqa: E731
     changes = dict(
-        block=st.selectbox("Block type", [AS_PRESET, *FAMILIES], key="knob_block",
-                           format_func=lambda b: label(b, lambda b: FAMILIES[b].label)),
-        width=st.slider("Width multiplier α", **slider("width"), key="knob_width",
+        block=st.selectbox("Block type", [AS_PRESET, *FAMILIES], key="knob_block", format_func=_in_words(_family_words)),
+        width=st.slider("Width multiplier α", **slider_range("width", seed.width), key="knob_width",
                         help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α²."),
-        resolution=st.slider("Input resolution ρ", **slider("resolution"), key="knob_resolution",
+        resolution=st.slider("Input resolution ρ", **slider_range("resolution", seed.resolution), key="knob_resolution",
                              help="Pixels per side: MACs grow as ρ², parameters do not change."),
-        kernel=st.selectbox("Kernel size", options("kernel"), key="knob_kernel", format_func=label),
-        expand=st.selectbox("Expansion ratio", options("expand"), key="knob_expand",
-                            format_func=label, help="Inverted residual / MBConv: hidden = input × ratio."),
-        se=st.selectbox("Squeeze-and-excitation", options("se"), key="knob_se",
-                        format_func=lambda v: label(v, lambda r: "off" if r == 0 else f"on, ratio {r}")),
+        kernel=st.selectbox("Kernel size", [AS_PRESET, *choice_options("kernel", seed.kernel)], key="knob_kernel",
+                            format_func=_in_words()),
+        expand=st.selectbox("Expansion ratio", [AS_PRESET, *choice_options("expand", seed.expand)], key="knob_expand",
+                            format_func=_in_words(), help="Inverted residual / MBConv: hidden = input × ratio."),
+        se=st.selectbox("Squeeze-and-excitation", [AS_PRESET, *choice_options("se", seed.se)], key="knob_se",
+                        format_func=_in_words(_se_words)),
         act=st.selectbox("Activation", [AS_PRESET, *ACTIVATION_LABELS], key="knob_act",
-                         format_func=lambda a: label(a, ACTIVATION_LABELS.get)),
-        depth=st.slider("Depth multiplier", **slider("depth"), key="knob_depth",
+                         format_func=_in_words(ACTIVATION_LABELS.get)),
+        depth=st.slider("Depth multiplier", **slider_range("depth", seed.depth), key="knob_depth",
                         help="Blocks per stage = ⌈repeats × depth⌉."),
     )
     changes = {k: None if v == AS_PRESET else v for k, v in changes.items()}
@@ -99,14 +113,13 @@ table = cost_table(spec)
 preset_table = cost_table(get_preset(spec.name)) if spec.name in PRESETS else table
 
 with results:
-    mib = lambda n: f"{n / 2**20:.1f} MiB"  # noqa: E731
     headline = [  # (label, shown value, this network, the preset, the standard-conv version)
         ("Parameters", f"{table.params / 1e6:.2f} M", table.params, preset_table.params, table.baseline_params),
         ("MACs", f"{table.macs / 1e6:.1f} M", table.macs, preset_table.macs, table.baseline_macs),
         ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.baseline_macs),
-        ("Size, fp32", mib(4 * table.params), table.params, preset_table.params, table.baseline_params),
-        ("Size, int8", mib(table.params), table.params, preset_table.params, table.baseline_params),
-        ("Peak activation memory", mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
+        ("Size, fp32", _mib(4 * table.params), table.params, preset_table.params, table.baseline_params),
+        ("Size, int8", _mib(table.params), table.params, preset_table.params, table.baseline_params),
+        ("Peak activation memory", _mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
          table.baseline_peak_memory),
     ]
     helps = {"Size, fp32": "4 bytes per parameter.", "Size, int8": "1 byte per parameter, after int8 quantization.",

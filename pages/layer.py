@@ -63,7 +63,7 @@ std, ratio = layer.standard, float(layer.macs_ratio)
 cols = st.columns(5)
 cols[0].metric("Standard params", count(std.params))
 cols[1].metric("Standard MACs", count(std.macs))
-cols[2].metric("Separable params", count(layer.separable_params))
+cols[2].metric("Separable params", count(layer.separable_params), fewer(float(layer.params_ratio)), delta_color="off")
 cols[3].metric("Separable MACs", count(layer.separable_macs))
 cols[4].metric("MAC saving", fewer(ratio))
 st.caption(f"Output {layer.out_chs:,} × {layer.out_height} × {layer.out_width} (\"same\" padding: "

@@ -138,3 +138,16 @@ def test_to_dict_has_the_cli_fields():
     assert {"params", "macs", "baseline_params", "baseline_macs", "layers"} <= set(d)
     assert sum(l["macs"] for l in d["layers"]) == d["macs"]
     assert {"name", "params", "macs", "baseline_params", "baseline_macs"} <= set(d["layers"][0])
+
+
+def test_skip_adds_are_priced_exactly_where_the_block_adds():
+    """has_skip is decided once per resolved layer: the priced add, the diagram's loop and the module agree.
+    A stride-2 ShuffleNetV1 unit that keeps its width neither concatenates nor adds."""
+    spec = Spec(stem=Stem(24, 3, 2, "relu"), stages=(Stage("shufflev1", out_chs=24, stride=2, groups=4, expand=0.25),
+                                                     Stage("shufflev1", out_chs=24, stride=1, groups=4, expand=0.25)),
+                head=Head(0), resolution=32, num_classes=10)
+    table, model = assert_analytic_equals_traced(spec)
+    down, same = model.stages[0][0], model.stages[1][0]
+    assert [layer.has_skip for layer in table.layers[1:3]] == [False, True] == [down.has_skip, same.has_skip]
+    assert [op.name for op in table.layers[1].ops if "skip" in op.name] == []
+    assert [op.elementwise for op in table.layers[2].ops if op.name.endswith("skip_add")] == [24 * 8 * 8]
