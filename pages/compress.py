@@ -3,7 +3,9 @@ import streamlit as st
 
 from lwviz.compress.qat import QAT_STEPS
 from lwviz.compress.variants import KEEP, SPARSITIES
-from lwviz.ui.compressing import compress_choices, distillation_note, measured_rows, rows_table, subject
+from lwviz.networks import READY, TRAINED
+from lwviz.ui.compressing import distillation_note, measured_rows, rows_table, subject
+from lwviz.ui.network_picker import pick_network
 from lwviz.ui.state import current_spec, plain, set_spec
 from lwviz.viz.compress_charts import variants_figure
 
@@ -14,18 +16,17 @@ st.markdown("Make a network smaller still, and see what it costs. **int8 quantiz
             "(unstructured) or removes whole channels (structured). Every variant is a copy, measured the same "
             "way on this laptop.")
 
-choices = compress_choices()
-network = st.selectbox("Network", list(choices), format_func=choices.get, key="compress_network",
-                       help="Train your design on the Train page to compress it with its accuracy measured.")
+net = pick_network("compress", spec, (TRAINED, READY),  # trained here first: its accuracy can be measured
+                   help="Train your design on the Train page to compress it with its accuracy measured.")
+if net is None:
+    st.stop()
 sparsity_col, keep_col = st.columns(2)
 sparsities = sparsity_col.multiselect("Unstructured: share of weights zeroed", [0.3, 0.5, 0.7, 0.8, 0.9, 0.95],
                                       default=list(SPARSITIES), format_func="{:.0%}".format, key="compress_sparsity")
 keep = keep_col.slider("Structured: share of channels kept", 0.25, 0.9, KEEP, 0.05, key="compress_keep",
                        help="Expansion channels of inverted-residual blocks and the head's channels, the least "
                             "important (smallest L1 norm) removed first.")
-target = subject(network)
-if target is None:
-    st.stop()
+target = subject(net)
 qat = target.data is not None and st.toggle(
     f"Also quantization-aware training ({QAT_STEPS} steps)", key="compress_qat",
     help="int8 static rounds the trained network as it is. Quantization-aware training first fine-tunes a copy with "

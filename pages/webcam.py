@@ -4,14 +4,16 @@ from pathlib import Path
 import streamlit as st
 
 from lwviz.images import ImageError
+from lwviz.networks import DESIGN, READY, TRAINED
 from lwviz.realtime import FrameResult, MediaError, image_frame, parse_ice_servers, rtc_configuration
 from lwviz.realtime.ice import EXAMPLE, default_ice_text
 from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
+from lwviz.ui.network_picker import pick_network
 from lwviz.ui.state import current_spec, plain
-from lwviz.ui.training import TRAINED, trained_net
-from lwviz.ui.webcam import (annotated_video, frame_model, missing_networks, native_resolution, network_choices,
-                             resolutions, session_processor, show_predictions, show_start_problem, show_stats,
-                             track_connection, track_playing, usable_network, webrtc_error)
+from lwviz.ui.training import trained_net
+from lwviz.ui.webcam import (annotated_video, frame_model, missing_networks, resolutions, session_processor,
+                             show_predictions, show_start_problem, show_stats, track_connection, track_playing,
+                             webrtc_error)
 
 VIDEO_TYPES = ("mp4", "webm", "mov", "mkv", "avi", "m4v")
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
@@ -22,16 +24,17 @@ st.title("Webcam")
 st.markdown("Hold something up to the camera: a pretrained lightweight network names it, live, on this laptop's "
             "CPU. The square on the video is what the network sees; the numbers say how long it took.")
 
-choices = network_choices(spec)
 net_col, res_col = st.columns([3, 2], vertical_alignment="bottom")
-network = net_col.selectbox("Network", list(choices), format_func=choices.get, key="webcam_network",
-                            help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. "
-                                 "Your design comes from the Build page, with random weights.")
-network = usable_network(network)
-native = native_resolution(network, spec)
-if len(offered := resolutions(network, spec)) > 1:
+with net_col:
+    net = pick_network("webcam", spec, (READY, TRAINED, DESIGN),
+                       help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. Your "
+                            "design comes from the Build page, with random weights.")
+if net is None:
+    st.stop()
+native = net.resolution
+if len(offered := resolutions(net)) > 1:
     resolution = res_col.select_slider(  # keyed by the native size too: a changed design starts from its own
-        "Input resolution", offered, value=native, key=f"webcam_resolution_{network}_{native}",
+        "Input resolution", offered, value=native, key=f"webcam_resolution_{net.key}_{native}",
         help="The network's input in pixels. Fewer pixels: fewer MACs and faster, but pretrained weights are most "
              "accurate at the size they learned at.")
 else:
@@ -50,10 +53,10 @@ cam_every = toggles.number_input(
          "keeps the video fluid.") if grad_cam else 0
 with st.spinner("Calibrating int8 on sample photos (once per network and resolution)…" if int8 else
                 "Loading the network…"):
-    model, int8_note = frame_model(network, spec, resolution, int8, grad_cam)
+    model, int8_note = frame_model(net, resolution, int8, grad_cam)
 if int8_note:
     st.warning(plain(f"{int8_note}. Running in float32."), icon=":material/memory:")
-if network == TRAINED:
+if net.key == TRAINED:
     st.info(plain(trained_net().camera_hint), icon=":material/draw:")
 processor = session_processor()
 processor.configure(model=model, mirror=mirror, paused=paused, cam_every=cam_every)
@@ -137,7 +140,7 @@ else:
                               max_upload_size=200)
     if upload is not None and Path(upload.name).suffix.lower().lstrip(".") in VIDEO_TYPES:
         try:
-            video = annotated_video(upload, processor, settings=(spec, network, resolution, int8, mirror))
+            video = annotated_video(upload, processor, settings=(net.model, resolution, int8, mirror))
         except MediaError as exc:
             st.error(plain(f"The video could not be read: {exc}"))
         else:

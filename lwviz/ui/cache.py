@@ -4,14 +4,13 @@ from __future__ import annotations
 import threading
 
 import streamlit as st
-import torch
 
-from lwviz.builder import Net, build
+from lwviz.builder import Net
 from lwviz.cost import CostTable, analyze
 from lwviz.explain import Explainer
+from lwviz.networks import load_pretrained, untrained_model
 from lwviz.spec import Spec
-from lwviz.ui.state import plain
-from lwviz.weights import LITE0, WeightsUnavailable, available_sources, get_source
+from lwviz.weights import WeightsUnavailable
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -21,8 +20,8 @@ def cost_table(spec: Spec) -> CostTable:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def pretrained_model(source_name: str) -> Net:
-    """A weight source's eval-mode model (``lwviz.weights.get_source``), loaded once per server."""
-    return get_source(source_name).load()
+    """A weight source's eval-mode model (``lwviz.networks.load_pretrained``), loaded once per server."""
+    return load_pretrained(source_name)
 
 
 def load_problem(name: str) -> str | None:
@@ -34,28 +33,10 @@ def load_problem(name: str) -> str | None:
     return None
 
 
-def usable_source(name: str) -> str | None:
-    """``name`` if its weights load, else the first offline source that does (Lite0 first), or None if none does.
-
-    A file can be in the hub cache and still be damaged; pages choose a source by name, so they ask
-    here first and carry on with what works, showing the library's message (what is wrong and how to
-    fix it) instead of a traceback. Failures are not cached: a file mended on disk loads on the next rerun.
-    """
-    if (problem := load_problem(name)) is None:
-        return name
-    fallback = next((s for s in sorted(available_sources(), key=lambda s: s.name != LITE0.name)
-                     if s.name != name and load_problem(s.name) is None), None)
-    st.error(plain(problem if fallback is None else f"{problem} Using {fallback.label} meanwhile."),
-             icon=":material/broken_image:")
-    return None if fallback is None else fallback.name
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
 def design_model(design: Spec) -> Net:
-    """The design with the same random weights for everyone (seed 0), in eval mode."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        return build(design).eval()
+    """The design with the same random weights for everyone (``lwviz.networks.untrained_model``)."""
+    return untrained_model(design)
 
 
 @st.cache_resource

@@ -1,4 +1,4 @@
-"""Streamlit glue of the Compress page: which networks can be compressed, and their measured variants."""
+"""Streamlit glue of the Compress page: what a network is compressed and scored with, and its measured variants."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,17 +13,10 @@ from lwviz.compress.qat import QAT_STEPS, quantize_aware
 from lwviz.compress.quantize import calibration_images
 from lwviz.compress.variants import Row, Variant, compare_variants
 from lwviz.compress.train import Dataset
+from lwviz.networks import Network
 from lwviz.spec import Spec
-from lwviz.ui.cache import pretrained_model, timing_lock, usable_source
-from lwviz.ui.training import TRAINED, Distilled, trained_net
-from lwviz.weights import LITE0, available_sources, get_source
-
-
-def compress_choices() -> dict[str, str]:
-    """Choice key -> label: the network trained in this session first (its accuracy can be measured), then weights."""
-    trained = {TRAINED: f"Trained here: {t.label}"} if (t := trained_net()) is not None else {}
-    sources = sorted(available_sources(), key=lambda s: s.name != LITE0.name)
-    return {**trained, **{s.name: f"{s.label} (ImageNet)" for s in sources}}
+from lwviz.ui.cache import timing_lock
+from lwviz.ui.training import Distilled
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,22 +40,18 @@ class Subject:
             return None
 
 
-def subject(choice: str) -> Subject | None:
-    """What ``choice`` compresses; None when no pretrained network loads (the page has said why)."""
-    if choice == TRAINED:
-        trained = trained_net()
-        data = trained.data
+def subject(net: Network) -> Subject:
+    """What compressing ``net`` measures: a network trained here by its held-out accuracy (with the Train page's
+    last distillation on the same pictures), pretrained weights by agreement with float on the sample photos."""
+    if (data := net.data) is not None:
         distilled = st.session_state.get("distilled")
         if distilled is None or distilled.data is not data:
             distilled = None
-        return Subject((trained, distilled), trained.model, data.train_x[:256], data.test_x, data.test_y,
+        return Subject((net.model, distilled), net.model, data.train_x[:256], data.test_x, data.test_y,
                        "Held-out accuracy (%)", f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
                        "int8 static is calibrated on 256 training pictures.", distillation_rows(distilled), data)
-    if (choice := usable_source(choice)) is None:
-        return None
-    source = get_source(choice)
-    photos = calibration_images(source.preprocess)
-    return Subject(choice, pretrained_model(choice), photos, photos, None, "Agreement with float (%)",
+    photos = calibration_images(net.preprocess)
+    return Subject(net.key, net.model, photos, photos, None, "Agreement with float (%)",
                    f"Agreement: the share of the {len(photos)} sample photos (and their mirror images) on which the "
                    "variant's top-1 class is the float network's; the same photos calibrate int8 static.")
 

@@ -1,4 +1,4 @@
-"""Streamlit glue of the Webcam page: the networks on offer, their shared models, each session's processor.
+"""Streamlit glue of the Webcam page: the network's frame-ready copies, each session's processor.
 
 Models are cached per server and shared by every session (never mutated: quantization works on
 a copy, and the forward pass only reads them). The frame processor is per session, so one
@@ -7,7 +7,6 @@ student's stream and counters never show in another's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from time import monotonic
 
@@ -18,36 +17,20 @@ from lwviz.builder import Net
 from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize import traced
+from lwviz.networks import DESIGN, Network
 from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video,
                             at_resolution, inference_copy)
 from lwviz.realtime.modes import start_problem, track_start
 from lwviz.realtime.pauses import freeze_long_lived
 from lwviz.spec import Spec
-from lwviz.explain import Explainer
-from lwviz.ui.cache import design_explainer, design_model, pretrained_model, source_explainer, usable_source
+from lwviz.ui.cache import design_model, pretrained_model
+from lwviz.ui.network_picker import network_explainer
 from lwviz.ui.state import plain
-from lwviz.ui.training import TRAINED, TrainedNet, trained_net
-from lwviz.weights import LITE0, available_sources, get_source, imagenet_categories, sources_for
-from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
+from lwviz.weights import sources_for
+from lwviz.weights.preprocess import Preprocess
 
-DESIGN = "design"  # the network choice meaning "the design from the Build page"
 RESOLUTIONS = (96, 128, 160, 192, 224, 256, 288, 320)
-
-
-def network_choices(spec: Spec) -> dict[str, str]:
-    """Choice key -> label: Lite0 first (it works offline everywhere), other weights found here, the design."""
-    sources = sorted(available_sources(), key=lambda s: s.name != LITE0.name)
-    trained = {TRAINED: f"Trained here: {t.label}"} if (t := trained_net()) is not None else {}
-    return {**{s.name: s.label for s in sources}, **trained,
-            DESIGN: f"Your design ({spec.name}): untrained, random weights"}
-
-
-def usable_network(network: str) -> str:
-    """``network``, unless its pretrained weights fail to load (a damaged file): then, with the reason shown,
-    a network whose weights load, or the design when none does."""
-    if network in (DESIGN, TRAINED):
-        return network
-    return usable_source(network) or DESIGN
+CALIBRATION_PICTURES = 256  # of a network trained here, from its own training pictures
 
 
 def missing_networks() -> list[str]:
@@ -55,117 +38,83 @@ def missing_networks() -> list[str]:
     return [f"{s.label}: {s.missing()}" for s in sources_for() if not s.is_available()]
 
 
-def native_resolution(network: str, spec: Spec) -> int:
-    if network == TRAINED:
-        return trained_net().data.resolution
-    return spec.resolution if network == DESIGN else get_source(network).preprocess.crop
-
-
-def resolutions(network: str, spec: Spec) -> list[int]:
+def resolutions(net: Network) -> list[int]:
     """The input sizes on offer; a network trained here on small pictures only reads its own size."""
-    native = native_resolution(network, spec)
-    return [native] if network == TRAINED else sorted({*RESOLUTIONS, native})
+    return [net.resolution] if net.data is not None else sorted({*RESOLUTIONS, net.resolution})
 
 
-def design_categories(spec: Spec) -> tuple[str, ...]:
-    return imagenet_categories() if spec.num_classes == 1000 else tuple(f"class {i}" for i in range(spec.num_classes))
-
-
-@dataclass(frozen=True)
-class _Recipe:
-    """Everything about a network choice except its weights."""
-
-    preprocess: Preprocess
-    categories: tuple[str, ...]
-    title: str
-    trained: bool
-
-
-# In the functions below ``design`` is the Build page's spec when ``network`` is DESIGN, else None
+# In the functions below ``design`` is the Build page's spec when ``key`` is DESIGN, else None
 # (so the caches do not keep a copy of a pretrained network per design the student tried).
 
-def _recipe(network: str, design: Spec | None) -> _Recipe:
-    if network == DESIGN:
-        return _Recipe(TORCHVISION_PREPROCESS, design_categories(design), design.name, trained=False)
-    source = get_source(network)
-    return _Recipe(source.preprocess, source.categories, source.spec.name, trained=True)
-
-
-def float_model(network: str, design: Spec | None) -> Net:
-    return design_model(design) if network == DESIGN else pretrained_model(network)
+def float_model(key: str, design: Spec | None) -> Net:
+    return design_model(design) if key == DESIGN else pretrained_model(key)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def fast_model(network: str, design: Spec | None) -> nn.Module:
+def fast_model(key: str, design: Spec | None) -> nn.Module:
     """The float network with batch norm folded, channels-last (``inference_copy``)."""
-    return inference_copy(float_model(network, design))
+    return inference_copy(float_model(key, design))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def int8_model(network: str, design: Spec | None, resolution: int) -> tuple[nn.Module | None, str | None]:
-    """(quantized copy as its traced graph, None) or (None, why not).
+def int8_model(key: str, design: Spec | None, preprocess: Preprocess) -> tuple[nn.Module | None, str | None]:
+    """(quantized copy as its traced graph, None) or (None, why not), calibrated on the sample photos as
+    ``preprocess`` (at the chosen resolution) makes them.
 
     Failures are returned rather than raised so they are cached too: calibration takes seconds.
     """
-    photos = calibration_images(at_resolution(_recipe(network, design).preprocess, resolution))
+    photos = calibration_images(preprocess)
     try:
-        return traced(quantize_int8(float_model(network, design), photos), photos[:1]), None
+        return traced(quantize_int8(float_model(key, design), photos), photos[:1]), None
     except QuantizationUnsupported as exc:
         return None, str(exc)
 
 
-def explainer(network: str, design: Spec | None) -> Explainer:
-    return design_explainer(design) if network == DESIGN else source_explainer(network)
+def frame_model(net: Network, resolution: int, int8: bool, grad_cam: bool = False) -> tuple[FrameModel, str | None]:
+    """The network to run on frames at ``resolution`` (with its explainer for the Grad-CAM overlay if asked),
+    and a note when int8 was asked for but is not available."""
+    preprocess = at_resolution(net.preprocess, resolution)
+    quantized, note = None, None
+    if net.data is not None:  # trained in this session: its copies are this session's too
+        copies = trained_copies(net)
+        model = copies.fast
+        if int8:
+            quantized, note = copies.int8
+    else:
+        design = net.model.spec if net.key == DESIGN else None
+        model = fast_model(net.key, design)
+        if int8:
+            quantized, note = int8_model(net.key, design, preprocess)
+    if quantized is not None:
+        model, title = quantized, f"{net.label} int8"
+    else:
+        title = net.label
+    return FrameModel(model, preprocess, net.categories, title, net.trained,
+                      network_explainer(net) if grad_cam else None), note
 
 
-def frame_model(network: str, spec: Spec, resolution: int, int8: bool,
-                grad_cam: bool = False) -> tuple[FrameModel, str | None]:
-    """The network to run on frames (with its explainer for the Grad-CAM overlay if asked), and a note
-    when int8 was asked for but is not available."""
-    if network == TRAINED:
-        return _trained_frame_model(trained_net(), int8, grad_cam)
-    design = spec if network == DESIGN else None
-    recipe = _recipe(network, design)
-    model, note = fast_model(network, design), None
-    if int8:
-        quantized, note = int8_model(network, design, resolution)
-        model = quantized or model
-    title = f"{recipe.title} int8" if int8 and note is None else recipe.title
-    return FrameModel(model, at_resolution(recipe.preprocess, resolution), recipe.categories, title,
-                      recipe.trained, explainer(network, design) if grad_cam else None), note
+class TrainedCopies:
+    """A network trained in this session made ready for frames; the int8 copy is made on first use."""
 
-
-class _TrainedCopies:
-    """A session's trained network made ready for frames; each copy is made on first use, in this session only."""
-
-    def __init__(self, net: TrainedNet):
-        self.net = net
+    def __init__(self, net: Network):
+        self.model = net.model
+        self.pictures = net.data.train_x[:CALIBRATION_PICTURES]
         self.fast = inference_copy(net.model)
 
     @cached_property
     def int8(self) -> tuple[nn.Module | None, str | None]:
-        pictures = self.net.data.train_x[:256]
         try:  # calibrated on its own training pictures
-            return traced(quantize_int8(self.net.model, pictures), pictures[:1]), None
+            return traced(quantize_int8(self.model, self.pictures), self.pictures[:1]), None
         except QuantizationUnsupported as exc:
             return None, str(exc)
 
-    @cached_property
-    def explainer(self) -> Explainer:
-        return Explainer(self.net.model)
 
-
-def _trained_frame_model(trained: TrainedNet, int8: bool, grad_cam: bool) -> tuple[FrameModel, str | None]:
+def trained_copies(net: Network) -> TrainedCopies:
+    """This session's frame-ready copies of ``net`` (a network trained here), made again when it changes."""
     copies = st.session_state.get("webcam_trained")
-    if copies is None or copies.net is not trained:
-        copies = st.session_state.webcam_trained = _TrainedCopies(trained)
-    model, note = copies.fast, None
-    if int8:
-        quantized, note = copies.int8
-        model = quantized or model
-    title = f"{trained.model.spec.name} ({trained.data.name})" + (" int8" if int8 and note is None else "")
-    return FrameModel(model, trained.camera_preprocess(), trained.data.classes, title, True,
-                      copies.explainer if grad_cam else None), note
+    if copies is None or copies.model is not net.model:
+        copies = st.session_state.webcam_trained = TrainedCopies(net)
+    return copies
 
 
 def session_processor() -> FrameProcessor:

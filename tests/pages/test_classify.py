@@ -126,6 +126,7 @@ def test_own_checkpoint_for_the_current_design(tmp_path):
     at.file_uploader("classify_checkpoint").upload("mine.pt", buffer.getvalue()).run()
     assert not at.exception and not at.error
     assert answer(at)  # an untrained design still answers (randomly)
+    assert "(96×96 input)" in at.caption[-1].value  # the design's own resolution
 
 
 def test_checkpoint_that_runs_code_is_refused(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 from lwviz.compress.prune import pruned_spec
 from lwviz.compress.variants import Row
 from lwviz.cost import analyze
+from lwviz.networks import TRAINED
 from lwviz.ui import training
 from lwviz.ui.compressing import distillation_note
 from tests.pages.apptest import metrics, open_page, with_damaged_weights
@@ -20,7 +21,7 @@ def measured():
         at.button("distill_start").click().run()
         finish(at, at.session_state.train_job)
     at.switch_page("pages/compress.py").run()
-    assert at.selectbox("compress_network").value == training.TRAINED  # the trained network comes first
+    assert at.selectbox("compress_network").value == TRAINED  # the trained network comes first
     assert "10 to 60 seconds" in at.info[0].value
     at.multiselect("compress_sparsity").set_value([0.5, 0.9]).run()
     at.toggle("compress_qat").set_value(True).run()

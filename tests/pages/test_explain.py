@@ -1,6 +1,7 @@
 import pytest
 
 from lwviz.compress.train import DIGITS_CLASSES
+from lwviz.presets import get_preset
 from tests.pages.apptest import metrics, open_page
 
 CATS = ("Egyptian cat", "tiger cat", "tabby")
@@ -58,11 +59,12 @@ def test_lite0_has_no_se_and_the_page_says_why_then_trains_one_that_has():
     with_se, ablated = (next(m for m in at.metric if m.label == label) for label in ("With SE", "Gates forced to 1"))
     assert with_se.value == f"{shown['Explaining']} ({shown['Probability of it']})"  # as on the Grad-CAM tab
     assert ablated.value != with_se.value  # the gates mattered: another answer, or the same one less or more sure
-    trained = at.session_state["explain_digits"][0]
-    assert trained.has_se and at.session_state["explain_ablated_digits"] is not trained
+    trained = at.session_state["explain_digits"]
+    explainer, ablated = at.session_state["explain_ablated_digits"]
+    assert explainer.has_se and explainer.spec == trained.model.spec and ablated is not explainer
 
     at.slider("explain_digit_digits").set_value(10).run()  # the trained network stays for the session
-    assert not at.exception and at.session_state["explain_digits"][0] is trained
+    assert not at.exception and at.session_state["explain_digits"] is trained
 
 
 def test_the_untrained_design_without_se():
@@ -73,3 +75,14 @@ def test_the_untrained_design_without_se():
     assert "mobilenet\\_v2, untrained has no squeeze-and-excitation blocks" in at.info[0].value
     shown = captions(at)
     assert shown[6].startswith("mobilenet_v2, untrained: ") and shown[7].startswith("efficientnet_lite0: ")
+
+
+def test_a_design_with_ten_classes_names_them_class_0_to_9():
+    spec = get_preset("mobilenet_v3_small").with_(width=0.25, resolution=96, num_classes=10)
+    at = open_page("explain", spec=spec.to_string())
+    at.selectbox("explain_network").set_value("design").run()
+    assert not at.exception
+    classes = at.selectbox("explain_class_design")
+    assert classes.options[1:] == [f"class {i}" for i in range(10)]
+    assert metrics(at)["Explaining"] in classes.options[1:]
+    assert at.get("plotly_chart")  # it has SE: its gates are shown
