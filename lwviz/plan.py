@@ -24,7 +24,7 @@ class Plan:
     @property
     def blocks(self) -> tuple[LayerArgs, ...]:
         """The stage blocks only (no stem, head or classifier)."""
-        return tuple(l for l in self.layers if l.is_block)
+        return tuple(layer for layer in self.layers if layer.is_block)
 
 
 def effective_stage(spec: Spec, stage: Stage) -> Stage:

@@ -94,7 +94,7 @@ def test_baseline_of_a_standard_conv_network_is_itself():
     table = analyze(spec)
     assert table.macs == table.baseline_macs and table.params == table.baseline_params
     assert table.peak_memory == table.baseline_peak_memory
-    assert all(l.peak_memory == l.baseline_peak_memory for l in table.layers)
+    assert all(layer.peak_memory == layer.baseline_peak_memory for layer in table.layers)
 
 
 def test_peak_activation_memory_by_hand():
@@ -136,7 +136,7 @@ def test_elementwise_ops_are_counted_not_zero():
 def test_to_dict_has_the_cli_fields():
     d = analyze(get_preset("mobilenet_v2")).to_dict()
     assert {"params", "macs", "baseline_params", "baseline_macs", "layers"} <= set(d)
-    assert sum(l["macs"] for l in d["layers"]) == d["macs"]
+    assert sum(layer["macs"] for layer in d["layers"]) == d["macs"]
     assert {"name", "params", "macs", "baseline_params", "baseline_macs"} <= set(d["layers"][0])
 
 

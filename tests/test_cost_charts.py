@@ -24,7 +24,7 @@ def table(request):
 @pytest.mark.parametrize("log", [False, True])
 def test_per_layer_bars_are_the_table(table, metric, log):
     fig = per_layer_figure(table, metric, log)
-    names = [short_name(l.name) for l in table.layers]
+    names = [short_name(layer.name) for layer in table.layers]
     net = [t for t in fig.data if t.offsetgroup == "net"]
     baseline, = (t for t in fig.data if t.offsetgroup == "baseline")
     assert all(list(t.x) == names for t in fig.data)
@@ -34,7 +34,7 @@ def test_per_layer_bars_are_the_table(table, metric, log):
     assert sum(sum(t.y) for t in net) == getattr(table, metric)
     assert {t.name: sum(t.y) for t in net} == {k: kind_total(table, metric, k) for k in OP_KINDS
                                                if kind_total(table, metric, k)}
-    assert list(baseline.y) == [getattr(l, f"baseline_{metric}") for l in table.layers]
+    assert list(baseline.y) == [getattr(layer, f"baseline_{metric}") for layer in table.layers]
     assert sum(baseline.y) == getattr(table, f"baseline_{metric}")
     assert fig.layout.yaxis.type == ("log" if log else "linear") and fig.layout.yaxis.title.text == METRICS[metric]
 
@@ -72,11 +72,11 @@ def test_share_by_kind_by_hand():
 
 def test_savings_points_are_each_blocks_ratio_beside_theory(table):
     fig = savings_figure(table)
-    blocks = [l for l in table.layers if l.is_block]
+    blocks = [layer for layer in table.layers if layer.is_block]
     theory, measured = fig.data
-    assert list(theory.x) == list(measured.x) == [short_name(l.name) for l in blocks]
-    assert list(measured.y) == [l.macs / l.baseline_macs for l in blocks]
-    assert list(theory.y) == [1 / l.out_shape[0] + 1 / l.kernel**2 for l in blocks]
+    assert list(theory.x) == list(measured.x) == [short_name(layer.name) for layer in blocks]
+    assert list(measured.y) == [layer.macs / layer.baseline_macs for layer in blocks]
+    assert list(theory.y) == [1 / layer.out_shape[0] + 1 / layer.kernel**2 for layer in blocks]
 
 
 def test_mobilenet_v1_blocks_sit_on_the_theory_line():

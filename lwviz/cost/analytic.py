@@ -81,7 +81,7 @@ class CostTable:
 
     @property
     def ops(self) -> tuple[OpCost, ...]:
-        return tuple(o for l in self.layers for o in l.ops)
+        return tuple(o for layer in self.layers for o in layer.ops)
 
     def to_dict(self) -> dict:
         """Totals and one entry per layer, for JSON (CLI, downloads)."""
@@ -90,10 +90,10 @@ class CostTable:
             "resolution": self.spec.resolution,
             **self.totals,
             "layers": [
-                dict(name=l.name, block=l.block, in_shape=list(l.in_shape), out_shape=list(l.out_shape),
-                     params=l.params, macs=l.macs, elementwise=l.elementwise, memory=l.memory,
-                     baseline_params=l.baseline_params, baseline_macs=l.baseline_macs)
-                for l in self.layers
+                dict(name=layer.name, block=layer.block, in_shape=list(layer.in_shape), out_shape=list(layer.out_shape),
+                     params=layer.params, macs=layer.macs, elementwise=layer.elementwise, memory=layer.memory,
+                     baseline_params=layer.baseline_params, baseline_macs=layer.baseline_macs)
+                for layer in self.layers
             ],
         }
 
@@ -102,11 +102,11 @@ class CostTable:
         import pandas as pd
 
         return pd.DataFrame([
-            {"layer": l.name, "block": l.block, "input": _shape_text(l.in_shape), "output": _shape_text(l.out_shape),
-             "params": l.params, "MACs": l.macs, "elementwise ops": l.elementwise, "output bytes": l.memory,
-             "std-conv params": l.baseline_params, "std-conv MACs": l.baseline_macs,
-             "MACs / std-conv": round(l.macs_ratio, 4)}
-            for l in self.layers
+            {"layer": layer.name, "block": layer.block, "input": _shape_text(layer.in_shape), "output": _shape_text(layer.out_shape),
+             "params": layer.params, "MACs": layer.macs, "elementwise ops": layer.elementwise, "output bytes": layer.memory,
+             "std-conv params": layer.baseline_params, "std-conv MACs": layer.baseline_macs,
+             "MACs / std-conv": round(layer.macs_ratio, 4)}
+            for layer in self.layers
         ])
 
 
@@ -178,13 +178,13 @@ def analyze(spec_or_plan: Spec | Plan) -> CostTable:
     """Per-layer cost table of a spec (validated) or an already resolved plan."""
     plan = spec_or_plan if isinstance(spec_or_plan, Plan) else resolve(spec_or_plan)
     layers = tuple(layer_cost(a) for a in plan.layers)
-    macs = sum(l.macs for l in layers)
-    return CostTable(plan.spec, layers, params=sum(l.params for l in layers), macs=macs,
-                     elementwise=sum(l.elementwise for l in layers),
-                     baseline_params=sum(l.baseline_params for l in layers),
-                     baseline_macs=sum(l.baseline_macs for l in layers),
-                     peak_memory=max(l.peak_memory for l in layers),
-                     baseline_peak_memory=max(l.baseline_peak_memory for l in layers))
+    macs = sum(layer.macs for layer in layers)
+    return CostTable(plan.spec, layers, params=sum(layer.params for layer in layers), macs=macs,
+                     elementwise=sum(layer.elementwise for layer in layers),
+                     baseline_params=sum(layer.baseline_params for layer in layers),
+                     baseline_macs=sum(layer.baseline_macs for layer in layers),
+                     peak_memory=max(layer.peak_memory for layer in layers),
+                     baseline_peak_memory=max(layer.baseline_peak_memory for layer in layers))
 
 
 def dws_theory_ratio(out_chs: int, kernel: int) -> float:

@@ -28,15 +28,15 @@ def short_name(layer_name: str) -> str:
 
 def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) -> go.Figure:
     """Each layer's cost stacked by operation kind, beside its standard-conv baseline."""
-    names = [short_name(l.name) for l in table.layers]
+    names = [short_name(layer.name) for layer in table.layers]
     fig = go.Figure()
     for kind in OP_KINDS:
-        values = [sum(getattr(o, metric) for o in l.ops if o.kind == kind) for l in table.layers]
+        values = [sum(getattr(o, metric) for o in layer.ops if o.kind == kind) for layer in table.layers]
         if any(values):
             fig.add_bar(x=names, y=values, name=kind, marker_color=KIND_COLORS[kind], offsetgroup="net",
                         legendgroup="net",
                         hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>")
-    fig.add_bar(x=names, y=[getattr(l, f"baseline_{metric}") for l in table.layers], name="standard conv",
+    fig.add_bar(x=names, y=[getattr(layer, f"baseline_{metric}") for layer in table.layers], name="standard conv",
                 marker_color=BASELINE_COLOR, offsetgroup="baseline",
                 hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + " as one dense conv<extra></extra>")
     fig.update_layout(barmode="relative", bargap=0.15, height=380, margin=dict(l=10, r=10, t=40, b=10),
@@ -73,12 +73,12 @@ def share_figure(table: CostTable) -> go.Figure:
 
 def savings_figure(table: CostTable) -> go.Figure:
     """Measured MACs / standard-conv MACs per block beside the depthwise-separable theory 1/N + 1/K^2."""
-    blocks = [l for l in table.layers if l.is_block]
-    names = [short_name(l.name) for l in blocks]
+    blocks = [layer for layer in table.layers if layer.is_block]
+    names = [short_name(layer.name) for layer in blocks]
     fig = go.Figure()
-    fig.add_scatter(x=names, y=[l.theory_ratio for l in blocks], mode="lines", name="theory 1/N + 1/K²",
+    fig.add_scatter(x=names, y=[layer.theory_ratio for layer in blocks], mode="lines", name="theory 1/N + 1/K²",
                     line=dict(dash="dash", color="#ff7f0e", width=3), hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-    fig.add_scatter(x=names, y=[l.macs_ratio for l in blocks], mode="markers", name="this network: MACs / std conv",
+    fig.add_scatter(x=names, y=[layer.macs_ratio for layer in blocks], mode="markers", name="this network: MACs / std conv",
                     marker=dict(color="#1f77b4", size=9), hovertemplate="%{x}: %{y:.3f}<extra></extra>")
     fig.add_hline(y=1, line=dict(color="gray", width=1), annotation_text="as costly as a standard conv",
                   annotation_position="top left")

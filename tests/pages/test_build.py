@@ -320,7 +320,7 @@ def test_latency_toggle_times_every_layer_of_the_design():
     assert not at.exception and not at.error
     report = at.session_state.latency_report
     assert report.spec == spec and report.runs == 1 and report.threads == 1
-    assert [l.name for l in report.layers] == [l.name for l in analyze(spec).layers]
+    assert [layer.name for layer in report.layers] == [layer.name for layer in analyze(spec).layers]
     assert len(at.get("plotly_chart")) == charts + 3
     assert f"{report.ms:.1f} ms per image" in " ".join(c.value for c in at.caption)
     at.slider("knob_width").set_value(0.5).run()  # a new design is measured again

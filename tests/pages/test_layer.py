@@ -20,7 +20,7 @@ def assert_shows(at, layer: OneLayer):
         "Separable MACs": count(layer.separable_macs),
         "MAC saving": fewer(float(layer.macs_ratio)),
     }
-    latex = " ".join(l.value for l in at.latex)
+    latex = " ".join(item.value for item in at.latex)
     tex = lambda n: f"{n:,}".replace(",", "{,}")  # noqa: E731
     k, m, n, ho, wo = layer.kernel, layer.in_chs, layer.out_chs, layer.out_height, layer.out_width
     assert rf"= {k} \cdot {k} \cdot {m} \cdot {n} \cdot {ho} \cdot {wo} \\ &= {tex(layer.standard.macs)} " in latex
@@ -74,6 +74,6 @@ def test_start_from_a_block_of_the_current_design():
     assert [at.number_input(f"layer_{f}").value for f in PAPER] == [64, 128, 3, 112, 112, 2]
     layer = OneLayer(64, 128, 3, 112, 112, 2)
     assert_shows(at, layer)
-    assert layer.standard.macs == next(l for l in analyze(spec).layers if l.name == block.name).baseline_macs
+    assert layer.standard.macs == next(row for row in analyze(spec).layers if row.name == block.name).baseline_macs
     at.selectbox("layer_source").set_value("paper").run()
     assert_shows(at, OneLayer(**PAPER))
