@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import time
 
 import torch
 from skimage import data
@@ -25,27 +24,22 @@ from lwviz.images import load_image
 from lwviz.perf import keep_freed_memory
 from lwviz.presets import PRESETS, get_preset
 from lwviz.weights import WeightsUnavailable, best_offline_source, imagenet_categories
+from lwviz.timing import median_ms
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS
 
 LITE0_TARGET_MS = 40.0
 
 
-def timed_ms(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1e3, result
+WARMUP = 3  # first calls allocate and pick kernels
 
 
 def measure(load, preprocess, image, repeats: int) -> tuple[float, float, float]:
-    """Median load ms, median classify ms, median forward ms."""
-    loads = [timed_ms(load) for _ in range(3)]
-    model = loads[-1][1]
-    run = lambda: classify(model, image, preprocess, imagenet_categories())  # noqa: E731
-    for _ in range(3):  # warm-up: first calls allocate and pick kernels
-        run()
-    runs = [timed_ms(run) for _ in range(repeats)]
-    return (statistics.median(ms for ms, _ in loads), statistics.median(ms for ms, _ in runs),
-            statistics.median(r.latency_ms for _, r in runs))
+    """Median load ms, median classify ms, median forward ms (the latency ``classify`` reports)."""
+    models, results = [], []
+    load_ms = median_ms(lambda: models.append(load()), runs=3, warmup=0)
+    classify_ms = median_ms(lambda: results.append(classify(models[-1], image, preprocess, imagenet_categories())),
+                            repeats, warmup=WARMUP)
+    return load_ms, classify_ms, statistics.median(r.latency_ms for r in results[WARMUP:])
 
 
 def main() -> None:

@@ -36,14 +36,15 @@ from lwviz.compress import calibration_images, default_engine, quantize_int8
 from lwviz.compress.quantize import traced
 from lwviz.compress.measure import agreement, file_size, with_random_weights
 from lwviz.cost import analyze
-from lwviz.cost.latency import num_threads, time_modules
+from lwviz.cost.latency import time_modules
+from lwviz.perf import num_threads
 from lwviz.perf import keep_freed_memory
 from lwviz.presets import get_preset
 from lwviz.realtime import inference_copy
 from lwviz.weights import LITE0, get_source
 from lwviz.weights.convert import convert_state_dict
 
-from timing import median_ms  # benchmarks/timing.py
+from lwviz.timing import median_ms
 
 TARGETS = {"faster": 2.0, "smaller": 3.5}
 

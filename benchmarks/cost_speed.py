@@ -17,7 +17,7 @@ from lwviz.cost.tracer import flop_counter_macs
 from lwviz.plan import resolve
 from lwviz.presets import get_preset
 
-from timing import median_ms  # benchmarks/timing.py
+from lwviz.timing import median_ms
 
 
 def analytic(spec):

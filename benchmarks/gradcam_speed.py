@@ -25,7 +25,7 @@ from lwviz.perf import keep_freed_memory
 from lwviz.presets import get_preset
 from lwviz.weights import LITE0
 
-from timing import median_ms  # benchmarks/timing.py
+from lwviz.timing import median_ms
 
 GRADCAM_TARGET_MS = 250.0
 SE_OVERHEAD_TARGET = 0.10

@@ -1,7 +1,7 @@
 """FLOPs are not latency: share of MACs vs share of measured time per op kind, mobilenet_v2 at 224.
 
 Run: python benchmarks/layer_latency.py [--preset NAME] [--runs N] [--repeats N] [--threads 1 2]
-For each thread count the whole per-op measurement (``lwviz.cost.latency.measure_latency``)
+For each thread count the whole per-op measurement (``lwviz.cost.latency.time_layers``)
 is repeated ``--repeats`` times; every figure printed is the median over those repeats
 of a measurement that itself keeps each op's median over ``--runs`` forward passes. The
 peer is a plain forward pass of the same model without hooks, timed in the same run: the
@@ -15,10 +15,11 @@ import statistics
 import torch
 
 from lwviz.builder import build
-from lwviz.cost.latency import measure_latency, num_threads
+from lwviz.cost.latency import time_layers
+from lwviz.perf import num_threads
 from lwviz.presets import get_preset
 
-from timing import median_ms  # benchmarks/timing.py
+from lwviz.timing import median_ms
 
 
 @torch.inference_mode()
@@ -40,7 +41,7 @@ def main() -> None:
     print(f"{spec.name} at {spec.resolution}, batch 1, runs={args.runs} per op, median of {args.repeats} "
           f"measurements, torch {torch.__version__}")
     for threads in args.threads:
-        reports = [measure_latency(model, runs=args.runs, threads=threads) for _ in range(args.repeats)]
+        reports = [time_layers(model, runs=args.runs, threads=threads) for _ in range(args.repeats)]
         with num_threads(threads):
             forward = statistics.median(forward_ms(model, spec.resolution, args.runs) for _ in range(args.repeats))
         med = lambda fn: statistics.median(fn(r) for r in reports)  # noqa: E731

@@ -1,8 +1,19 @@
-"""Process-wide settings that make CPU inference faster, applied by the entry points (app, CLI, benchmarks)."""
+"""Process-wide settings, in one place: torch's thread count, the allocator, and the garbage collector.
+
+Each is global to the process, so changing one for a measurement or a video stream changes it for
+every session of the app: the entry points (app, CLI, benchmarks) apply them once, and code that
+needs another thread count for a while goes through :func:`num_threads`, which restores it.
+"""
 from __future__ import annotations
 
 import ctypes
 import functools
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 _KEEP_BYTES = 256 << 20
@@ -13,11 +24,53 @@ def keep_freed_memory() -> bool:
     """Let glibc keep freed activation buffers instead of handing them back to the OS after every layer.
 
     By default big blocks are mmap-ed and unmapped on free, so every forward pass page-faults its
-    activations back in: a third of a fresh process's Lite0 forward pass (``benchmarks/allocator.py``:
-    37 -> 24 ms on 1 thread). Returns False where there is no glibc (macOS, Windows).
+    activations back in, a large share of a small network's time (docs/BENCHMARKS.md, allocator).
+    Returns False where there is no glibc (macOS, Windows).
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter is linked against
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
+
+
+@contextmanager
+def num_threads(threads: int | None) -> Iterator[int]:
+    """Run with ``threads`` intra-op threads (None: unchanged); yields the count in use, restores it."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads: must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+_freeze_lock = threading.Lock()
+_frozen = False
+
+
+def freeze_long_lived() -> bool:
+    """Collect, then exempt the survivors from all later garbage collections; once per process.
+
+    Keeps Python's garbage collector from stalling the live video: a full (generation 2) collection
+    walks every tracked object while holding the GIL, so every thread stops, the frame path included.
+    An app server carries hundreds of thousands of long-lived objects from torch, torchvision and
+    Streamlit, and streaming allocates enough to start a full collection every second or so: frames
+    pile up behind them. ``gc.freeze`` moves everything alive into a permanent generation that later
+    collections skip. Reference counting still frees frozen objects as usual; only reference cycles
+    among them are never collected, which is why the freeze happens once, before any stream (whose
+    objects do form cycles) exists.
+
+    Returns whether this call did it (False when it was done before).
+    """
+    global _frozen
+    with _freeze_lock:
+        if _frozen:
+            return False
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+        return True

@@ -22,7 +22,8 @@ from torch import nn
 from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.cost.tracer import trace
-from lwviz.cost.latency import num_threads, time_modules
+from lwviz.cost.latency import time_modules
+from lwviz.perf import num_threads
 from lwviz.presets import PRESETS, Preset
 from lwviz.weights.offline import LITE0
 
@@ -52,8 +53,8 @@ REFERENCES: dict[str, str] = {
     "vgg16": "VGG-16 (Simonyan & Zisserman 2014): thirteen dense 3×3 convolutions, three big FC layers.",
 }
 
-FAMILIES = {"mobilenet": "MobileNet", "shufflenet": "ShuffleNet", "squeezenet": "SqueezeNet",
-            "efficientnet": "EfficientNet", "mnasnet": "MnasNet", "resnet": "ResNet", "vgg": "VGG"}
+NETWORK_FAMILIES = {"mobilenet": "MobileNet", "shufflenet": "ShuffleNet", "squeezenet": "SqueezeNet",
+                    "efficientnet": "EfficientNet", "mnasnet": "MnasNet", "resnet": "ResNet", "vgg": "VGG"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class ZooEntry:
 
 def family_of(name: str) -> str:
     """'shufflenet_v2_x1_0' -> 'ShuffleNet'."""
-    return next(label for prefix, label in FAMILIES.items() if name.startswith(prefix))
+    return next(label for prefix, label in NETWORK_FAMILIES.items() if name.startswith(prefix))
 
 
 def torchvision_weights(builder: str):
@@ -162,9 +163,9 @@ def thread_counts() -> tuple[int, ...]:
     return tuple(sorted({1, available_threads()}))
 
 
-def measure_latency(model_or_builder: nn.Module | Callable[[], nn.Module], threads: int = 1, runs: int = 5,
-                    progress: Callable[[int, int], None] | None = None, *, warmup: int = 1,
-                    resolution: int = RESOLUTION) -> float:
+def forward_ms(model_or_builder: nn.Module | Callable[[], nn.Module], threads: int = 1, runs: int = 5,
+               progress: Callable[[int, int], None] | None = None, *, warmup: int = 1,
+               resolution: int = RESOLUTION) -> float:
     """Median milliseconds of one whole forward pass (batch 1, eval mode, ``torch.inference_mode``).
 
     The per-layer timer of :mod:`lwviz.cost.latency` does the work on the root module:
@@ -188,7 +189,7 @@ def measure_zoo(entries: Sequence[ZooEntry], runs: int, threads: Sequence[int],
         if progress:
             progress(i / len(entries), entry.name)
         model = entry.build()
-        timings[entry.name] = {t: measure_latency(model, t, runs) for t in threads}
+        timings[entry.name] = {t: forward_ms(model, t, runs) for t in threads}
         del model  # VGG-16 holds half a gigabyte
     if progress:
         progress(1.0, "")

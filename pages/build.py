@@ -4,7 +4,7 @@ import torch
 
 from lwviz.families import FAMILIES
 from lwviz.builder import build
-from lwviz.cost.latency import measure_latency
+from lwviz.cost.latency import time_layers
 from lwviz.export import ExportError, to_onnx
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.presets import PRESETS, get_preset
@@ -157,7 +157,7 @@ with speed:
     if measure and not (report and (report.spec, report.threads, report.runs) == (spec, threads, runs)):
         bar = st.progress(0.0, text="Timing forward passes...")
         with timing_lock():
-            report = measure_latency(spec, runs=runs, threads=threads,
+            report = time_layers(spec, runs=runs, threads=threads,
                                      progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"))
         st.session_state.latency_report = report
         bar.empty()

@@ -8,7 +8,7 @@ from lwviz.compress.distill import (TEACHER_STEPS, compare, digits_teacher_spec,
                                     teacher_logits)
 from lwviz.compress.train import digits, digits_se_spec, evaluate, train
 from lwviz.cost import analyze
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 
 STUDENT = digits_se_spec()
 

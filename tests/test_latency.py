@@ -14,7 +14,8 @@ from lwviz.blocks.inverted_residual import InvertedResidual
 from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.families import OP_KINDS
-from lwviz.cost.latency import Latency, LatencyReport, measure_latency, num_threads, time_modules
+from lwviz.cost.latency import Latency, LatencyReport, time_layers, time_modules
+from lwviz.perf import num_threads
 from lwviz.presets import get_preset
 from lwviz.viz.cost_charts import KIND_COLORS
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
@@ -39,7 +40,7 @@ def hooks(model: nn.Module) -> int:
 def test_every_op_with_a_module_and_every_layer_measured_once(family):
     spec = SPECS[family].with_(resolution=SMALL)
     table = analyze(spec)
-    report = measure_latency(spec, runs=1, warmup=0, threads=1)
+    report = time_layers(spec, runs=1, warmup=0, threads=1)
 
     # Only residual adds (no MACs) are not module calls of their own; they live in their layer's time.
     expected = [o for o in table.ops if not o.name.endswith(".skip_add")]
@@ -52,7 +53,7 @@ def test_every_op_with_a_module_and_every_layer_measured_once(family):
 
 def test_ops_are_timed_inside_their_layer_in_the_same_pass():
     """With one run every time is a single interval, and a layer's interval contains its ops'."""
-    report = measure_latency(SPECS["mbconv+se"].with_(resolution=SMALL), runs=1, warmup=0, threads=1)
+    report = time_layers(SPECS["mbconv+se"].with_(resolution=SMALL), runs=1, warmup=0, threads=1)
     for layer in report.layers:
         ops = [o.ms for o in report.ops if o.name.startswith(layer.name + ".")]
         assert ops and layer.ms >= sum(ops), layer.name
@@ -60,7 +61,7 @@ def test_ops_are_timed_inside_their_layer_in_the_same_pass():
 
 def test_progress_counts_every_forward_pass_and_ends_at_total():
     calls = []
-    measure_latency(SPECS["ir"].with_(resolution=SMALL), runs=3, warmup=2, threads=1,
+    time_layers(SPECS["ir"].with_(resolution=SMALL), runs=3, warmup=2, threads=1,
                     progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
 
@@ -70,18 +71,18 @@ def test_threads_are_set_for_the_measurement_and_restored():
     seen = []
     record = lambda *_: seen.append(torch.get_num_threads())  # noqa: E731
     with num_threads(2):
-        report = measure_latency(spec, runs=1, warmup=0, threads=1, progress=record)
+        report = time_layers(spec, runs=1, warmup=0, threads=1, progress=record)
         assert set(seen) == {1} and report.threads == 1
         assert torch.get_num_threads() == 2
     with num_threads(1):  # None keeps what is set (one thread: two would be slow on a busy machine)
         seen.clear()
-        assert measure_latency(spec, runs=1, warmup=0, progress=record).threads == 1 and set(seen) == {1}
+        assert time_layers(spec, runs=1, warmup=0, progress=record).threads == 1 and set(seen) == {1}
 
 
 def test_model_is_left_as_it_was():
     model = build(SPECS["mbconv+se"].with_(resolution=SMALL))  # train mode: BN would update its statistics
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    measure_latency(model, runs=2, threads=1)
+    time_layers(model, runs=2, threads=1)
     after = model.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     assert all(m.training for m in model.modules())
@@ -92,7 +93,7 @@ def test_hooks_threads_and_mode_restored_when_the_model_raises():
     model = build(SPECS["ir"].with_(resolution=SMALL))
     with num_threads(2), mock.patch.object(InvertedResidual, "forward", side_effect=RuntimeError("boom")):
         with pytest.raises(RuntimeError, match="boom"):
-            measure_latency(model, threads=1)
+            time_layers(model, threads=1)
         assert torch.get_num_threads() == 2
     assert hooks(model) == 0 and all(m.training for m in model.modules())
 
@@ -105,7 +106,7 @@ def test_hooks_threads_and_mode_restored_when_progress_raises():
 
     with num_threads(2):
         with pytest.raises(KeyboardInterrupt):
-            measure_latency(model, threads=1, progress=stop)
+            time_layers(model, threads=1, progress=stop)
         assert torch.get_num_threads() == 2
     assert hooks(model) == 0 and all(m.training for m in model.modules())
 
@@ -129,7 +130,7 @@ def test_time_modules_leaves_out_modules_that_did_not_run():
                                            (dict(threads=0), "threads")])
 def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=f"^{field}: must be at least"):
-        measure_latency(SPECS["ir"].with_(resolution=SMALL), **kwargs)
+        time_layers(SPECS["ir"].with_(resolution=SMALL), **kwargs)
 
 
 # ----- a report with hand-set times: the arithmetic and the figures -----------------------

@@ -10,7 +10,7 @@ from lwviz.compress.prune import (channel_groups, compressed_size, prune_channel
 from lwviz.compress.train import digits, digits_se_spec, evaluate, train
 from lwviz.cost import analyze
 from lwviz.cost.tracer import group, trace
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 from lwviz.plan import resolve
 from lwviz.presets import get_preset, spec_from_text
 

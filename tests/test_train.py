@@ -12,7 +12,7 @@ from lwviz.compress.train import (BATCHNORM_PICTURES, DIGITS_CLASSES, DIGITS_STE
                                   cifar10, cifar10_missing, cross_entropy, datasets_dir, digit_picture, digits,
                                   digits_se_spec, evaluate, for_dataset, from_arrays, images_to_inputs, per_class,
                                   spread, train)
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 from lwviz.explain import has_se
 from lwviz.presets import get_preset
 

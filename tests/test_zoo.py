@@ -8,7 +8,7 @@ from lwviz.cost.tracer import trace
 from lwviz.presets import PRESETS
 from lwviz.viz.zoo_charts import latency_figure, macs_figure, place_labels
 from lwviz.zoo import (PUBLISHED_TOP1, REFERENCES, ZooEntry, latency_column, latency_lessons, mac_inversions,
-                       measure_latency, measure_zoo, pareto_front, zoo_entries, zoo_frame)
+                       forward_ms, measure_zoo, pareto_front, zoo_entries, zoo_frame)
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +71,19 @@ def test_latency_is_a_positive_median_and_threads_and_mode_are_restored():
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
     before = torch.get_num_threads()
     calls = []
-    ms = measure_latency(model, threads=1, runs=3, progress=lambda done, total: calls.append((done, total)),
+    ms = forward_ms(model, threads=1, runs=3, progress=lambda done, total: calls.append((done, total)),
                          resolution=32)
     assert ms > 0 and torch.get_num_threads() == before and model.training
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]  # one warm-up, three timed passes
     with pytest.raises(ValueError, match="runs"):
-        measure_latency(model, runs=0, resolution=32)
+        forward_ms(model, runs=0, resolution=32)
     with pytest.raises(ValueError, match="threads"):
-        measure_latency(model, threads=0, resolution=32)
+        forward_ms(model, threads=0, resolution=32)
     assert torch.get_num_threads() == before
 
 
 def test_latency_accepts_a_builder():
-    assert measure_latency(lambda: nn.Conv2d(3, 8, 1), runs=1, resolution=16) > 0
+    assert forward_ms(lambda: nn.Conv2d(3, 8, 1), runs=1, resolution=16) > 0
 
 
 def _entry(name: str, macs: int, params: int = 1_000_000, top1: float = 70.0) -> ZooEntry:

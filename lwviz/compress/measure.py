@@ -19,7 +19,7 @@ from lwviz.builder import Net, build
 from lwviz.compress.batchnorm import BATCH_NORMS, recalibrate_batchnorm
 from lwviz.compress.quantize import (RUN_THREADS, Int8Net, calibration_images, quantize_dynamic_int8, quantize_int8,
                                      traced)
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 from lwviz.spec import Spec
 from lwviz.weights.preprocess import Preprocess
 

@@ -18,7 +18,7 @@ from torch.ao.nn.intrinsic import qat as nniqat
 from lwviz.builder import Net
 from lwviz.compress.quantize import Int8Net, convert_int8, prepare_int8
 from lwviz.compress.train import TRAIN_THREADS, Dataset, Progress, fit, spread
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 
 QAT_STEPS = 60  # the digits SE network: ~12 s on one core; mobilenet_v2 at 32x32: ~40 s
 QAT_LR = 2e-4  # a twentieth of training's: fine-tuning a trained network, not teaching it anew

@@ -36,7 +36,7 @@ from torch import nn
 from torch.ao.nn import quantized as nnq
 from torch.ao.nn.quantized.modules.utils import _quantize_weight  # the weight rounding convert() applies
 
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 from lwviz.layers.activations import ACTIVATION_LAYERS
 from lwviz.layers.conv import Conv2dSame, ConvNormAct
 from lwviz.layers.se import SE_GATES

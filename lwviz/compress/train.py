@@ -28,7 +28,7 @@ from torchvision.datasets.utils import check_integrity
 
 from lwviz.builder import Net, build
 from lwviz.compress.batchnorm import BATCH_NORMS, recalibrate_batchnorm
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.weights.base import Progress as DownloadProgress
 from lwviz.weights.hub import _reason, download

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -36,6 +35,8 @@ from torch import nn
 from lwviz.builder import Net, build
 from lwviz.cost.analytic import analyze
 from lwviz.families import OP_KINDS
+from lwviz.hooks import eval_mode, forward_hooks
+from lwviz.perf import num_threads
 from lwviz.spec import Spec
 
 Progress = Callable[[int, int], None]  # (forward passes done, passes in all)
@@ -58,7 +59,7 @@ class Latency:
 
 @dataclass(frozen=True)
 class LatencyReport:
-    """Per-op and per-layer latency of one network; build it with :func:`measure_latency`."""
+    """Per-op and per-layer latency of one network; build it with :func:`time_layers`."""
 
     spec: Spec
     ops: tuple[Latency, ...]
@@ -99,7 +100,7 @@ class LatencyReport:
         ])
 
 
-def measure_latency(source: Spec | Net, *, runs: int = 5, warmup: int = 1, threads: int | None = None,
+def time_layers(source: Spec | Net, *, runs: int = 5, warmup: int = 1, threads: int | None = None,
                     progress: Progress | None = None, seed: int = 0) -> LatencyReport:
     """Time every op and layer of a network on this CPU.
 
@@ -146,35 +147,16 @@ def time_modules(model: nn.Module, inputs: tuple, names: Sequence[str], *, runs:
     def stop(name, *_):
         times.setdefault(name, []).append(time.perf_counter() - started[name])
 
-    was_training, handles = model.training, []
-    try:
-        model.eval()
-        for n, m in modules.items():
-            handles += [m.register_forward_pre_hook(partial(start, n)), m.register_forward_hook(partial(stop, n))]
+    hooks = forward_hooks(pre=[(m, partial(start, n)) for n, m in modules.items()],
+                          post=[(m, partial(stop, n)) for n, m in modules.items()])
+    with eval_mode(model), hooks:
         for done in range(1, warmup + runs + 1):
             if done == warmup + 1:
                 times.clear()  # the warm-up passes do not count
             model(*inputs)
             if progress is not None:
                 progress(done, warmup + runs)
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
     return {n: statistics.median(t) * 1e3 for n, t in times.items()}
-
-
-@contextmanager
-def num_threads(threads: int | None) -> Iterator[int]:
-    """Run with ``threads`` intra-op threads (None: unchanged); yields the count in use, restores it."""
-    before = torch.get_num_threads()
-    if threads is not None:
-        _at_least("threads", threads, 1)
-        torch.set_num_threads(threads)
-    try:
-        yield torch.get_num_threads()
-    finally:
-        torch.set_num_threads(before)
 
 
 def _at_least(field: str, value: int, lowest: int) -> None:

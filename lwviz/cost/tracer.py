@@ -7,10 +7,13 @@ zoo models and user models the builder never saw, and checks the analytic model
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+
+from lwviz.hooks import eval_mode, forward_hooks
 
 
 @dataclass(frozen=True)
@@ -36,21 +39,14 @@ def trace(model: nn.Module, resolution: int = 224, in_chs: int = 3) -> list[Trac
     """One row per leaf module that ran, in execution order (batch 1, eval mode, model restored)."""
     rows: list[TracedOp] = []
 
-    def hook(module, _inputs, out, name):
+    def hook(module, _inputs, out, *, name):
         if isinstance(out, torch.Tensor):
             params = sum(p.numel() for p in module.parameters(recurse=False))
             rows.append(TracedOp(name, type(module).__name__, tuple(out.shape[1:]), params, _macs(module, out)))
 
-    handles = [m.register_forward_hook(lambda mod, i, o, n=name: hook(mod, i, o, n))
-               for name, m in model.named_modules() if not list(m.children())]
-    was_training = model.training
-    try:
-        model.eval()
+    leaves = [(m, partial(hook, name=name)) for name, m in model.named_modules() if not list(m.children())]
+    with eval_mode(model), forward_hooks(post=leaves):
         model(torch.zeros(1, in_chs, resolution, resolution))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
     return rows
 
 
@@ -69,11 +65,6 @@ def group(rows: list[TracedOp], prefixes: list[str]) -> dict[str, tuple[int, int
 @torch.no_grad()
 def flop_counter_macs(model: nn.Module, resolution: int = 224, in_chs: int = 3) -> int:
     """Total MACs by torch's ``FlopCounterMode`` (it reports FLOPs = 2 x MACs)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with FlopCounterMode(display=False) as counter:
-            model(torch.zeros(1, in_chs, resolution, resolution))
-    finally:
-        model.train(was_training)
+    with eval_mode(model), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, in_chs, resolution, resolution))
     return counter.get_total_flops() // 2

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lwviz.hooks import forward_hooks
 from lwviz.layers.se import SqueezeExcite
 from lwviz.plan import resolve
 from lwviz.spec import Spec
@@ -72,17 +73,13 @@ def capture_gates(model: nn.Module, x: torch.Tensor, features_of: str | None = N
     def keep_gate(name: str):
         return lambda module, args, out: gates.__setitem__(name, out.detach())
 
-    handles = []
-    try:
-        handles += [se.gate.register_forward_hook(keep_gate(name)) for name, se in blocks.items()]
-        if features_of is not None:
-            handles.append(blocks[features_of].register_forward_pre_hook(
-                lambda module, args: features.append(args[0].detach())))
-        with torch.inference_mode():
-            logits = model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    def keep_features(module, args):
+        features.append(args[0].detach())
+
+    pre = [(blocks[features_of], keep_features)] if features_of is not None else []
+    with forward_hooks(pre=pre, post=[(se.gate, keep_gate(name)) for name, se in blocks.items()]), \
+            torch.inference_mode():
+        logits = model(x)
     return GateCapture(
         tuple(blocks), tuple(gates[name][0, :, 0, 0].float().numpy() for name in blocks),
         logits.float().softmax(-1)[0].numpy(), features[0][0].float().numpy() if features else None)

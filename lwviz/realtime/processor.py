@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from lwviz.classify import Prediction
-from lwviz.cost.latency import num_threads
+from lwviz.perf import num_threads
 from lwviz.explain import Explainer
 from lwviz.explain.gradcam import colorize, resize_map
 from lwviz.realtime.frame_input import CropBox, FrameInput

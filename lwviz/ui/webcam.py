@@ -21,7 +21,7 @@ from lwviz.networks import DESIGN, Network
 from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video,
                             at_resolution, inference_copy)
 from lwviz.realtime.modes import start_problem, track_start
-from lwviz.realtime.pauses import freeze_long_lived
+from lwviz.perf import freeze_long_lived
 from lwviz.spec import Spec
 from lwviz.ui.cache import design_model, pretrained_model
 from lwviz.ui.network_picker import network_explainer
