@@ -265,7 +265,7 @@ def test_a_failing_frame_is_reported_and_the_stream_goes_on(colour_model):
 def test_configure_switches_model_and_resolution_between_frames(colour_model):
     processor = FrameProcessor(colour_model)
     processor.process(solid("red"))
-    processor.configure(model=colour_model.with_resolution(64))
+    processor.configure(model=replace(colour_model, preprocess=at_resolution(colour_model.preprocess, 64)))
     processor.process(solid("red"))
     assert processor._input.tensor.shape == (1, 3, 64, 64)
 

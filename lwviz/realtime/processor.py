@@ -59,9 +59,6 @@ class FrameModel:
         if len(self.categories) < TOPK:
             raise ValueError(f"categories: {len(self.categories)} classes, fewer than the top-{TOPK} shown")
 
-    def with_resolution(self, resolution: int) -> FrameModel:
-        return replace(self, preprocess=at_resolution(self.preprocess, resolution))
-
 
 @dataclass(frozen=True)
 class FrameResult:

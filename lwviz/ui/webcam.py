@@ -197,7 +197,8 @@ def show_stats(stats: StatsSnapshot) -> None:
                      help="Median time of the forward pass alone over recent frames, on one CPU thread, with "
                           "batch norm folded into the convolutions as deployment tools do.")
     fps_col.metric("Processed", f"{stats.fps:.1f} FPS", help="Frames classified per second, last 2 seconds.")
-    st.markdown(f"Frames: **{stats.processed}** classified of **{stats.received}** received "
+    share = "" if stats.processed_share is None else f", {stats.processed_share:.0%}"
+    st.markdown(f"Frames: **{stats.processed}** classified of **{stats.received}** received{share} "
                 f"({stats.dropped} stale frames skipped to stay live). Whole callback: "
                 + ("–" if stats.callback_ms is None else f"**{stats.callback_ms:.1f} ms**") + " median.")
     if stats.stages_ms:

@@ -93,7 +93,7 @@ def test_frames_through_the_callback_show_as_text_beside_the_video(streamer):
     text = live_text(at)
     assert next(t for t in text if t.startswith("## ")).startswith("## espresso: ")
     assert len([t for t in text if t.startswith("### ")]) == 2
-    assert any("**1** classified of **3** received (2 stale frames skipped" in t for t in text)
+    assert any("**1** classified of **3** received, 33% (2 stale frames skipped" in t for t in text)
     assert {m.label for m in at.metric} == {"Model", "Processed"}
     assert "Where the time goes" in " ".join(c.value for c in at.caption)
 
