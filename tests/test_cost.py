@@ -6,6 +6,7 @@ import torchvision.models as tvm
 from lwviz.builder import build
 from lwviz.cost import analyze, dws_theory_ratio
 from lwviz.cost.tracer import flop_counter_macs, group, trace
+from lwviz.families import FAMILIES
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 
@@ -43,17 +44,17 @@ def test_torchvision_ops_convention():
 
 
 def _small_spec(block, kernel, width, stride):
-    groups = 4 if block == "shufflev1" else 1
-    stage = lambda c, s, r: Stage(block, repeats=r, kernel=kernel, stride=s, out_chs=c,  # noqa: E731
-                                  expand={"ir": 6.0, "mbconv": 4.0, "fire": 8.0, "shufflev1": 0.25}.get(block, 1.0),
-                                  se=0.25 if block in ("mbconv", "dws") else 0.0, act="hswish", groups=groups)
-    return Spec(stem=Stem(32, 3, 2, "relu"), stages=(stage(64, stride, 2), stage(64, 1, 1), stage(96, 2, 1)),
-                head=Head(128, "relu"), width=width, resolution=64, num_classes=10, se_style="mobilenetv3"
-                if block == "mbconv" else "efficientnet").validate()
+    """Three stages of one family with its defaults (SE on wherever the family takes it), a few shapes."""
+    family = FAMILIES[block]
+    stages = tuple(Stage(block, repeats=r, kernel=kernel, stride=s, out_chs=c, expand=family.default_expand,
+                         se=0.25 if family.uses_se else 0.0, act="hswish", groups=family.default_groups)
+                   for c, s, r in ((64, stride, 2), (64, 1, 1), (96, 2, 1)))
+    return Spec(stem=Stem(32, 3, 2, "relu"), stages=stages, head=Head(128, "relu"), width=width, resolution=64,
+                num_classes=10, se_style="mobilenetv3" if block == "mbconv" else "efficientnet")
 
 
 @pytest.mark.parametrize("block, kernel, width, stride", list(itertools.product(
-    ["conv", "dws", "ir", "mbconv", "shuffle", "shufflev1", "fire"], [3, 5, 7], [0.25, 0.5, 1.0, 1.5, 2.0], [1, 2])))
+    FAMILIES, [3, 5, 7], [0.25, 0.5, 1.0, 1.5, 2.0], [1, 2])))
 def test_every_family_analytic_equals_traced(block, kernel, width, stride):
     assert_analytic_equals_traced(_small_spec(block, kernel, width, stride))
 
