@@ -8,7 +8,7 @@ from lwviz.ui.state import current_spec
 from lwviz.viz.zoo_charts import latency_figure, macs_figure
 from lwviz.zoo import latency_column, latency_lessons, measure_zoo, thread_counts, zoo_entries, zoo_frame
 
-DEFAULT_RUNS = 5  # plus one warm-up pass: about 15 s for the whole zoo on 2 busy cores, VGG-16 half of it
+DEFAULT_RUNS = 5  # plus one warm-up pass: enough for a stable median, short enough to wait for in class
 spec = current_spec()
 
 st.title("Zoo")

@@ -7,9 +7,9 @@ only the newest is classified: a live demo must show what the camera sees now, n
 
 Live frames of every session run on one long-lived thread. streamlit-webrtc starts a new worker
 thread for each stream, and glibc gives new threads new malloc arenas that keep the megabytes
-a forward pass frees: the server grew about 10 MB per start/stop that way (280 MB over 30),
-and stays flat within its ±30 MB noise on one thread (``tests/browser/test_webcam_browser.py``).
-One thread also means two students' streams take turns instead of fighting over two cores.
+a forward pass frees, so the server grew with every start/stop (docs/BENCHMARKS.md, webcam;
+``tests/browser/test_webcam_browser.py`` keeps it flat). One thread also means two students'
+streams take turns instead of fighting over two cores.
 """
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ class FrameProcessor:
             rgb = self._mirror(rgb)
         frame_input = self._frame_input(fm.preprocess)
         # every torch op on one thread: a small elementwise op split across two busy cores waits for
-        # the slower one (8 ms instead of 0.1 ms for normalizing one 224x224 frame, measured here)
+        # the slower one (docs/BENCHMARKS.md, webcam)
         with num_threads(self.threads), torch.inference_mode():
             x = frame_input(rgb)
             t2 = time.perf_counter()
