@@ -13,20 +13,17 @@ import subprocess
 import sys
 
 CHILD = """
-import statistics, sys, time, torch
+import sys, torch
 from lwviz.perf import keep_freed_memory
 if sys.argv[1] == "tuned":
     keep_freed_memory()
 torch.set_num_threads(int(sys.argv[3]))
+from functools import partial
+from lwviz.timing import median_ms
 from lwviz.weights.offline import LITE0
 model, x = LITE0.load(), torch.randn(1, 3, 224, 224)
-times = []
 with torch.inference_mode():
-    for i in range(5 + int(sys.argv[2])):
-        start = time.perf_counter()
-        model(x)
-        times.append((time.perf_counter() - start) * 1e3)
-print(statistics.median(times[5:]))
+    print(median_ms(partial(model, x), runs=int(sys.argv[2]), warmup=5))
 """
 
 

@@ -27,24 +27,23 @@ import argparse
 import statistics
 import warnings
 from collections import defaultdict
+from functools import partial
 
 import torch
 import torch.ao.quantization as tq
 import torchvision.models.quantization as tvq
 
 from lwviz.compress import calibration_images, default_engine, quantize_int8
-from lwviz.compress.quantize import traced
 from lwviz.compress.measure import agreement, file_size, with_random_weights
+from lwviz.compress.quantize_trace import traced
 from lwviz.cost import analyze
 from lwviz.cost.latency import time_modules
-from lwviz.perf import num_threads
-from lwviz.perf import keep_freed_memory
+from lwviz.perf import keep_freed_memory, num_threads
 from lwviz.presets import get_preset
 from lwviz.realtime import inference_copy
+from lwviz.timing import median_ms
 from lwviz.weights import LITE0, get_source
 from lwviz.weights.convert import convert_state_dict
-
-from lwviz.timing import median_ms
 
 TARGETS = {"faster": 2.0, "smaller": 3.5}
 
@@ -87,7 +86,7 @@ def interleaved_ms(models: dict, example, rounds: int, runs: int) -> dict[str, f
         times = defaultdict(list)
         for _ in range(rounds):
             for name, model in models.items():
-                times[name].append(median_ms(lambda: model(example), runs, warmup=1))
+                times[name].append(median_ms(partial(model, example), runs, warmup=1))
     return {name: statistics.median(t) for name, t in times.items()}
 
 

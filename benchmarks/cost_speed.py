@@ -8,6 +8,7 @@ of the already built model under FlopCounterMode.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import torch
 
@@ -16,7 +17,6 @@ from lwviz.cost import analyze
 from lwviz.cost.tracer import flop_counter_macs
 from lwviz.plan import resolve
 from lwviz.presets import get_preset
-
 from lwviz.timing import median_ms
 
 
@@ -30,15 +30,14 @@ def main() -> None:
     parser.add_argument("--preset", default="mobilenet_v2")
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
     spec = get_preset(args.preset)
     model = build(spec).eval()
     table = analytic(spec)
     assert flop_counter_macs(model) == table.macs  # same numbers, or the race means nothing
     for _ in range(3):  # warm-up
         analytic(spec), flop_counter_macs(model)
-    a = median_ms(lambda: analytic(spec), args.repeats)
-    t = median_ms(lambda: flop_counter_macs(model), args.repeats)
+    a = median_ms(partial(analytic, spec), args.repeats)
+    t = median_ms(partial(flop_counter_macs, model), args.repeats)
     print(f"{args.preset}: {len(table.layers)} layers, {len(table.ops)} ops, {table.macs / 1e6:.1f}M MACs "
           f"(both methods agree), torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"analytic (lwviz.cost.analyze)     median {a:7.2f} ms")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
+from functools import partial
 
 import torch
 from skimage import data
@@ -23,9 +23,8 @@ from lwviz.builder import build
 from lwviz.explain import Explainer, capture_gates, se_blocks
 from lwviz.perf import keep_freed_memory
 from lwviz.presets import get_preset
+from lwviz.timing import median_ms, times_ms
 from lwviz.weights import LITE0
-
-from lwviz.timing import median_ms
 
 GRADCAM_TARGET_MS = 250.0
 SE_OVERHEAD_TARGET = 0.10
@@ -46,11 +45,9 @@ def se_capture_overhead(repeats: int) -> tuple[float, float, int]:
     for fn in (plain, captured) * 3:
         fn()
     times: dict[str, list[float]] = {"plain": [], "captured": []}
-    for _ in range(repeats):
+    for _ in range(repeats):  # one run each in turn: a busy machine slows both alike
         for name, fn in (("plain", plain), ("captured", captured)):
-            start = time.perf_counter()
-            fn()
-            times[name].append((time.perf_counter() - start) * 1e3)
+            times[name] += times_ms(fn, runs=1)
     return statistics.median(times["plain"]), statistics.median(times["captured"]), len(se_blocks(model))
 
 
@@ -66,7 +63,7 @@ def main() -> None:
     explainer = Explainer(LITE0.load())
     x = LITE0.preprocess(data.chelsea())  # [1, 3, 224, 224]
     for layer in (explainer.default_layer(), "stem"):
-        ms = median_ms(lambda: explainer.grad_cam(x, layer), args.repeats, warmup=3)
+        ms = median_ms(partial(explainer.grad_cam, x, layer), args.repeats, warmup=3)
         verdict = "" if layer != explainer.default_layer() else \
             f"  (target <= {GRADCAM_TARGET_MS:.0f} ms: {'met' if ms <= GRADCAM_TARGET_MS else 'MISSED'})"
         print(f"Grad-CAM efficientnet_lite0 224x224, layer {layer:<5}: median {ms:6.1f} ms{verdict}")

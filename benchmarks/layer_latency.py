@@ -10,7 +10,8 @@ sum of the layer medians should match it, or the hooks are distorting what they 
 from __future__ import annotations
 
 import argparse
-import statistics
+from functools import partial
+from statistics import median
 
 import torch
 
@@ -18,15 +19,14 @@ from lwviz.builder import build
 from lwviz.cost.latency import time_layers
 from lwviz.perf import num_threads
 from lwviz.presets import get_preset
-
 from lwviz.timing import median_ms
 
 
 @torch.inference_mode()
-def forward_ms(model, resolution: int, runs: int) -> float:
-    """Median wall time of one whole forward pass, batch 1, after one warm-up."""
+def plain_forward_ms(model, resolution: int, runs: int) -> float:
+    """Median wall time of one whole forward pass without hooks, batch 1, after one warm-up."""
     x = torch.randn(1, 3, resolution, resolution)
-    return median_ms(lambda: model(x), runs, warmup=1)
+    return median_ms(partial(model, x), runs, warmup=1)
 
 
 def main() -> None:
@@ -43,20 +43,20 @@ def main() -> None:
     for threads in args.threads:
         reports = [time_layers(model, runs=args.runs, threads=threads) for _ in range(args.repeats)]
         with num_threads(threads):
-            forward = statistics.median(forward_ms(model, spec.resolution, args.runs) for _ in range(args.repeats))
-        med = lambda fn: statistics.median(fn(r) for r in reports)  # noqa: E731
+            forward = median(plain_forward_ms(model, spec.resolution, args.runs) for _ in range(args.repeats))
         first = reports[0]
         print(f"\n{threads} thread{'s' * (threads > 1)}: measuring {len(first.ops)} ops and {len(first.layers)} "
-              f"layers took {med(lambda r: r.seconds):.2f} s; sum of layer medians {med(lambda r: r.ms):.1f} ms, "
-              f"one forward pass {forward:.1f} ms")
+              f"layers took {median(r.seconds for r in reports):.2f} s; sum of layer medians "
+              f"{median(r.ms for r in reports):.1f} ms, one forward pass {forward:.1f} ms")
         print(f"  {'kind':<12}{'MACs share':>11}{'time share':>12}{'ms per GMAC':>13}")
         for kind, k in first.by_kind().items():
-            rate = f"{med(lambda r: r.by_kind()[kind].ms_per_gmac):13,.0f}" if k.macs else f"{'-':>13}"
-            print(f"  {kind:<12}{first.shares()['macs'][kind]:>11.1%}{med(lambda r: r.shares()['time'][kind]):>12.1%}"
-                  f"{rate}")
-        print(f"  {'average':<12}{'':>23}{med(lambda r: r.average().ms_per_gmac):13,.0f}")
+            rate = f"{median(r.by_kind()[kind].ms_per_gmac for r in reports):13,.0f}" if k.macs else f"{'-':>13}"
+            time_share = median(r.shares()["time"][kind] for r in reports)
+            print(f"  {kind:<12}{first.shares()['macs'][kind]:>11.1%}{time_share:>12.1%}{rate}")
+        print(f"  {'average':<12}{'':>23}{median(r.average().ms_per_gmac for r in reports):13,.0f}")
         if {"depthwise", "pointwise"} <= first.by_kind().keys():
-            ratio = med(lambda r: r.by_kind()["depthwise"].ms_per_gmac / r.by_kind()["pointwise"].ms_per_gmac)
+            ratio = median(r.by_kind()["depthwise"].ms_per_gmac / r.by_kind()["pointwise"].ms_per_gmac
+                           for r in reports)
             print(f"  a depthwise MAC takes {ratio:.1f}x the time of a pointwise MAC")
 
 

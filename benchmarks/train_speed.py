@@ -2,7 +2,7 @@
 
 Run: python benchmarks/train_speed.py [--seeds N] [--design-steps N] [--threads T ...]
 Two networks, each fitted to the 32x32 digits with ``for_dataset`` and trained by
-``lwviz.compress.train.train`` exactly as the app does (batch 64, AdamW, batch-norm statistics
+``lwviz.train.loop.train`` exactly as the app does (batch 64, AdamW, batch-norm statistics
 re-estimated at the end; wall time includes that, not the held-out evaluation):
 
 * the small SE network (``digits_se_spec``) for ``DIGITS_STEPS`` steps, the run the Look inside
@@ -20,9 +20,10 @@ import argparse
 import os
 import statistics
 
-from lwviz.compress.train import DIGITS_STEPS, PAGE_STEPS, TRAIN_THREADS, digits, digits_se_spec, for_dataset, train
+from lwviz.data import digits
 from lwviz.perf import keep_freed_memory
 from lwviz.presets import get_preset
+from lwviz.train.loop import DIGITS_STEPS, PAGE_STEPS, TRAIN_THREADS, digits_se_spec, for_dataset, train
 from lwviz.ui.state import DEFAULT_PRESET
 
 STATED_ACCURACY = 0.95  # tests/test_train.py: DIGITS_STEPS steps of the SE network

@@ -30,9 +30,9 @@ import skimage.data
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))  # the browser tests' server and Chromium setup, reused as is
 
-from lwviz.presets import get_preset
-from lwviz.realtime import STAGES, panning_clip, write_y4m
-from tests.browser.conftest import CHROMIUM_FLAGS, chromium_executable, serve_app
+from lwviz.presets import get_preset  # noqa: E402 (after the path is set)
+from lwviz.realtime import STAGES, panning_clip, write_y4m  # noqa: E402 (after the path is set)
+from tests.browser.conftest import CHROMIUM_FLAGS, chromium_executable, serve_app  # noqa: E402 (after the path is set)
 
 CAMERA = (640, 480, 30)  # width, height, FPS
 STREAMER = 'iframe[src*="streamlit_webrtc"]'

@@ -33,15 +33,19 @@ def spec_from_args(args) -> Spec:
     return spec.with_(**changes).validate()
 
 
+def _shape(dims) -> str:
+    """A tensor shape as ``CxHxW``."""
+    return "x".join(map(str, dims))
+
+
 def format_table(table) -> str:
     head = f"{'layer':<14}{'block':<11}{'in':>15}{'out':>15}{'params':>10}{'MACs':>10}{'elementwise':>12}" \
            f"{'memory':>10}{'std-conv MACs':>14}{'ratio':>7}"
     lines = [head, "-" * len(head)]
-    shape = lambda s: "x".join(map(str, s))  # noqa: E731
-    for l in table.layers:
-        lines.append(f"{l.name:<14}{l.block:<11}{shape(l.in_shape):>15}{shape(l.out_shape):>15}"
-                     f"{_human(l.params):>10}{_human(l.macs):>10}{_human(l.elementwise):>12}"
-                     f"{_human(l.memory) + 'B':>10}{_human(l.baseline_macs):>14}{l.macs_ratio:>7.3f}")
+    for layer in table.layers:
+        lines.append(f"{layer.name:<14}{layer.block:<11}{_shape(layer.in_shape):>15}{_shape(layer.out_shape):>15}"
+                     f"{_human(layer.params):>10}{_human(layer.macs):>10}{_human(layer.elementwise):>12}"
+                     f"{_human(layer.memory) + 'B':>10}{_human(layer.baseline_macs):>14}{layer.macs_ratio:>7.3f}")
     t = table
     lines += [
         "-" * len(head),

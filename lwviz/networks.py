@@ -22,7 +22,7 @@ from lwviz.weights import (LITE0, CheckpointSource, WeightSource, available_sour
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
 
 if TYPE_CHECKING:
-    from lwviz.compress.train import Dataset
+    from lwviz.data import Dataset
 
 # Choice keys besides the weight sources' names.
 DESIGN = "design"  # the Build page's design, random weights (seed 0)

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
-from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import nn
 
 from lwviz.builder import build
 from lwviz.cost import analyze
+from lwviz.cost.latency import TimingProgress, time_modules
 from lwviz.cost.tracer import trace
-from lwviz.cost.latency import time_modules
 from lwviz.perf import num_threads
 from lwviz.presets import PRESETS, Preset
 from lwviz.weights.offline import LITE0
@@ -164,7 +164,7 @@ def thread_counts() -> tuple[int, ...]:
 
 
 def forward_ms(model_or_builder: nn.Module | Callable[[], nn.Module], threads: int = 1, runs: int = 5,
-               progress: Callable[[int, int], None] | None = None, *, warmup: int = 1,
+               progress: TimingProgress | None = None, *, warmup: int = 1,
                resolution: int = RESOLUTION) -> float:
     """Median milliseconds of one whole forward pass (batch 1, eval mode, ``torch.inference_mode``).
 

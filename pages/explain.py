@@ -1,9 +1,9 @@
 """Look inside: Grad-CAM maps of where a network sees a class, and the channel attention of its SE blocks."""
 import streamlit as st
 
-from lwviz.compress.train import DIGITS_STEPS
 from lwviz.explain import NO_SE_REASON, Explainer, network_input, overlay, spec_has_se
 from lwviz.networks import DESIGN, DIGITS, READY, TRAINED
+from lwviz.train.loop import DIGITS_STEPS
 from lwviz.ui.network_picker import network_explainer, pick_network
 from lwviz.ui.pickers import pick_picture
 from lwviz.ui.state import current_spec, plain

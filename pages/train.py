@@ -2,8 +2,8 @@
 import streamlit as st
 
 from lwviz.compress.distill import ALPHA, TEMPERATURE, digits_teacher_spec
-from lwviz.compress.train import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.cost import analyze
+from lwviz.train.loop import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.ui.jobs import Job
 from lwviz.ui.state import current_spec, plain
 from lwviz.ui.training import (DATASETS, distill_work, keep_trained, load_dataset, show_distilled, show_job,

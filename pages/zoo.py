@@ -30,10 +30,13 @@ runs = runs_col.number_input("Timed runs per network", 1, 50, DEFAULT_RUNS, key=
                              help="After one warm-up pass; the median is shown.")
 if button_col.button("Measure latency on this machine", type="primary", icon=":material/timer:", key="zoo_measure"):
     bar = st.progress(0.0, text="Starting…")
+
+    def show_progress(done: float, name: str) -> None:
+        bar.progress(done, text=f"Timing {name}…" if name else "Done")
+
     start = time.perf_counter()
     with timing_lock():
-        latency = measure_zoo(entries, runs, threads,
-                              progress=lambda done, name: bar.progress(done, text=f"Timing {name}…" if name else "Done"))
+        latency = measure_zoo(entries, runs, threads, progress=show_progress)
     st.session_state.zoo_latency = dict(latency=latency, runs=runs, seconds=time.perf_counter() - start)
     bar.empty()
 st.caption(f"Randomly initialized models, batch 1, 224×224, float32, eval mode: speed does not depend on what the "

@@ -23,8 +23,8 @@ def test_cost_json_matches_the_library(capsys):
     table = analyze(get_preset("mobilenet_v2").with_(width=0.5, resolution=160, kernel=5))
     for key in ("params", "macs", "baseline_params", "baseline_macs"):
         assert got[key] == getattr(table, key)
-    assert [l["name"] for l in got["layers"]] == [l.name for l in table.layers]
-    assert [l["macs"] for l in got["layers"]] == [l.macs for l in table.layers]
+    assert [row["name"] for row in got["layers"]] == [layer.name for layer in table.layers]
+    assert [row["macs"] for row in got["layers"]] == [layer.macs for layer in table.layers]
 
 
 def test_cost_table_shows_totals(capsys):

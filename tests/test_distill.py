@@ -6,9 +6,10 @@ import torch.nn.functional as F
 
 from lwviz.compress.distill import (TEACHER_STEPS, compare, digits_teacher_spec, distill, distillation_loss,
                                     teacher_logits)
-from lwviz.compress.train import digits, digits_se_spec, evaluate, train
 from lwviz.cost import analyze
+from lwviz.data import digits
 from lwviz.perf import num_threads
+from lwviz.train.loop import digits_se_spec, evaluate, train
 
 STUDENT = digits_se_spec()
 

@@ -8,11 +8,11 @@ from PIL import Image
 from torch import nn
 
 from lwviz.builder import Net, build
-from lwviz.compress.train import digits_se_spec
 from lwviz.explain import (Explainer, colorize, default_layer, depth_layers, grad_cam, layer_names, network_input,
                            overlay, resize_map)
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
+from lwviz.train.loop import digits_se_spec
 from lwviz.weights.preprocess import Preprocess
 
 # x: an 8x8 single-channel picture; stem A = [x, -x] (1x1 conv, weights +1/-1), a 1x1 identity conv

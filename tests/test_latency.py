@@ -46,7 +46,8 @@ def test_every_op_with_a_module_and_every_layer_measured_once(family):
     expected = [o for o in table.ops if not o.name.endswith(".skip_add")]
     assert [(o.name, o.kind, o.macs) for o in report.ops] == [(o.name, o.kind, o.macs) for o in expected]
     assert sum(o.macs for o in report.ops) == table.macs
-    assert [(l.name, l.kind, l.macs) for l in report.layers] == [(l.name, l.block, l.macs) for l in table.layers]
+    assert [(t.name, t.kind, t.macs) for t in report.layers] == [(layer.name, layer.block, layer.macs)
+                                                                   for layer in table.layers]
     assert all(0 < t.ms < math.inf for t in report.ops + report.layers)
     assert report.spec == spec and report.runs == 1 and report.seconds > 0
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lwviz.builder import Net, build
-from lwviz.compress.train import DIGITS_CLASSES, digits
+from lwviz.data import DIGITS_CLASSES, digits
 from lwviz.networks import (DESIGN, DIGITS, DOWNLOADABLE, OWN, READY, TRAINED, choice_label, choices, design_categories,
                             design_preprocess, resolve, untrained_model)
 from lwviz.presets import get_preset

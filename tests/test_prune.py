@@ -6,13 +6,15 @@ from torch.nn.utils import prune
 
 from lwviz.builder import build
 from lwviz.compress.prune import (channel_groups, compressed_size, prune_channels, prune_unstructured, pruned_spec,
-                                  recalibrate_batchnorm, saved_size, sparsity_of)
-from lwviz.compress.train import digits, digits_se_spec, evaluate, train
+                                  saved_size, sparsity_of)
 from lwviz.cost import analyze
 from lwviz.cost.tracer import group, trace
+from lwviz.data import digits
 from lwviz.perf import num_threads
 from lwviz.plan import resolve
 from lwviz.presets import get_preset, spec_from_text
+from lwviz.train.batchnorm import recalibrate_batchnorm
+from lwviz.train.loop import digits_se_spec, evaluate, train
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,8 @@ from torch.ao.nn import quantized as nnq
 from lwviz.compress.measure import file_size
 from lwviz.compress.qat import quantize_aware
 from lwviz.compress.quantize import Int8Net
-from lwviz.compress.train import digits, digits_se_spec, evaluate, train
+from lwviz.data import digits
+from lwviz.train.loop import digits_se_spec, evaluate, train
 
 
 @pytest.fixture(scope="module")

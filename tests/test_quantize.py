@@ -15,8 +15,10 @@ from lwviz.classify import classify
 from lwviz.compress import (FloatOp, QuantizationUnsupported, calibration_images, default_engine, quantize_dynamic_int8,
                             quantize_int8)
 from lwviz.compress.measure import as_run, file_size, with_random_weights
-from lwviz.compress.quantize import (CALIBRATION_PHOTOS, QCONFIG_OF_ENGINE, TUNED_ENGINES, _correct_bias,
-                                    fixed_padding, traced)
+from lwviz.compress.quantize_calibration import CALIBRATION_PHOTOS, correct_bias
+from lwviz.compress.quantize_engines import QCONFIG_OF_ENGINE, TUNED_ENGINES
+from lwviz.compress.quantize_padding import fixed_padding
+from lwviz.compress.quantize_trace import traced
 from lwviz.layers.conv import Conv2dSame
 from lwviz.layers.se import SqueezeExcite
 from lwviz.presets import get_preset
@@ -142,7 +144,7 @@ def test_bias_correction_removes_the_mean_error_of_rounded_weights():
     scale = layer.weight.abs().amax(1, keepdim=True).detach() / 127.5  # torch's symmetric int8: [-128, 127]
     rounded = (layer.weight.detach() / scale).round().clamp(-128, 127) * scale
     expected = torch.tensor([0.1, -0.2]) - (rounded - layer.weight.detach()) @ mean
-    _correct_bias({layer: mean})
+    correct_bias({layer: mean})
     assert torch.allclose(layer.bias.detach(), expected, atol=1e-7)
 
 

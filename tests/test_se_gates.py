@@ -4,11 +4,11 @@ import torch
 from torch import nn
 
 from lwviz.builder import build
-from lwviz.compress.train import digits_se_spec
 from lwviz.explain import (NO_SE_REASON, Explainer, OpenGate, ablate_se, capture_gates, has_se, se_blocks,
                            spec_has_se)
 from lwviz.layers.se import SqueezeExcite
 from lwviz.presets import PRESETS, get_preset
+from lwviz.train.loop import digits_se_spec
 
 
 class OneSE(nn.Module):
@@ -90,7 +90,7 @@ def test_ablation_changes_the_output_and_leaves_the_original_untouched():
     ones = capture_gates(ablated, x)
     assert all(np.array_equal(g, np.ones_like(g)) for g in ones.gates)
     with torch.inference_mode():  # a gate of 1 is the identity: the same as the block without SE
-        for block, se in se_blocks(ablated).items():
+        for se in se_blocks(ablated).values():
             features = torch.randn(1, se.fc1.in_channels, 5, 5)
             assert torch.equal(se(features), features)
 

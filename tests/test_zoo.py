@@ -115,7 +115,7 @@ def test_no_inversion_within_noise_and_a_busy_machine_is_named():
     a, b = _entry("a", 100), _entry("b", 200)
     latency = {"a": {1: 10.5, 2: 30.0}, "b": {1: 10.0, 2: 40.0}}  # 5% apart: noise, not a lesson
     lessons = latency_lessons([a, b], latency, 1)
-    assert not any("MACs are not speed" in l for l in lessons)
+    assert not any("MACs are not speed" in lesson for lesson in lessons)
     assert "More threads were slower for 2 of 2 networks" in lessons[-1]
 
 

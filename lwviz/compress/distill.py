@@ -6,7 +6,7 @@ trained to match them (as well as the labels) can learn more from the same pictu
 
 The teacher is only ever run in eval mode without gradients, once over the training pictures
 (they are not augmented, so its answers never change); the student trains in
-:func:`lwviz.compress.train.train`'s loop with a distillation loss, so progress, stopping, the
+:func:`lwviz.train.loop.train`'s loop with a distillation loss, so progress, stopping, the
 schedule and the seeding are the same as without one.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from lwviz.builder import Net
-from lwviz.compress.train import (DIGITS_CLASSES, DIGITS_SIZE, Dataset, History, Loss, Progress, digits,
-                                  evaluate, train)
+from lwviz.data import DIGITS_CLASSES, DIGITS_SIZE, Dataset, digits
 from lwviz.spec import Head, Spec, Stage, Stem
+from lwviz.train.loop import History, Loss, TrainingProgress, evaluate, train
 
 TEMPERATURE = 2.0  # softens the teacher's answers enough to show which wrong classes it finds close
 ALPHA = 0.5  # weight of the teacher's soft targets; the rest goes to the labels
@@ -73,7 +73,7 @@ def teacher_logits(teacher: nn.Module, data: Dataset, batch_size: int = 512) -> 
 
 
 def distilling(teacher: nn.Module, data: Dataset, temperature: float = TEMPERATURE, alpha: float = ALPHA) -> Loss:
-    """A :data:`~lwviz.compress.train.Loss` that distills ``teacher`` into the model being trained on ``data``."""
+    """A :data:`~lwviz.train.loop.Loss` that distills ``teacher`` into the model being trained on ``data``."""
     _check(temperature, alpha)  # before the teacher's pass, not at the first step
     targets = teacher_logits(teacher, data)
 
@@ -84,7 +84,8 @@ def distilling(teacher: nn.Module, data: Dataset, temperature: float = TEMPERATU
 
 
 def distill(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, temperature: float = TEMPERATURE,
-            alpha: float = ALPHA, seed: int = 0, data: Dataset | None = None, progress: Progress | None = None,
+            alpha: float = ALPHA, seed: int = 0, data: Dataset | None = None,
+            progress: TrainingProgress | None = None,
             should_stop: Callable[[], bool] | None = None) -> tuple[Net, History]:
     """Train a fresh student of ``student_spec`` on ``data`` (default: the digits) from ``teacher``'s answers.
 
@@ -100,10 +101,9 @@ def distill(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, 
 def digits_teacher_spec() -> Spec:
     """A plain standard-convolution CNN for 32x32 digits: the kind of network lightweight designs replace.
 
-    4x the parameters and 3.7x the MACs of :func:`~lwviz.compress.train.digits_se_spec` (163k, 5.5M),
+    4x the parameters and 3.7x the MACs of :func:`~lwviz.train.loop.digits_se_spec` (163k, 5.5M),
     yet quicker to train on a CPU, where dense 3x3 convolutions run best: ``TEACHER_STEPS`` steps
-    reached 98.3-99.2% on the held-out digits (seeds 0-2) in about 7 s of one core
-    (tests/test_distill.py asserts >= 98%).
+    take it past 98% on the held-out digits (tests/test_distill.py; time in docs/BENCHMARKS.md).
     """
     return Spec(
         name="digits_teacher",
@@ -135,8 +135,8 @@ class Comparison:
 
 
 def compare(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, temperature: float = TEMPERATURE,
-            alpha: float = ALPHA, seed: int = 0, data: Dataset | None = None, progress: Progress | None = None,
-            should_stop: Callable[[], bool] | None = None) -> Comparison:
+            alpha: float = ALPHA, seed: int = 0, data: Dataset | None = None,
+            progress: TrainingProgress | None = None, should_stop: Callable[[], bool] | None = None) -> Comparison:
     """The student's accuracy without and with distillation: same steps, same seed, same pictures.
 
     ``progress(step, 2 * steps, loss)`` counts both runs; a stop ends the run under way, and the
@@ -145,7 +145,7 @@ def compare(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, 
     data = data if data is not None else digits(student_spec.resolution)
     loss = distilling(teacher, data, temperature, alpha)  # checks the teacher before any training
 
-    def counting_from(done: int) -> Progress | None:
+    def counting_from(done: int) -> TrainingProgress | None:
         return None if progress is None else lambda step, total, value: progress(done + step, 2 * total, value)
 
     _, plain = train(student_spec, steps, counting_from(0), should_stop, seed, data)

@@ -8,25 +8,39 @@ from __future__ import annotations
 
 import io
 import statistics
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import torch
 from torch import nn
 
 from lwviz.builder import Net, build
-from lwviz.compress.batchnorm import BATCH_NORMS, recalibrate_batchnorm
-from lwviz.compress.quantize import (RUN_THREADS, Int8Net, calibration_images, quantize_dynamic_int8, quantize_int8,
-                                     traced)
+from lwviz.compress.quantize import Int8Net, quantize_dynamic_int8, quantize_int8
+from lwviz.compress.quantize_calibration import calibration_images
+from lwviz.compress.quantize_engines import RUN_THREADS
+from lwviz.compress.quantize_trace import traced
 from lwviz.perf import num_threads
 from lwviz.spec import Spec
+from lwviz.timing import median_ms
+from lwviz.train.batchnorm import BATCH_NORMS, recalibrate_batchnorm
 from lwviz.weights.preprocess import Preprocess
+
+
+def as_float(model: nn.Module, _photos: torch.Tensor) -> nn.Module:
+    """The float model itself: the row every other variant is compared with."""
+    return model
+
+
+def as_dynamic_int8(model: nn.Module, _photos: torch.Tensor) -> nn.Module:
+    """``quantize_dynamic_int8``, which needs no photos."""
+    return quantize_dynamic_int8(model)
+
 
 # variant name -> how it is made from (the float model, the calibration photos). The float model is never changed.
 VARIANTS: dict[str, Callable[[nn.Module, torch.Tensor], nn.Module]] = {
-    "float": lambda model, _photos: model,
-    "int8 dynamic": lambda model, _photos: quantize_dynamic_int8(model),
+    "float": as_float,
+    "int8 dynamic": as_dynamic_int8,
     "int8 static": quantize_int8,
 }
 
@@ -76,23 +90,16 @@ def latencies_ms(models: list[nn.Module], example: torch.Tensor, runs: int = 20,
     laptop too, where timing one model after the other can be off by a third.
     """
     running = [as_run(m, example) for m in models]
-    rounds = [[_median_ms(m, example, round_runs, warmup=1) for m in running] for _ in range(max(1, runs // round_runs))]
+    rounds = [[_median_ms(m, example, round_runs, warmup=1) for m in running]
+              for _ in range(max(1, runs // round_runs))]
     return [statistics.median(times) for times in zip(*rounds)]
 
 
 @torch.inference_mode()
 def _median_ms(model: nn.Module, example: torch.Tensor, runs: int, warmup: int) -> float:
-    if runs < 1:
-        raise ValueError("runs: must be at least 1")
+    """``median_ms`` of ``model(example)`` on ``RUN_THREADS`` threads."""
     with num_threads(RUN_THREADS):
-        for _ in range(warmup):
-            model(example)
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            model(example)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+        return median_ms(partial(model, example), runs, warmup)
 
 
 @torch.inference_mode()

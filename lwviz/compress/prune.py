@@ -26,12 +26,12 @@ from torch.nn.utils import prune
 
 from lwviz.blocks.inverted_residual import InvertedResidual
 from lwviz.builder import Net, build
-from lwviz.compress.batchnorm import recalibrate_batchnorm
 from lwviz.families.inverted_residual import FAMILIES as INVERTED_RESIDUALS
 from lwviz.families.inverted_residual import has_expansion, ir_mid_chs
 from lwviz.layers import ConvNormAct
 from lwviz.plan import LayerArgs, effective_stage, resolve, scaled_chs
 from lwviz.spec import Spec, Stage
+from lwviz.train.batchnorm import recalibrate_batchnorm
 
 __all__ = ["ChannelGroup", "channel_groups", "compressed_size", "prune_channels", "prune_unstructured",
            "pruned_spec", "recalibrate_batchnorm", "saved_size", "sparsity_of"]

@@ -17,23 +17,24 @@ from torch.ao.nn.intrinsic import qat as nniqat
 
 from lwviz.builder import Net
 from lwviz.compress.quantize import Int8Net, convert_int8, prepare_int8
-from lwviz.compress.train import TRAIN_THREADS, Dataset, Progress, fit, spread
+from lwviz.data import Dataset
 from lwviz.perf import num_threads
+from lwviz.train.loop import TRAIN_THREADS, TrainingProgress, fit, spread
 
-QAT_STEPS = 60  # the digits SE network: ~12 s on one core; mobilenet_v2 at 32x32: ~40 s
+QAT_STEPS = 60  # a few seconds for the digits SE network (docs/BENCHMARKS.md, training on the digits)
 QAT_LR = 2e-4  # a twentieth of training's: fine-tuning a trained network, not teaching it anew
 RANGE_PICTURES = 256  # run through once before the first step, so every int8 range starts from real activations
 
 
 def quantize_aware(model: Net, data: Dataset, steps: int = QAT_STEPS, seed: int = 0, lr: float = QAT_LR,
-                   progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
+                   progress: TrainingProgress | None = None, should_stop: Callable[[], bool] | None = None,
                    engine: str | None = None) -> Int8Net:
     """An int8 copy of trained, eval-mode ``model`` after ``steps`` of quantization-aware training on ``data``.
 
     ``model`` is left untouched. Batch norm keeps the statistics training ended with (they are
     frozen): each step then computes exactly what the int8 network will. The int8 ranges start
     from ``RANGE_PICTURES`` training pictures and follow the activations as they learn. Seeded like
-    :func:`~lwviz.compress.train.train`; ``progress`` and ``should_stop`` as there (stopped before
+    :func:`~lwviz.train.loop.train`; ``progress`` and ``should_stop`` as there (stopped before
     the first step, the result is post-training int8 with those ranges).
     """
     if model.training:

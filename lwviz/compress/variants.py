@@ -15,11 +15,12 @@ from torch import nn
 
 from lwviz.builder import Net
 from lwviz.compress.measure import agreement, file_size, latency_ms, nonzero_params
-from lwviz.compress.prune import compressed_size, prune_channels, prune_unstructured, recalibrate_batchnorm
+from lwviz.compress.prune import compressed_size, prune_channels, prune_unstructured
 from lwviz.compress.quantize import QuantizationUnsupported, quantize_dynamic_int8, quantize_int8
-from lwviz.compress.train import evaluate
 from lwviz.cost import analyze
 from lwviz.spec import Spec
+from lwviz.train.batchnorm import recalibrate_batchnorm
+from lwviz.train.loop import evaluate
 
 SPARSITIES = (0.5, 0.8, 0.9)
 KEEP = 0.5

@@ -11,10 +11,9 @@ while whole forward passes run (batch 1, eval mode, ``torch.inference_mode``), a
 median over ``runs`` passes is kept. Each module is timed where it really runs, right
 after the module that wrote its input, with the caches as that module left them.
 Timing a module alone on a saved copy of its input changes exactly that, and with it
-the time of memory-bound ops: on mobilenet_v2 with one thread the depthwise share of the
-time came out 21% timed alone back to back, 32% timed alone in rounds, 26% in place. Layers (stem,
-stages.i.j, head, classifier) are timed the same way, so they add up to a forward pass
-and include what their ops leave out.
+the time of memory-bound ops, by a lot for the depthwise convolutions (docs/BENCHMARKS.md,
+FLOPs are not latency). Layers (stem, stages.i.j, head, classifier) are timed the same way,
+so they add up to a forward pass and include what their ops leave out.
 
 Ops are the modules the analytic ``OpCost.name``s point to: conv + BN + activation
 units, FC layers, SE modules and pools. An op that is not a module call of its own (a
@@ -39,7 +38,7 @@ from lwviz.hooks import eval_mode, forward_hooks
 from lwviz.perf import num_threads
 from lwviz.spec import Spec
 
-Progress = Callable[[int, int], None]  # (forward passes done, passes in all)
+TimingProgress = Callable[[int, int], None]  # (forward passes done, passes in all)
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class LatencyReport:
     @property
     def ms(self) -> float:
         """Sum of the layer medians: one forward pass."""
-        return sum(l.ms for l in self.layers)
+        return sum(layer.ms for layer in self.layers)
 
     def average(self) -> Latency:
         """The ops that have MACs, summed: its ``ms_per_gmac`` is what a MAC costs on average."""
@@ -101,7 +100,7 @@ class LatencyReport:
 
 
 def time_layers(source: Spec | Net, *, runs: int = 5, warmup: int = 1, threads: int | None = None,
-                    progress: Progress | None = None, seed: int = 0) -> LatencyReport:
+                progress: TimingProgress | None = None, seed: int = 0) -> LatencyReport:
     """Time every op and layer of a network on this CPU.
 
     A ``Spec`` is built into a private model, so nothing shared is touched; a ``Net``
@@ -115,19 +114,19 @@ def time_layers(source: Spec | Net, *, runs: int = 5, warmup: int = 1, threads: 
     stem = model.plan.layers[0]
     x = torch.randn(1, stem.in_chs, stem.in_size, stem.in_size, generator=torch.Generator().manual_seed(seed))
     modules = dict(model.named_modules())
-    names = [n for n in [o.name for o in table.ops] + [l.name for l in table.layers] if n in modules]
+    names = [n for n in [o.name for o in table.ops] + [layer.name for layer in table.layers] if n in modules]
     with num_threads(threads) as used:
         ms = time_modules(model, (x,), names, runs=runs, warmup=warmup, progress=progress)
     return LatencyReport(
         spec=table.spec,
         ops=tuple(Latency(o.name, o.kind, o.macs, ms[o.name]) for o in table.ops if o.name in ms),
-        layers=tuple(Latency(l.name, l.block, l.macs, ms[l.name]) for l in table.layers),
+        layers=tuple(Latency(layer.name, layer.block, layer.macs, ms[layer.name]) for layer in table.layers),
         threads=used, runs=runs, seconds=time.perf_counter() - start)
 
 
 @torch.inference_mode()
 def time_modules(model: nn.Module, inputs: tuple, names: Sequence[str], *, runs: int = 5, warmup: int = 1,
-                 progress: Progress | None = None) -> dict[str, float]:
+                 progress: TimingProgress | None = None) -> dict[str, float]:
     """Median milliseconds each named submodule takes inside whole forward passes ``model(*inputs)``.
 
     A module that did not run is left out; one that runs several times per pass gives

@@ -3,9 +3,9 @@
 In eval mode batch norm is a fixed per-channel scale and shift, so it can be folded into the
 weights and bias of the convolution before it: one pass over each feature map instead of two
 (three with the activation). Channels-last is the memory layout oneDNN's CPU convolutions
-prefer, and the layout a camera frame already has. Together 20-25% faster at batch 1 on one
-thread here (mobilenet_v3_small 8.1 -> 6.5 ms, mobilenet_v2 22.1 -> 16.7 ms, Lite0 24.8 -> 20.4 ms),
-with the same outputs up to float rounding. Deployment tools do the same before shipping.
+prefer, and the layout a camera frame already has. Together a clear gain at batch 1 on one
+thread (docs/BENCHMARKS.md, compress: "float folded"), with the same outputs up to float
+rounding. Deployment tools do the same before shipping.
 """
 from __future__ import annotations
 

@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from lwviz.classify import Prediction
-from lwviz.perf import num_threads
 from lwviz.explain import Explainer
 from lwviz.explain.gradcam import colorize, resize_map
+from lwviz.perf import num_threads
 from lwviz.realtime.frame_input import CropBox, FrameInput
 from lwviz.realtime.overlay import draw_overlay, draw_paused
 from lwviz.realtime.stats import FrameTimings, StreamStats
@@ -201,7 +201,8 @@ class FrameProcessor:
         stamps = (t0, t1, t2, t3, t3b, t4, t5)
         return FrameResult(out, predictions, FrameTimings(*((b - a) * 1e3 for a, b in zip(stamps, stamps[1:]))))
 
-    def _draw_cam(self, rgb: np.ndarray, box: CropBox, x: torch.Tensor, target: int, fm: FrameModel, every: int) -> None:
+    def _draw_cam(self, rgb: np.ndarray, box: CropBox, x: torch.Tensor, target: int, fm: FrameModel,
+                  every: int) -> None:
         """Blend the Grad-CAM map of ``target`` into the model's square; recompute it every ``every`` frames.
 
         Grad-CAM needs a backward pass, several times the forward's cost: refreshing it on every

@@ -10,9 +10,9 @@ import torch
 from lwviz.builder import Net
 from lwviz.compress.prune import pruned_spec
 from lwviz.compress.qat import QAT_STEPS, quantize_aware
-from lwviz.compress.quantize import calibration_images
+from lwviz.compress.quantize_calibration import calibration_images
 from lwviz.compress.variants import Row, Variant, compare_variants
-from lwviz.compress.train import Dataset
+from lwviz.data import Dataset
 from lwviz.networks import Network
 from lwviz.spec import Spec
 from lwviz.ui.cache import timing_lock

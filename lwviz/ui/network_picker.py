@@ -13,10 +13,11 @@ from functools import partial
 
 import streamlit as st
 
-from lwviz.compress.train import digits, digits_se_spec, train
+from lwviz.data import digits
 from lwviz.explain import Explainer
 from lwviz.networks import DESIGN, DIGITS, OWN, TRAINED, Network, choice_label, choices, ready_sources, resolve
 from lwviz.spec import Spec
+from lwviz.train.loop import digits_se_spec, train
 from lwviz.ui.cache import design_explainer, design_model, load_problem, pretrained_model, source_explainer
 from lwviz.ui.state import plain
 from lwviz.ui.training import TrainedNet, trained_net

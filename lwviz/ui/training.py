@@ -12,9 +12,9 @@ import torch
 
 from lwviz.builder import Net
 from lwviz.compress.distill import TEACHER_STEPS, Comparison, compare
-from lwviz.compress.train import (Dataset, DatasetUnavailable, History, cifar10, cifar10_missing, cross_entropy,
-                                  digits, train)
+from lwviz.data import Dataset, DatasetUnavailable, cifar10, cifar10_missing, digits
 from lwviz.spec import Spec
+from lwviz.train.loop import History, cross_entropy, train
 from lwviz.ui.jobs import Job, JobState, Work
 from lwviz.ui.state import plain
 from lwviz.viz.training_charts import training_curves
@@ -122,8 +122,8 @@ def distill_work(student: Spec, teacher: Net | None, teacher_spec: Spec, data: D
 def show_job(job: Job, key: str) -> None:
     """Progress, live curves and a Stop button while ``job`` runs (refreshed twice a second); a full rerun when it ends.
 
-    Watching costs little: 300 steps of mobilenet_v2 took 91 s on this page against 82 s with nobody
-    watching, once Streamlit's collection after every rerun was off (.streamlit/config.toml).
+    Watching costs little once Streamlit's collection after every rerun is off (.streamlit/config.toml;
+    docs/BENCHMARKS.md, training on the digits).
     """
     @st.fragment(run_every=None if job.done else 0.5)
     def progress() -> None:

@@ -16,7 +16,7 @@ from torch import nn
 from lwviz.builder import Net
 from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
-from lwviz.compress.quantize import traced
+from lwviz.compress.quantize_trace import traced
 from lwviz.networks import DESIGN, Network
 from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video,
                             at_resolution, inference_copy)

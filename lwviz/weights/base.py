@@ -10,7 +10,7 @@ from lwviz.builder import Net, build
 from lwviz.spec import Spec
 from lwviz.weights.preprocess import Preprocess
 
-Progress = Callable[[int, "int | None"], None]
+DownloadProgress = Callable[[int, "int | None"], None]
 """``progress(done_bytes, total_bytes)`` during a download; ``total_bytes`` is None when the server does not say."""
 
 
@@ -37,14 +37,14 @@ class WeightSource(ABC):
         """Why the weights cannot be loaded without a network (what is missing, how to get it), or None."""
 
     @abstractmethod
-    def state_dict_for(self, model: Net, progress: Progress | None = None) -> Mapping[str, torch.Tensor]:
+    def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:
         """Tensors keyed like ``model.state_dict()``; may download (reporting ``progress``)."""
 
     def is_available(self) -> bool:
         """Whether ``load`` works offline. Never touches the network."""
         return self.missing() is None
 
-    def load(self, progress: Progress | None = None) -> Net:
+    def load(self, progress: DownloadProgress | None = None) -> Net:
         """A fresh model of ``spec`` with these weights, in eval mode."""
         model = build(self.spec)
         model.load_state_dict(self.state_dict_for(model, progress))

@@ -19,7 +19,7 @@ import torch
 
 from lwviz.builder import Net
 from lwviz.spec import Spec
-from lwviz.weights.base import Progress, WeightSource
+from lwviz.weights.base import DownloadProgress, WeightSource
 from lwviz.weights.convert import convert_state_dict
 from lwviz.weights.offline import imagenet_categories
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
@@ -103,7 +103,7 @@ class CheckpointSource(WeightSource):
     def missing(self) -> str | None:
         return None  # the bytes are in memory
 
-    def state_dict_for(self, model: Net, progress: Progress | None = None) -> Mapping[str, torch.Tensor]:
+    def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:
         return match_state_dict(read_state_dict(self.data, self.max_bytes), model)
 
 

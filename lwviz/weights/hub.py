@@ -27,7 +27,7 @@ from torchvision.models import WeightsEnum
 from lwviz.builder import Net
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec
-from lwviz.weights.base import Progress, WeightSource, WeightsUnavailable
+from lwviz.weights.base import DownloadProgress, WeightSource, WeightsUnavailable
 from lwviz.weights.convert import convert_state_dict
 from lwviz.weights.preprocess import Preprocess
 
@@ -40,7 +40,7 @@ def hub_checkpoints_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def download(url: str, dst: Path, progress: Progress | None = None, timeout: float = TIMEOUT_S) -> None:
+def download(url: str, dst: Path, progress: DownloadProgress | None = None, timeout: float = TIMEOUT_S) -> None:
     """Fetch ``url`` into ``dst`` atomically, checking the hash prefix in ``dst``'s name if it has one.
 
     Raises ``OSError`` (``URLError`` included) or ``HTTPException`` when the network fails and
@@ -69,6 +69,13 @@ def download(url: str, dst: Path, progress: Progress | None = None, timeout: flo
         os.replace(partial, dst)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def describe_error(exc: BaseException) -> str:
+    """Why a download or a read failed, in one line a person can act on: the first line of the exception's
+    message, without urllib's ``<urlopen error ...>`` wrapping (the class name when there is no message)."""
+    text = str(exc.reason if type(exc) is URLError else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -126,17 +133,17 @@ class TorchvisionSource(WeightSource):
                 f"or run `lwviz classify IMAGE --model {self.preset} --download`), or copy that folder from a "
                 f"machine that has it (set TORCH_HOME to use a cache elsewhere).")
 
-    def fetch(self, progress: Progress | None = None) -> Path:
+    def fetch(self, progress: DownloadProgress | None = None) -> Path:
         """The cached file, downloading it first if needed; ``WeightsUnavailable`` when that fails."""
         if (reason := self.missing()) is None:
             return self.cache_path
         try:
             download(self.weights.url, self.cache_path, progress)
         except (OSError, HTTPException, ValueError) as exc:
-            raise WeightsUnavailable(f"{reason} Downloading it failed: {_reason(exc)}.") from exc
+            raise WeightsUnavailable(f"{reason} Downloading it failed: {describe_error(exc)}.") from exc
         return self.cache_path
 
-    def state_dict_for(self, model: Net, progress: Progress | None = None) -> Mapping[str, torch.Tensor]:
+    def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:
         path = self.fetch(progress)
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
@@ -146,12 +153,6 @@ class TorchvisionSource(WeightSource):
                 reference = tvm.get_model(PRESETS[self.preset].torchvision)
             reference.load_state_dict(state, assign=True)
         except Exception as exc:  # a damaged cache file fails in many ways; all mean "fetch it again"
-            raise WeightsUnavailable(f"{path} is damaged ({_reason(exc)}): delete it and download it again.") \
+            raise WeightsUnavailable(f"{path} is damaged ({describe_error(exc)}): delete it and download it again.") \
                 from exc
         return convert_state_dict(reference.state_dict(), model)
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of an exception's message, without urllib's ``<urlopen error ...>`` wrapping."""
-    text = str(exc.reason if type(exc) is URLError else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

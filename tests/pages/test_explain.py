@@ -1,6 +1,6 @@
 import pytest
 
-from lwviz.compress.train import DIGITS_CLASSES
+from lwviz.data import DIGITS_CLASSES
 from lwviz.presets import get_preset
 from tests.pages.apptest import metrics, open_page
 

@@ -1,18 +1,14 @@
-"""Quick, real training on small picture datasets: handwritten digits offline, CIFAR-10 once downloaded.
+"""Small picture datasets to train on: handwritten digits offline, CIFAR-10 once downloaded.
 
 A classroom needs a trained network in seconds. scikit-learn's 1797 8x8 digits ship with the app:
 upsampled to 32x32 RGB so they pass through the same blocks as photos, split once into a fixed
 train and test set. CIFAR-10's 32x32 photos (airplanes, cats, trucks, ...) are a real, harder task
-that torchvision downloads once. Both become a :class:`Dataset` of normalized tensors, and
-:func:`for_dataset` fits any design to one. :func:`train` is plain minibatch AdamW with a cosine
-schedule; it reports progress, can be stopped, takes any loss (distillation reuses it), re-estimates
-batch norm's statistics for the final weights and measures accuracy on pictures it never trained on.
+that is downloaded once. Both become a :class:`Dataset` of normalized tensors, the one thing
+:mod:`lwviz.train.loop` trains on.
 """
 from __future__ import annotations
 
-import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -22,33 +18,16 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torchvision.datasets import CIFAR10
 from torchvision.datasets.utils import check_integrity
 
-from lwviz.builder import Net, build
-from lwviz.compress.batchnorm import BATCH_NORMS, recalibrate_batchnorm
-from lwviz.perf import num_threads
-from lwviz.spec import Head, Spec, Stage, Stem
-from lwviz.weights.base import Progress as DownloadProgress
-from lwviz.weights.hub import _reason, download
+from lwviz.weights.base import DownloadProgress
+from lwviz.weights.hub import describe_error, download
 
 DIGITS_SIZE = 32  # 8x8 upsampled: room for three stride-2 steps down to 4x4 maps
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
 DIGITS_MEAN = DIGITS_STD = (0.5, 0.5, 0.5)  # ink in [0, 1] -> [-1, 1]
 TEST_FRACTION = 0.2
-DIGITS_STEPS = 100  # 97-98% held-out accuracy in about 7 s on one core (tests/test_train.py asserts >= 95%)
-# The Train page's default: the lab's default design (mobilenet_v2 fitted to 32x32) reached 96.7-97.5% held-out on the
-# digits in 55 s of one core (seeds 0 and 1; benchmarks/train_speed.py); the SE network takes 14 s.
-PAGE_STEPS = 200
-# One intra-op thread: on a 2-core machine that is also running anything else (the browser drawing the live
-# charts, the server, other sessions) two threads wait on each other at every one of the thousand small
-# parallel ops of a step. 300 steps of mobilenet_v2 at 32x32 on the digits: about 85 s of one core with one
-# thread; 2.2 to 6.2 s per step (rather than 0.3) with two threads while other processes kept the cores busy.
-TRAIN_THREADS = 1
-# Training pictures batch norm's statistics are re-estimated on after the last step (spread over the set, all
-# classes): 0.3 s for the SE network, 0.6 s for mobilenet_v2 at 32x32.
-BATCHNORM_PICTURES = 1024
 
 # A fixed, class-balanced part of CIFAR-10. A few hundred steps of 64 see about 20,000 pictures: two passes
 # over 10,000, which take 123 MB as float32 where all 50,000 would take 614 MB. 2,000 test pictures measure
@@ -57,13 +36,6 @@ CIFAR10_TRAIN_PER_CLASS = 1000
 CIFAR10_TEST_PER_CLASS = 200
 CIFAR10_DOWNLOAD_MB = 170  # cifar-10-python.tar.gz: 170,498,071 bytes
 _CIFAR10_LOCK = threading.Lock()  # two sessions asking at once: one download, one unpacking
-
-Progress = Callable[[int, int, float], None]
-"""``progress(step, total_steps, loss)`` after every optimizer step."""
-
-Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-"""``loss(logits, labels, index)`` of a minibatch. ``index`` says which training examples it holds,
-so a loss can look up targets computed once per example (a teacher's logits)."""
 
 
 class DatasetUnavailable(RuntimeError):
@@ -100,9 +72,6 @@ class Dataset:
         return picture(x, self.mean, self.std, scale)
 
 
-Digits = Dataset  # the name from when the digits were the only dataset
-
-
 def normalize(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """``[N, C, H, W]`` pixels in [0, 1] -> network inputs ``(x - mean) / std`` per channel."""
     return (x - _per_channel(mean)) / _per_channel(std)
@@ -133,6 +102,11 @@ def per_class(labels: np.ndarray, count: Callable[[int], int]) -> np.ndarray:
 
 # ----- handwritten digits (offline) -----------------------------------------------------
 
+def _test_share(n: int) -> int:
+    """How many of a class's ``n`` digits are held out for testing."""
+    return round(TEST_FRACTION * n)
+
+
 @cache
 def digits(size: int = DIGITS_SIZE) -> Dataset:
     """The digits as network inputs, with a fixed, class-stratified 80/20 split (the same on every machine)."""
@@ -144,7 +118,7 @@ def digits(size: int = DIGITS_SIZE) -> Dataset:
     x = normalize(x.repeat(1, 3, 1, 1), DIGITS_MEAN, DIGITS_STD)
     y = torch.from_numpy(data.target).long()
     is_test = np.zeros(len(y), dtype=bool)
-    is_test[per_class(data.target, lambda n: round(TEST_FRACTION * n))] = True
+    is_test[per_class(data.target, _test_share)] = True
     train_idx, test_idx = torch.from_numpy(np.flatnonzero(~is_test)), torch.from_numpy(np.flatnonzero(is_test))
     return Dataset("digits", DIGITS_CLASSES, x[train_idx], y[train_idx], x[test_idx], y[test_idx],
                    DIGITS_MEAN, DIGITS_STD)
@@ -153,22 +127,6 @@ def digits(size: int = DIGITS_SIZE) -> Dataset:
 def digit_picture(x: torch.Tensor, scale: int = 4) -> np.ndarray:
     """A digits input ``[3, H, W]`` back as an ``[H*scale, W*scale, 3]`` uint8 picture, pixels kept square."""
     return picture(x, DIGITS_MEAN, DIGITS_STD, scale)
-
-
-def digits_se_spec() -> Spec:
-    """A small MBConv network with squeeze-and-excitation in every block, for 32x32 digits."""
-    return Spec(
-        name="digits_se",
-        stem=Stem(chs=16, kernel=3, stride=2, act="hswish"),
-        stages=(
-            Stage("mbconv", repeats=1, kernel=3, stride=1, out_chs=16, expand=2.0, se=0.25, act="hswish"),
-            Stage("mbconv", repeats=2, kernel=3, stride=2, out_chs=24, expand=3.0, se=0.25, act="hswish"),
-            Stage("mbconv", repeats=2, kernel=5, stride=2, out_chs=40, expand=3.0, se=0.25, act="hswish"),
-        ),
-        head=Head(chs=128, act="hswish", dropout=0.1),
-        resolution=DIGITS_SIZE,
-        num_classes=len(DIGITS_CLASSES),
-    ).validate()
 
 
 # ----- datasets from arrays (CIFAR-10) ---------------------------------------------------
@@ -210,7 +168,7 @@ def cifar10_missing(root: Path | str | None = None) -> str | None:
         return None
     return (f"CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet "
             f"({CIFAR10_DOWNLOAD_MB} MB, by choosing CIFAR-10 in the app or calling "
-            f"lwviz.compress.train.cifar10()), or copy that folder from a machine that has it (set TORCH_HOME to "
+            f"lwviz.data.cifar10()), or copy that folder from a machine that has it (set TORCH_HOME to "
             f"use a cache elsewhere).")
 
 
@@ -235,7 +193,7 @@ def _fetch_cifar10_archive(archive: Path, reason: str, progress: DownloadProgres
     try:
         download(CIFAR10.url, archive, progress)
     except (OSError, HTTPException, ValueError) as exc:
-        raise DatasetUnavailable(f"{reason} Downloading it failed: {_reason(exc)}.") from exc
+        raise DatasetUnavailable(f"{reason} Downloading it failed: {describe_error(exc)}.") from exc
     if not check_integrity(str(archive), CIFAR10.tgz_md5):
         archive.unlink()
         raise DatasetUnavailable(f"{reason} The download was damaged (wrong MD5); try again.")
@@ -247,107 +205,8 @@ def _load_cifar10(root: Path) -> Dataset:
     try:
         train, test = (CIFAR10(str(root), train=split, download=True) for split in (True, False))
     except RuntimeError as exc:  # torchvision's "not found or corrupted"
-        raise DatasetUnavailable(f"{root / CIFAR10.base_folder} is damaged ({_reason(exc)}): delete it and "
+        raise DatasetUnavailable(f"{root / CIFAR10.base_folder} is damaged ({describe_error(exc)}): delete it and "
                                  "download CIFAR-10 again.") from exc
     (root / CIFAR10.filename).unlink(missing_ok=True)  # unpacked and checked: 170 MB less on a laptop's disk
     return from_arrays("cifar10", train.classes, (train.data, train.targets), (test.data, test.targets),
                        CIFAR10_TRAIN_PER_CLASS, CIFAR10_TEST_PER_CLASS)
-
-
-def for_dataset(spec: Spec, data: Dataset) -> Spec:
-    """``spec`` fitted to ``data``: its pictures' resolution and its number of classes, nothing else; validated."""
-    if spec.in_chs != data.channels:
-        raise ValueError(f"in_chs: the design reads {spec.in_chs}-channel pictures, {data.name} has {data.channels}")
-    return spec.with_(resolution=data.resolution, num_classes=len(data.classes)).validate()
-
-
-# ----- training --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class History:
-    losses: tuple[float, ...]  # training loss after each step
-    test_accuracy: float  # on the held-out pictures, after the last step
-    steps: int  # steps taken (fewer than asked when stopped)
-    seconds: float
-
-
-def cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """The default :data:`Loss`: plain cross-entropy against the labels."""
-    return F.cross_entropy(logits, labels)
-
-
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    """Top-1 accuracy of an eval-mode ``model``."""
-    with torch.inference_mode():
-        correct = sum((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum().item()
-                      for i in range(0, len(x), batch_size))
-    return correct / len(x)
-
-
-def train(spec: Spec, steps: int = DIGITS_STEPS, progress: Progress | None = None,
-          should_stop: Callable[[], bool] | None = None, seed: int = 0, data: Dataset | None = None,
-          batch_size: int = 64, lr: float = 4e-3, loss: Loss = cross_entropy,
-          threads: int | None = TRAIN_THREADS) -> tuple[Net, History]:
-    """Train a fresh model of ``spec`` on ``data`` (default: the digits); returns it in eval mode and its history.
-
-    Deterministic for a given seed and thread count (``threads``; None keeps the caller's): the same
-    seed gives the same initialization and the same minibatches whatever the loss.
-    ``should_stop()`` is asked before every step.
-
-    Batch norm's running statistics are then measured again with the final weights
-    (:func:`recalibrate_batchnorm`, on ``BATCHNORM_PICTURES`` training pictures): in a run of a few
-    dozen steps they lag far behind the weights, and the network answered at chance in eval mode
-    (10% on the digits after 50 steps, 93% with them re-estimated). In a long run they barely change.
-    """
-    if steps < 1:
-        raise ValueError(f"steps: {steps} is outside 1..")
-    data = data if data is not None else digits(spec.resolution)
-    if spec.resolution != data.resolution:
-        raise ValueError(f"resolution: the design reads {spec.resolution}x{spec.resolution} pictures, {data.name} has "
-                         f"{data.resolution}x{data.resolution} (fit it with for_dataset)")
-    if spec.num_classes <= int(data.train_y.max()):
-        raise ValueError(f"num_classes: {spec.num_classes} is too few for labels up to {int(data.train_y.max())}")
-    # fork_rng seeds initialization and dropout without disturbing the caller's RNG
-    with num_threads(threads), torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model, losses, seconds = fit(build(spec), data, steps, batch_size, lr, progress, should_stop, loss)
-        if losses and any(isinstance(m, BATCH_NORMS) for m in model.modules()):
-            start = time.perf_counter()
-            model = recalibrate_batchnorm(model, data.train_x[spread(len(data.train_x), BATCHNORM_PICTURES)])
-            seconds += time.perf_counter() - start
-        accuracy = evaluate(model, data.test_x, data.test_y)
-    return model, History(tuple(losses), accuracy, len(losses), seconds)
-
-
-def fit(model: nn.Module, data: Dataset, steps: int, batch_size: int = 64, lr: float = 4e-3,
-        progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-        loss_fn: Loss = cross_entropy) -> tuple[nn.Module, list[float], float]:
-    """``model`` trained in place with AdamW, a short linear warmup and a cosine decay to zero; it ends in eval mode.
-
-    Returns it, the loss after each step and the seconds taken. Seeding and threads are the caller's.
-    """
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    losses: list[float] = []
-    start = time.perf_counter()
-    model.train()
-    for step in range(steps):
-        if should_stop is not None and should_stop():
-            break
-        idx = torch.randint(len(data.train_x), (batch_size,))
-        loss = loss_fn(model(data.train_x[idx]), data.train_y[idx], idx)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
-        if progress is not None:
-            progress(step + 1, steps, losses[-1])
-    return model.eval(), losses, time.perf_counter() - start
-
-
-def spread(n: int, count: int) -> torch.Tensor:
-    """Indices of ``count`` of ``n`` examples spread evenly over them (all classes, whatever their order); all if fewer."""
-    return torch.linspace(0, n - 1, min(count, n)).long()
