@@ -201,7 +201,7 @@ def test_shufflenet_loses_only_head_channels_and_networks_without_any_refuse():
     spec = get_preset("shufflenet_v2_x0_5").with_(resolution=32)
     pruned = pruned_spec(spec, 0.5)
     assert pruned.stages == spec.stages and pruned.head.chs == 512
-    assert [l.params for l in analyze(pruned).layers][:-2] == [l.params for l in analyze(spec).layers][:-2]
+    assert [layer.params for layer in analyze(pruned).layers][:-2] == [layer.params for layer in analyze(spec).layers][:-2]
     for name in ("mobilenet_v1", "squeezenet1_0"):
         with pytest.raises(ValueError, match=f"{name}: structured pruning removes .* this network has neither"):
             prune_channels(build(get_preset(name).with_(resolution=32)), 0.5)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -114,7 +115,7 @@ def test_bad_json_raises_value_errors():
 
 def test_spec_is_immutable_and_hashable():
     spec = get_preset("mobilenet_v2")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         spec.width = 2.0
     assert hash(spec) == hash(Spec.from_string(spec.to_string()))
 

@@ -63,18 +63,22 @@ def place_labels(points: Sequence[tuple[float, float]], radii: Sequence[float], 
         for reach in (30, 60, 90):
             candidates += [(side + reach, -reach), (-side - reach, -reach), (side + reach, reach),
                            (-side - reach, reach), (0, -up - reach), (0, up + reach)]
-
-        def cost(offset):
-            cx, cy = x + offset[0], y + offset[1]
-            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-            outside = (max(0, -box[0]) + max(0, box[2] - bounds[0]) + max(0, -box[1]) + max(0, box[3] - bounds[1]))
-            return sum(_overlap(box, b) for b in placed + bubbles) + outside * h * 10
-
-        best = min(candidates, key=cost)  # the first free spot in order of preference
+        boxes = [_box(x + dx, y + dy, w, h) for dx, dy in candidates]
+        costs = [_crowding(box, placed + bubbles, bounds) for box in boxes]
+        best = candidates[costs.index(min(costs))]  # the first free spot in order of preference
         offsets[i] = best
-        cx, cy = x + best[0], y + best[1]
-        placed.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+        placed.append(_box(x + best[0], y + best[1], w, h))
     return offsets
+
+
+def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def _crowding(box, taken, bounds) -> float:
+    """How much a label box overlaps what is already drawn, with leaving the plot costing far more."""
+    outside = max(0, -box[0]) + max(0, box[2] - bounds[0]) + max(0, -box[1]) + max(0, box[3] - bounds[1])
+    return sum(_overlap(box, b) for b in taken) + outside * (box[3] - box[1]) * 10
 
 
 def _axis_ranges(shown: Sequence[ZooEntry], xs: Sequence[float], radius: Mapping[str, float]):

@@ -68,7 +68,8 @@ def serve_app() -> Iterator[AppServer]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the app server did not start: {server.stderr.read().decode()[-2000:]}")
+                    raise RuntimeError(
+                        f"the app server did not start: {server.stderr.read().decode()[-2000:]}") from None
                 time.sleep(0.3)
         yield AppServer(url, server.pid)
     finally:
