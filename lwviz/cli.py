@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from lwviz.cost import analyze
 from lwviz.perf import keep_freed_memory
@@ -26,11 +27,21 @@ def _human(n: float) -> str:
     return f"{n:.0f}"
 
 
+def spec_from_arg(text: str) -> Spec:
+    """A preset name, a spec string, or a spec JSON file (the Build page's "spec JSON" download)."""
+    if not text.endswith(".json"):
+        return spec_from_text(text)
+    try:
+        return Spec.from_json(Path(text).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"spec: cannot read {text} ({exc.strerror})") from None
+
+
 def spec_from_args(args) -> Spec:
-    spec = spec_from_text(args.preset)
+    spec = spec_from_arg(args.preset)
     changes = {k: v for k, v in dict(width=args.width, resolution=args.resolution, kernel=args.kernel,
                                      block=args.block).items() if v is not None}
-    return spec.with_(**changes).validate()
+    return spec.with_(**changes)
 
 
 def _shape(dims) -> str:
@@ -124,7 +135,7 @@ def format_layers(preset: str) -> str:
     from lwviz.explain import layer_names
     from lwviz.plan import resolve
 
-    plan = resolve(spec_from_text(preset))
+    plan = resolve(spec_from_arg(preset))
     names = layer_names(plan)
     shapes = {a.name: f"{a.out_chs}x{a.out_size}x{a.out_size}" for a in plan.layers}
     return "\n".join(f"{n:<14}{shapes[n]:>14}" + ("  (default)" if n == names[-1] else "") for n in names)
@@ -152,10 +163,9 @@ def compress_preset(args) -> str:
     A preset gets its best offline weights. A preset without any, or a spec string, is measured
     with random weights, and stderr says so: size and speed hold for them, agreement says little.
     """
-    spec = spec_from_text(args.preset)  # a ValueError names an unknown preset or what is wrong with the string
+    spec = spec_from_arg(args.preset)  # a ValueError names an unknown preset or what is wrong with the string
     from lwviz.compress import calibration_images
     from lwviz.compress.measure import compare_quantized, with_random_weights
-    from lwviz.realtime.processor import at_resolution
     from lwviz.weights import WeightsUnavailable, best_offline_source
     from lwviz.weights.preprocess import TORCHVISION_PREPROCESS
 
@@ -168,7 +178,7 @@ def compress_preset(args) -> str:
     if source is None:
         print(f"lwviz: note: {missing} Measuring random weights instead: size and speed hold for them, agreement "
               f"says little.", file=sys.stderr)
-        preprocess = at_resolution(TORCHVISION_PREPROCESS, spec.resolution)
+        preprocess = TORCHVISION_PREPROCESS.at_resolution(spec.resolution)
         model, label = with_random_weights(spec, calibration_images(preprocess)), f"{spec.name}, random weights"
     else:
         model, preprocess, label = source.load(), source.preprocess, source.label
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("presets", help="list the preset networks")
     cost = sub.add_parser("cost", help="per-layer params and MACs of a preset (analytic, no forward pass)")
-    cost.add_argument("preset", help="a preset name (see 'lwviz presets') or a spec string")
+    cost.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
     cost.add_argument("--width", type=float, help="width multiplier, e.g. 0.5")
     cost.add_argument("--resolution", type=int, help="input resolution in pixels, e.g. 160")
     cost.add_argument("--kernel", type=int, help="depthwise kernel size for every stage (odd)")
@@ -209,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     gradcam.add_argument("--out", required=True, help="the overlay, a PNG at the picture's size")
     gradcam.add_argument("--npy", help="also save the map itself: float32 HxW in [0, 1] at the picture's size")
     layers = sub.add_parser("layers", help="the layers of a preset that 'lwviz gradcam --layer' accepts")
-    layers.add_argument("preset", help="a preset name (see 'lwviz presets') or a spec string")
+    layers.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
     compress = sub.add_parser("compress", help="file size, speed and agreement of a preset in float and int8")
     compress.add_argument("preset", help="a preset name (see 'lwviz presets'; its best offline weights, else "
                                          "random ones) or a spec string (random weights)")

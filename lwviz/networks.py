@@ -10,14 +10,14 @@ its server-wide caches and tests hand plain functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import torch
 
 from lwviz.builder import Net, build
 from lwviz.spec import Spec
-from lwviz.weights import (LITE0, CheckpointSource, WeightSource, available_sources, get_source, imagenet_categories,
+from lwviz.weights import (LITE0, CheckpointSource, WeightSource, available_sources, class_names_for, get_source,
                            sources_for)
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
 
@@ -69,21 +69,9 @@ class Network:
         return self.preprocess.crop
 
 
-def design_categories(spec: Spec) -> tuple[str, ...]:
-    """ImageNet's class names for a 1000-class design, else ``class 0``, ``class 1``, ..."""
-    if spec.num_classes == 1000:
-        return imagenet_categories()
-    return tuple(f"class {i}" for i in range(spec.num_classes))
-
-
 def design_preprocess(spec: Spec) -> Preprocess:
-    """ImageNet preprocessing at the design's resolution, keeping torchvision's crop-to-resize ratio (224/256).
-
-    The same rule as ``lwviz.realtime.at_resolution``, written out here so that resolving a network
-    does not import the video stack.
-    """
-    base, size = TORCHVISION_PREPROCESS, spec.resolution
-    return replace(base, crop=size, resize=round(size * base.resize / base.crop))
+    """ImageNet preprocessing at the design's resolution, keeping torchvision's crop-to-resize ratio (224/256)."""
+    return TORCHVISION_PREPROCESS.at_resolution(spec.resolution)
 
 
 def untrained_model(spec: Spec) -> Net:
@@ -143,13 +131,13 @@ def resolve(choice: str, design: Spec, *, trained: Learned | None = None, checkp
     (a checkpoint that cannot be used) or ``ValueError`` (an unknown choice, or what it needs not given).
     """
     if choice == DESIGN:
-        return Network(DESIGN, build_design(design), design_preprocess(design), design_categories(design),
+        return Network(DESIGN, build_design(design), design_preprocess(design), class_names_for(design.num_classes),
                        f"{design.name}, untrained", trained=False)
     if choice == OWN:
         if checkpoint is None:
             raise ValueError("checkpoint: the bytes of a state_dict are needed for your own checkpoint")
         source = CheckpointSource(design, checkpoint, checkpoint_name)
-        return Network(OWN, source.load(), design_preprocess(design), design_categories(design), source.label,
+        return Network(OWN, source.load(), design_preprocess(design), class_names_for(design.num_classes), source.label,
                        trained=True)
     if choice in (TRAINED, DIGITS):
         if trained is None:

@@ -33,6 +33,15 @@ def test_cost_table_shows_totals(capsys):
     assert "stages.4.1" in out and "(1.000x the MACs)" in out
 
 
+def test_cost_reads_the_build_pages_spec_json(capsys, tmp_path):
+    spec = get_preset("shufflenet_v2_x1_0").with_(width=0.75, resolution=160)
+    (tmp_path / "design.json").write_text(spec.to_json())
+    assert main(["cost", str(tmp_path / "design.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["macs"] == analyze(spec).macs
+    assert main(["cost", str(tmp_path / "missing.json")]) == 2
+    assert "spec: cannot read" in capsys.readouterr().err
+
+
 def test_cost_accepts_a_spec_string(capsys):
     spec = get_preset("efficientnet_b0").with_(width=0.5)
     assert main(["cost", spec.to_string(), "--json"]) == 0

@@ -10,10 +10,10 @@ import torch
 
 from lwviz.builder import Net, build
 from lwviz.data import DIGITS_CLASSES, digits
-from lwviz.networks import (DESIGN, DIGITS, DOWNLOADABLE, OWN, READY, TRAINED, choice_label, choices, design_categories,
+from lwviz.networks import (DESIGN, DIGITS, DOWNLOADABLE, OWN, READY, TRAINED, choice_label, choices,
                             design_preprocess, resolve, untrained_model)
 from lwviz.presets import get_preset
-from lwviz.weights import LITE0, SOURCES, CheckpointError, WeightsUnavailable, get_source, hub, imagenet_categories
+from lwviz.weights import LITE0, SOURCES, CheckpointError, WeightsUnavailable, class_names_for, get_source, hub, imagenet_categories
 from lwviz.weights.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocess
 
 SMALL = get_preset("mobilenet_v3_small").with_(width=0.25, resolution=96, num_classes=10)
@@ -37,7 +37,7 @@ def same_weights(a: Net, b: Net) -> bool:
 def test_a_ten_class_design_is_untrained_with_class_names_and_its_own_resolution():
     net = resolve(DESIGN, SMALL)
     assert net.key == DESIGN and net.label == "mobilenet_v3_small, untrained" and not net.trained
-    assert net.categories == tuple(f"class {i}" for i in range(10)) == design_categories(SMALL)
+    assert net.categories == tuple(f"class {i}" for i in range(10)) == class_names_for(SMALL.num_classes)
     assert net.categories[0] == "class 0" and net.categories[-1] == "class 9"
     assert net.preprocess == Preprocess(crop=96, resize=110, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                                         interpolation="bilinear")  # 96 / 110 keeps torchvision's 224 / 256
@@ -48,7 +48,7 @@ def test_a_ten_class_design_is_untrained_with_class_names_and_its_own_resolution
 
 def test_a_thousand_class_design_gets_imagenet_names_and_the_standard_preprocessing():
     spec = get_preset("mobilenet_v2")
-    assert design_categories(spec) == imagenet_categories()
+    assert class_names_for(spec.num_classes) == imagenet_categories()
     assert design_preprocess(spec) == Preprocess()  # 224 / 256, as torchvision evaluates
 
 

@@ -5,8 +5,8 @@ from skimage import data
 
 from lwviz.builder import build
 from lwviz.presets import PRESETS, get_preset
-from lwviz.weights.convert import convert_state_dict, load_converted
-from lwviz.weights.offline import imagenet_categories, load_efficientnet_lite0
+from lwviz.weights.convert import convert_state_dict
+from lwviz.weights.offline import LITE0, imagenet_categories
 from lwviz.weights.preprocess import LITE0_PREPROCESS
 
 TORCHVISION_PRESETS = [n for n, p in PRESETS.items() if p.torchvision]
@@ -37,7 +37,8 @@ def test_preset_equals_torchvision(name):
     weights_meta = tvm.get_model_weights(PRESETS[name].torchvision).DEFAULT.meta
     model = build(get_preset(name))
     assert sum(p.numel() for p in model.parameters()) == weights_meta["num_params"]
-    load_converted(model, ref.state_dict()).eval()
+    model.load_state_dict(convert_state_dict(ref.state_dict(), model))
+    model.eval()
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         torch.testing.assert_close(model(x), ref(x), atol=1e-5, rtol=0)
@@ -62,7 +63,7 @@ def test_conversion_refuses_a_wrong_architecture():
 
 @pytest.fixture(scope="module")
 def lite0():
-    return load_efficientnet_lite0()
+    return LITE0.load()
 
 
 def _top(model, image, k):

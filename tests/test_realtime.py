@@ -16,7 +16,7 @@ from lwviz.builder import build
 from lwviz.images import ImageError
 from lwviz.presets import get_preset
 from lwviz.realtime import (STAGES, FrameInput, FrameModel, FrameProcessor, FrameTimings, MediaError, StreamStats,
-                            annotate_video, at_resolution, cover, crop_box, image_frame, inference_copy, panning_clip,
+                            annotate_video, cover, crop_box, image_frame, inference_copy, panning_clip,
                             parse_ice_servers, rtc_configuration, write_y4m)
 from lwviz.realtime.modes import (CONNECT_LIMIT_S, LIVE, SNAPSHOT, UPLOAD, StartAttempt, default_mode, start_problem,
                                   track_start)
@@ -85,7 +85,7 @@ def test_crop_box_is_preprocess_center_crop_in_frame_pixels():
 
 
 def test_at_resolution_keeps_the_crop_ratio():
-    assert at_resolution(Preprocess(crop=224, resize=256), 160) == Preprocess(crop=160, resize=183)
+    assert Preprocess(crop=224, resize=256).at_resolution(160) == Preprocess(crop=160, resize=183)
 
 
 def test_frame_input_matches_preprocess_with_one_resize_into_one_buffer():
@@ -265,7 +265,7 @@ def test_a_failing_frame_is_reported_and_the_stream_goes_on(colour_model):
 def test_configure_switches_model_and_resolution_between_frames(colour_model):
     processor = FrameProcessor(colour_model)
     processor.process(solid("red"))
-    processor.configure(model=replace(colour_model, preprocess=at_resolution(colour_model.preprocess, 64)))
+    processor.configure(model=replace(colour_model, preprocess=colour_model.preprocess.at_resolution(64)))
     processor.process(solid("red"))
     assert processor._input.tensor.shape == (1, 3, 64, 64)
 

@@ -7,7 +7,7 @@ and latency stay where they were; only a compressed file shrinks (:func:`compres
 whose analytic cost table, diagram and URL are those of a narrower design.
 
 Either way every later layer now receives something else than it was trained on, and batch norm
-normalizes with statistics that no longer fit; :func:`recalibrate_batchnorm` re-estimates them
+normalizes with statistics that no longer fit; :func:`lwviz.train.batchnorm.recalibrate_batchnorm` re-estimates them
 from a few hundred unlabeled images, without training. Everything here works on copies: the
 model passed in (perhaps one the app caches) is never modified.
 """
@@ -31,10 +31,9 @@ from lwviz.families.inverted_residual import has_expansion, ir_mid_chs
 from lwviz.layers import ConvNormAct
 from lwviz.plan import LayerArgs, effective_stage, resolve, scaled_chs
 from lwviz.spec import Spec, Stage
-from lwviz.train.batchnorm import recalibrate_batchnorm
 
 __all__ = ["ChannelGroup", "channel_groups", "compressed_size", "prune_channels", "prune_unstructured",
-           "pruned_spec", "recalibrate_batchnorm", "saved_size", "sparsity_of"]
+           "pruned_spec", "saved_size", "sparsity_of"]
 
 PRUNABLE = (nn.Conv2d, nn.Linear)  # the layers whose weights hold the params and do the MACs
 BN_STATE = ("weight", "bias", "running_mean", "running_var")
@@ -103,7 +102,8 @@ def prune_channels(model: Net, keep: float) -> Net:
 
     The result is built from :func:`pruned_spec`, so its cost table is that spec's; ``keep=1.0``
     gives the same function. Networks with neither kind of channel (MobileNetV1, SqueezeNet) raise
-    ``ValueError``. Nothing is retrained: follow with :func:`recalibrate_batchnorm` (and fine-tuning).
+    ``ValueError``. Nothing is retrained: follow with
+    :func:`lwviz.train.batchnorm.recalibrate_batchnorm` (and fine-tuning).
     """
     return _load_top_channels(model, build(pruned_spec(model.spec, keep)))
 

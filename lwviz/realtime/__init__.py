@@ -8,11 +8,11 @@ from lwviz.realtime.fast import inference_copy
 from lwviz.realtime.frame_input import CropBox, FrameInput, crop_box
 from lwviz.realtime.ice import parse_ice_servers, rtc_configuration
 from lwviz.realtime.media import AnnotatedVideo, MediaError, annotate_video, image_frame
-from lwviz.realtime.processor import DEFAULT_THREADS, TOPK, FrameModel, FrameProcessor, FrameResult, at_resolution
+from lwviz.realtime.processor import DEFAULT_THREADS, TOPK, FrameModel, FrameProcessor, FrameResult
 from lwviz.realtime.stats import STAGES, FrameTimings, StatsSnapshot, StreamStats
 from lwviz.realtime.y4m import cover, panning_clip, write_y4m
 
 __all__ = ["inference_copy", "CropBox", "FrameInput", "crop_box", "parse_ice_servers", "rtc_configuration",
            "AnnotatedVideo", "MediaError", "annotate_video", "image_frame", "DEFAULT_THREADS", "TOPK", "FrameModel",
-           "FrameProcessor", "FrameResult", "at_resolution", "STAGES", "FrameTimings", "StatsSnapshot",
+           "FrameProcessor", "FrameResult", "STAGES", "FrameTimings", "StatsSnapshot",
            "StreamStats", "cover", "panning_clip", "write_y4m"]

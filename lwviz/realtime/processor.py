@@ -37,11 +37,6 @@ TOPK = 3
 DEFAULT_THREADS = 1  # with the browser on the same 2-core laptop, one thread is faster than two
 
 
-def at_resolution(preprocess: Preprocess, resolution: int) -> Preprocess:
-    """``preprocess`` cropping ``resolution`` pixels, keeping its crop-to-resize ratio (224/256 -> 160/183)."""
-    return replace(preprocess, crop=resolution, resize=round(resolution * preprocess.resize / preprocess.crop))
-
-
 @dataclass(frozen=True, eq=False)
 class FrameModel:
     """An eval-mode network with the preprocessing and class names its weights expect."""

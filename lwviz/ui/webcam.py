@@ -18,8 +18,7 @@ from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize_trace import traced
 from lwviz.networks import DESIGN, Network
-from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video,
-                            at_resolution, inference_copy)
+from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video, inference_copy)
 from lwviz.realtime.modes import start_problem, track_start
 from lwviz.perf import freeze_long_lived
 from lwviz.spec import Spec
@@ -73,7 +72,7 @@ def int8_model(key: str, design: Spec | None, preprocess: Preprocess) -> tuple[n
 def frame_model(net: Network, resolution: int, int8: bool, grad_cam: bool = False) -> tuple[FrameModel, str | None]:
     """The network to run on frames at ``resolution`` (with its explainer for the Grad-CAM overlay if asked),
     and a note when int8 was asked for but is not available."""
-    preprocess = at_resolution(net.preprocess, resolution)
+    preprocess = net.preprocess.at_resolution(resolution)
     quantized, note = None, None
     if net.data is not None:  # trained in this session: its copies are this session's too
         copies = trained_copies(net)

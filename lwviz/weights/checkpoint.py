@@ -21,7 +21,7 @@ from lwviz.builder import Net
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource
 from lwviz.weights.convert import convert_state_dict
-from lwviz.weights.offline import imagenet_categories
+from lwviz.weights.offline import class_names_for
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
 
 MAX_CHECKPOINT_BYTES = 200 * 2**20
@@ -93,12 +93,8 @@ class CheckpointSource(WeightSource):
 
     @property
     def categories(self) -> tuple[str, ...]:
-        """The given names, else ImageNet's for 1000 classes, else ``class 0``, ``class 1``, ..."""
-        if self.class_names is not None:
-            return self.class_names
-        if self.spec.num_classes == 1000:
-            return imagenet_categories()
-        return tuple(f"class {i}" for i in range(self.spec.num_classes))
+        """The given names, else :func:`~lwviz.weights.offline.class_names_for` of the design's class count."""
+        return self.class_names if self.class_names is not None else class_names_for(self.spec.num_classes)
 
     def missing(self) -> str | None:
         return None  # the bytes are in memory

@@ -30,7 +30,3 @@ def convert_state_dict(source: Mapping[str, torch.Tensor], model: nn.Module) -> 
         raise ValueError(f"{len(mismatches)} shape mismatches, first: " + "; ".join(mismatches[:3]))
     return converted
 
-
-def load_converted(model: nn.Module, source: Mapping[str, torch.Tensor]) -> nn.Module:
-    model.load_state_dict(convert_state_dict(source, model))
-    return model

