@@ -124,11 +124,6 @@ def digits(size: int = DIGITS_SIZE) -> Dataset:
                    DIGITS_MEAN, DIGITS_STD)
 
 
-def digit_picture(x: torch.Tensor, scale: int = 4) -> np.ndarray:
-    """A digits input ``[3, H, W]`` back as an ``[H*scale, W*scale, 3]`` uint8 picture, pixels kept square."""
-    return picture(x, DIGITS_MEAN, DIGITS_STD, scale)
-
-
 # ----- datasets from arrays (CIFAR-10) ---------------------------------------------------
 
 def from_arrays(name: str, classes: Sequence[str], train: tuple[np.ndarray, np.ndarray],

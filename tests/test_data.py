@@ -8,7 +8,7 @@ import torch
 
 from lwviz import data as data_module
 from lwviz.data import (DIGITS_CLASSES, Dataset, DatasetUnavailable, cifar10, cifar10_missing, datasets_dir,
-                        digit_picture, digits, from_arrays, images_to_inputs, per_class)
+                        digits, from_arrays, images_to_inputs, per_class)
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():
@@ -22,9 +22,10 @@ def test_digits_split_is_fixed_stratified_and_disjoint():
     assert digits() is data  # loaded once
 
 
-def test_digit_picture_shows_the_input():
-    x = digits().test_x[0]
-    picture = digit_picture(x, scale=4)
+def test_a_digit_input_shows_as_its_picture():
+    data = digits()
+    x = data.test_x[0]
+    picture = data.picture(x, scale=4)
     assert picture.shape == (128, 128, 3) and picture.dtype == np.uint8
     assert np.array_equal(picture[::4, ::4, 0], ((x[0] * 0.5 + 0.5) * 255).round().byte().numpy())
 
@@ -67,7 +68,6 @@ def test_digits_are_a_dataset_like_any_other():
     data = digits()
     assert data.name == "digits" and data.classes == DIGITS_CLASSES and data.resolution == 32
     assert data.mean == data.std == (0.5, 0.5, 0.5) and isinstance(data, Dataset)
-    assert np.array_equal(data.picture(data.test_x[3]), digit_picture(data.test_x[3]))
 
 
 @pytest.fixture
