@@ -1,4 +1,5 @@
 """lwviz: run with ``streamlit run app.py``."""
+
 import streamlit as st
 
 from lwviz.perf import keep_freed_memory

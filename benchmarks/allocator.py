@@ -5,6 +5,7 @@ tunes itself as a process ages), alternating, so load on the machine hits both a
 
     python benchmarks/allocator.py [--rounds 3] [--passes 40] [--threads 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,12 @@ def main() -> None:
     results = {"default": [], "tuned": []}
     for _ in range(args.rounds):
         for mode in results:
-            out = subprocess.run([sys.executable, "-c", CHILD, mode, str(args.passes), str(args.threads)],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, mode, str(args.passes), str(args.threads)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             results[mode].append(float(out))
     default, tuned = (statistics.median(results[m]) for m in results)
     print(f"Lite0 forward at 224, {args.threads} thread(s), median of {args.rounds} processes x {args.passes} passes")

@@ -6,6 +6,7 @@ Target: <= 300 ms median on 2 cores, for mobilenet_v2 and efficientnet_b0.
 
     python benchmarks/build_rerun.py [--steps 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def main() -> None:
         times = rerun_times(preset, args.steps, profile)
         median = statistics.median(times)
         verdict = "meets" if median <= TARGET_MS else "misses"
-        print(f"{preset:<16} median {median:6.1f} ms  (min {min(times):.1f}, max {max(times):.1f})  "
-              f"{verdict} the target")
+        print(
+            f"{preset:<16} median {median:6.1f} ms  (min {min(times):.1f}, max {max(times):.1f})  {verdict} the target"
+        )
         if profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 

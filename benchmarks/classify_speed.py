@@ -9,6 +9,7 @@ the model, read and convert the weights. Presets without offline weights say why
 with random weights (latency does not depend on the values; load is then the build alone), with
 ImageNet preprocessing. Target: EfficientNet-Lite0 classify median <= 40 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def measure(load, preprocess, image, repeats: int) -> tuple[float, float, float]
     """Median load ms, median classify ms, median forward ms (the latency ``classify`` reports)."""
     models, results = [], []
     load_ms = median_ms(lambda: models.append(load()), runs=3, warmup=0)
-    classify_ms = median_ms(lambda: results.append(classify(models[-1], image, preprocess, imagenet_categories())),
-                            repeats, warmup=WARMUP)
+    classify_ms = median_ms(
+        lambda: results.append(classify(models[-1], image, preprocess, imagenet_categories())), repeats, warmup=WARMUP
+    )
     return load_ms, classify_ms, statistics.median(r.latency_ms for r in results[WARMUP:])
 
 
@@ -50,14 +52,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--plain-malloc", action="store_true",
-                        help="skip lwviz.perf.keep_freed_memory (the app applies it) to see what it saves")
+    parser.add_argument(
+        "--plain-malloc",
+        action="store_true",
+        help="skip lwviz.perf.keep_freed_memory (the app applies it) to see what it saves",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tuned = not args.plain_malloc and keep_freed_memory()
     image = load_image(data.chelsea())
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), one 224x224 image, "
-          f"median of {args.repeats} runs (load: of 3), allocator keeps freed memory: {tuned}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), one 224x224 image, "
+        f"median of {args.repeats} runs (load: of 3), allocator keeps freed memory: {tuned}"
+    )
     print(f"{'preset':<20}{'source':<34}{'load ms':>9}{'classify ms':>13}{'forward ms':>12}")
     lite0_ms, missing = None, []
     for name in PRESETS:

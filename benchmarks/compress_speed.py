@@ -21,6 +21,7 @@ analytic cost table, float folded against int8 eager (hooks need the modules).
 Targets (issue 7): int8 static >= 2x faster than float and >= 3.5x smaller; agreement is printed
 (with random weights every class is a near-tie, so it says little there).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,11 @@ def mobilenet_v3_large():
     if source.is_available():
         return source.load(), source.preprocess, f"torchvision {source.weights.name} weights (hub cache)"
     photos = calibration_images(source.preprocess)
-    return (with_random_weights(get_preset("mobilenet_v3_large"), photos), source.preprocess,
-            "random weights, batch-norm statistics from the photos (torchvision's are not in the hub cache)")
+    return (
+        with_random_weights(get_preset("mobilenet_v3_large"), photos),
+        source.preprocess,
+        "random weights, batch-norm statistics from the photos (torchvision's are not in the hub cache)",
+    )
 
 
 def torchvision_int8(model, photos):
@@ -112,8 +116,13 @@ def report(name: str, load, peer, rounds: int, runs: int) -> None:
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings: TF-same padding is fixed for this input size
         folded_graph = torch.jit.trace(folded, example)
-    variants = {"float": model, "float folded": folded, "float folded, traced": folded_graph, "int8 eager": int8,
-                "int8 static": traced(int8, example)}
+    variants = {
+        "float": model,
+        "float folded": folded,
+        "float folded, traced": folded_graph,
+        "int8 eager": int8,
+        "int8 static": traced(int8, example),
+    }
     if peer is not None:
         peer_int8 = peer(model, photos)
         variants |= {"torchvision int8 eager": peer_int8, "torchvision int8": traced(peer_int8, example)}
@@ -126,13 +135,18 @@ def report(name: str, load, peer, rounds: int, runs: int) -> None:
     sizes = {v: file_size(saved.get(v, m)) for v, m in variants.items()}
     agree = {v: agreement(model, m, photos) for v, m in variants.items()}
     for v in variants:
-        print(f"{v:<24}{ms[v]:>11.1f}{ms['float'] / ms[v]:>7.2f}x{sizes[v] / 1e6:>9.2f}"
-              f"{sizes['float'] / sizes[v]:>8.2f}x{agree[v]:>11.1%}")
+        print(
+            f"{v:<24}{ms[v]:>11.1f}{ms['float'] / ms[v]:>7.2f}x{sizes[v] / 1e6:>9.2f}"
+            f"{sizes['float'] / sizes[v]:>8.2f}x{agree[v]:>11.1%}"
+        )
     got = {"faster": ms["float"] / ms["int8 static"], "smaller": sizes["float"] / sizes["int8 static"]}
-    print("targets: " + "; ".join(f"{k} >= {t:g}: {'met' if got[k] >= t else 'MISSED'} ({got[k]:.2f})"
-                                  for k, t in TARGETS.items()))
-    print(f"where the time goes (per-op medians summed, ms): {'op kind':<12}{'float folded':>13}{'int8':>8}"
-          f"{'ratio':>7}")
+    print(
+        "targets: "
+        + "; ".join(f"{k} >= {t:g}: {'met' if got[k] >= t else 'MISSED'} ({got[k]:.2f})" for k, t in TARGETS.items())
+    )
+    print(
+        f"where the time goes (per-op medians summed, ms): {'op kind':<12}{'float folded':>13}{'int8':>8}{'ratio':>7}"
+    )
     for kind, (fp, q) in time_by_kind(folded, int8, model.spec, example).items():
         print(f"{'':<49}{kind:<12}{fp:>13.2f}{q:>8.2f}{fp / q:>6.2f}x")
 
@@ -144,8 +158,10 @@ def main() -> None:
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     args = parser.parse_args()
     keep_freed_memory()
-    print(f"torch {torch.__version__}, int8 engine {default_engine()}, batch 1, 1 thread, median of "
-          f"{args.rounds} rounds x {args.runs} runs")
+    print(
+        f"torch {torch.__version__}, int8 engine {default_engine()}, batch 1, 1 thread, median of "
+        f"{args.rounds} rounds x {args.runs} runs"
+    )
     for name in args.networks:
         report(name, *NETWORKS[name], args.rounds, args.runs)
 

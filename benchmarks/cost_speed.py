@@ -5,6 +5,7 @@ The analytic timing starts from the spec every time (plan cache cleared), so it 
 validation, resolution and every per-layer row; the traced timing counts a forward pass
 of the already built model under FlopCounterMode.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,10 @@ def main() -> None:
         analytic(spec), flop_counter_macs(model)
     a = median_ms(partial(analytic, spec), args.repeats)
     t = median_ms(partial(flop_counter_macs, model), args.repeats)
-    print(f"{args.preset}: {len(table.layers)} layers, {len(table.ops)} ops, {table.macs / 1e6:.1f}M MACs "
-          f"(both methods agree), torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"{args.preset}: {len(table.layers)} layers, {len(table.ops)} ops, {table.macs / 1e6:.1f}M MACs "
+        f"(both methods agree), torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
     print(f"analytic (lwviz.cost.analyze)     median {a:7.2f} ms")
     print(f"traced (torch FlopCounterMode)    median {t:7.2f} ms")
     print(f"analytic is {t / a:.1f}x faster")

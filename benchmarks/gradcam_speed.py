@@ -9,6 +9,7 @@ and the deepest possible one (the stem). SE capture: ``capture_gates`` against a
 both see the same machine load; the overhead is the ratio of their medians. Targets: Grad-CAM
 median <= 250 ms on 2 threads, SE capture <= 10% over a forward pass.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,15 +65,20 @@ def main() -> None:
     x = LITE0.preprocess(data.chelsea())  # [1, 3, 224, 224]
     for layer in (explainer.default_layer(), "stem"):
         ms = median_ms(partial(explainer.grad_cam, x, layer), args.repeats, warmup=3)
-        verdict = "" if layer != explainer.default_layer() else \
-            f"  (target <= {GRADCAM_TARGET_MS:.0f} ms: {'met' if ms <= GRADCAM_TARGET_MS else 'MISSED'})"
+        verdict = (
+            ""
+            if layer != explainer.default_layer()
+            else f"  (target <= {GRADCAM_TARGET_MS:.0f} ms: {'met' if ms <= GRADCAM_TARGET_MS else 'MISSED'})"
+        )
         print(f"Grad-CAM efficientnet_lite0 224x224, layer {layer:<5}: median {ms:6.1f} ms{verdict}")
 
     plain, captured, gates = se_capture_overhead(args.repeats)
     overhead = captured / plain - 1
-    print(f"efficientnet_b0 224x224 forward: median {plain:.1f} ms; capturing all {gates} SE gates: {captured:.1f} ms "
-          f"-> overhead {overhead:+.1%}  (target <= {SE_OVERHEAD_TARGET:.0%}: "
-          f"{'met' if overhead <= SE_OVERHEAD_TARGET else 'MISSED'})")
+    print(
+        f"efficientnet_b0 224x224 forward: median {plain:.1f} ms; capturing all {gates} SE gates: {captured:.1f} ms "
+        f"-> overhead {overhead:+.1%}  (target <= {SE_OVERHEAD_TARGET:.0%}: "
+        f"{'met' if overhead <= SE_OVERHEAD_TARGET else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ of a measurement that itself keeps each op's median over ``--runs`` forward pass
 peer is a plain forward pass of the same model without hooks, timed in the same run: the
 sum of the layer medians should match it, or the hooks are distorting what they measure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,16 +39,20 @@ def main() -> None:
     args = parser.parse_args()
     spec = get_preset(args.preset)
     model = build(spec).eval()
-    print(f"{spec.name} at {spec.resolution}, batch 1, runs={args.runs} per op, median of {args.repeats} "
-          f"measurements, torch {torch.__version__}")
+    print(
+        f"{spec.name} at {spec.resolution}, batch 1, runs={args.runs} per op, median of {args.repeats} "
+        f"measurements, torch {torch.__version__}"
+    )
     for threads in args.threads:
         reports = [time_layers(model, runs=args.runs, threads=threads) for _ in range(args.repeats)]
         with num_threads(threads):
             forward = median(plain_forward_ms(model, spec.resolution, args.runs) for _ in range(args.repeats))
         first = reports[0]
-        print(f"\n{threads} thread{'s' * (threads > 1)}: measuring {len(first.ops)} ops and {len(first.layers)} "
-              f"layers took {median(r.seconds for r in reports):.2f} s; sum of layer medians "
-              f"{median(r.ms for r in reports):.1f} ms, one forward pass {forward:.1f} ms")
+        print(
+            f"\n{threads} thread{'s' * (threads > 1)}: measuring {len(first.ops)} ops and {len(first.layers)} "
+            f"layers took {median(r.seconds for r in reports):.2f} s; sum of layer medians "
+            f"{median(r.ms for r in reports):.1f} ms, one forward pass {forward:.1f} ms"
+        )
         print(f"  {'kind':<12}{'MACs share':>11}{'time share':>12}{'ms per GMAC':>13}")
         for kind, k in first.by_kind().items():
             rate = f"{median(r.by_kind()[kind].ms_per_gmac for r in reports):13,.0f}" if k.macs else f"{'-':>13}"
@@ -55,8 +60,7 @@ def main() -> None:
             print(f"  {kind:<12}{first.shares()['macs'][kind]:>11.1%}{time_share:>12.1%}{rate}")
         print(f"  {'average':<12}{'':>23}{median(r.average().ms_per_gmac for r in reports):13,.0f}")
         if {"depthwise", "pointwise"} <= first.by_kind().keys():
-            ratio = median(r.by_kind()["depthwise"].ms_per_gmac / r.by_kind()["pointwise"].ms_per_gmac
-                           for r in reports)
+            ratio = median(r.by_kind()["depthwise"].ms_per_gmac / r.by_kind()["pointwise"].ms_per_gmac for r in reports)
             print(f"  a depthwise MAC takes {ratio:.1f}x the time of a pointwise MAC")
 
 

@@ -14,6 +14,7 @@ Each is timed on every thread count asked (the app trains on ``TRAIN_THREADS``; 
 the peer), alternating between them so a busy machine slows both alike. Wall times are medians
 over the seeds; the accuracy column lists every seed's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,11 +38,14 @@ def main() -> None:
     args = parser.parse_args()
     keep_freed_memory()
     data = digits()
-    runs = [("digits_se (SE network)", digits_se_spec(), DIGITS_STEPS, args.seeds),
-            (f"{DEFAULT_PRESET} (the lab's default)", for_dataset(get_preset(DEFAULT_PRESET), data),
-             args.design_steps, 1)]
-    print(f"digits: {len(data.train_x)} training, {len(data.test_x)} held-out 32x32 pictures; batch 64; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    runs = [
+        ("digits_se (SE network)", digits_se_spec(), DIGITS_STEPS, args.seeds),
+        (f"{DEFAULT_PRESET} (the lab's default)", for_dataset(get_preset(DEFAULT_PRESET), data), args.design_steps, 1),
+    ]
+    print(
+        f"digits: {len(data.train_x)} training, {len(data.test_x)} held-out 32x32 pictures; batch 64; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'network':<36}{'steps':>6}{'threads':>8}{'wall s':>8}{'s/step':>8}  held-out accuracy per seed")
     for name, spec, steps, seeds in runs:
         results: dict[int, list] = {t: [] for t in args.threads}
@@ -55,8 +59,10 @@ def main() -> None:
         if steps == DIGITS_STEPS and spec.name == "digits_se":
             worst = min(h.test_accuracy for h in results[TRAIN_THREADS])
             verdict = "met" if worst >= STATED_ACCURACY else "MISSED"
-            print(f"{'':<36}stated: >= {STATED_ACCURACY:.0%} held-out in {DIGITS_STEPS} steps: {verdict} "
-                  f"(worst seed {worst:.1%})")
+            print(
+                f"{'':<36}stated: >= {STATED_ACCURACY:.0%} held-out in {DIGITS_STEPS} steps: {verdict} "
+                f"(worst seed {worst:.1%})"
+            )
 
 
 if __name__ == "__main__":

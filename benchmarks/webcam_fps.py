@@ -14,6 +14,7 @@ the Grad-CAM overlay on.
 
     python benchmarks/webcam_fps.py [--seconds 20] [--warmup 5] [--no-int8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,11 @@ class Case:
 
 def cases(int8: bool) -> list[Case]:
     design = f"Your design ({get_preset('mobilenet_v3_small').name}): untrained, random weights"
-    found = [Case("mobilenet_v3_small (random weights)", "mobilenet_v3_small", design),
-             Case("efficientnet_lite0 (ImageNet weights)", "mobilenet_v2", None),
-             Case("efficientnet_lite0 + Grad-CAM overlay", "mobilenet_v2", None, grad_cam=True)]
+    found = [
+        Case("mobilenet_v3_small (random weights)", "mobilenet_v3_small", design),
+        Case("efficientnet_lite0 (ImageNet weights)", "mobilenet_v2", None),
+        Case("efficientnet_lite0 + Grad-CAM overlay", "mobilenet_v2", None, grad_cam=True),
+    ]
     if int8:
         found.append(Case("efficientnet_lite0 int8", "mobilenet_v2", None, int8=True))
     return found
@@ -63,15 +66,18 @@ def counters(page) -> dict[str, float]:
     frames = re.search(r"Frames: (\d+) classified of (\d+) received", text)
     callback = re.search(r"Whole callback: ([\d.]+) ms", text)
     stages = dict(re.findall(r"(\w+) ([\d.]+)", text.split("Where the time goes, median ms per frame:")[-1]))
-    return {"classified": int(frames[1]), "received": int(frames[2]),
-            "callback": float(callback[1]) if callback else float("nan"),
-            **{s: float(stages[s]) for s in STAGES if s in stages}}
+    return {
+        "classified": int(frames[1]),
+        "received": int(frames[2]),
+        "callback": float(callback[1]) if callback else float("nan"),
+        **{s: float(stages[s]) for s in STAGES if s in stages},
+    }
 
 
 def process_cpu(pid: int) -> float:
     """CPU seconds used so far by process ``pid`` (all its threads)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
@@ -86,7 +92,7 @@ def descendants_cpu(root: int, exclude: int) -> float:
             stat = (proc / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         children.setdefault(int(fields[1]), []).append(int(proc.name))
         cpu[int(proc.name)] = (int(fields[11]) + int(fields[12])) / TICK
     total, todo = 0.0, list(children.get(root, []))
@@ -135,10 +141,18 @@ def run_case(browser, url: str, server_pid: int, case: Case, warmup: float, seco
         context.close()
     elapsed = t1 - t0
     classified, received = last["classified"] - first["classified"], last["received"] - first["received"]
-    return {"case": case.name, "seconds": elapsed, "fps": classified / elapsed, "camera_fps": received / elapsed,
-            "share": classified / received if received else float("nan"), "model": last.get("model", float("nan")),
-            "callback": last["callback"], "stages": {s: last[s] for s in STAGES if s in last},
-            "server": (server1 - server0) / elapsed, "browser": (browser1 - browser0) / elapsed}
+    return {
+        "case": case.name,
+        "seconds": elapsed,
+        "fps": classified / elapsed,
+        "camera_fps": received / elapsed,
+        "share": classified / received if received else float("nan"),
+        "model": last.get("model", float("nan")),
+        "callback": last["callback"],
+        "stages": {s: last[s] for s in STAGES if s in last},
+        "server": (server1 - server0) / elapsed,
+        "browser": (browser1 - browser0) / elapsed,
+    }
 
 
 def main() -> None:
@@ -153,36 +167,50 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, serve_app() as server, sync_playwright() as p:
         clip = write_y4m(Path(tmp) / "camera.y4m", panning_clip(skimage.data.coffee(), width, height, 2 * fps), fps)
-        browser = p.chromium.launch(executable_path=chromium_executable(),
-                                    args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"])
-        results = [run_case(browser, server.url, server.pid, case, args.warmup, args.seconds)
-                   for case in cases(args.int8)]
+        browser = p.chromium.launch(
+            executable_path=chromium_executable(), args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"]
+        )
+        results = [
+            run_case(browser, server.url, server.pid, case, args.warmup, args.seconds) for case in cases(args.int8)
+        ]
         browser.close()
     load_after = os.getloadavg()
 
-    print(f"camera {width}x{height} at {fps} FPS (a panning photo), {len(os.sched_getaffinity(0))} cores, "
-          f"load average {load_before[0]:.2f} before and {load_after[0]:.2f} after; torch 1 thread in the frame path")
+    print(
+        f"camera {width}x{height} at {fps} FPS (a panning photo), {len(os.sched_getaffinity(0))} cores, "
+        f"load average {load_before[0]:.2f} before and {load_after[0]:.2f} after; torch 1 thread in the frame path"
+    )
     print(f"\n{'network':40} {'camera FPS':>10} {'processed':>10} {'share':>7} {'model ms':>9} {'callback ms':>12}")
     for r in results:
-        print(f"{r['case']:40} {r['camera_fps']:10.1f} {r['fps']:10.1f} {r['share']:7.0%} {r['model']:9.1f} "
-              f"{r['callback']:12.1f}")
+        print(
+            f"{r['case']:40} {r['camera_fps']:10.1f} {r['fps']:10.1f} {r['share']:7.0%} {r['model']:9.1f} "
+            f"{r['callback']:12.1f}"
+        )
     print("\nwhere the time goes (median ms per classified frame, inside the frame callback):")
     for r in results:
         print(f"  {r['case']:40} " + ", ".join(f"{s} {ms:.1f}" for s, ms in r["stages"].items()))
-    print("\nCPU over the window, in cores (1.0 = one core busy): the frame callback (processed FPS x callback ms),"
-          "\nthe rest of the app server (WebRTC's VP8 decoding and encoding, Streamlit), and the browser")
+    print(
+        "\nCPU over the window, in cores (1.0 = one core busy): the frame callback (processed FPS x callback ms),"
+        "\nthe rest of the app server (WebRTC's VP8 decoding and encoding, Streamlit), and the browser"
+    )
     for r in results:
         callback = r["fps"] * r["callback"] / 1e3
-        print(f"  {r['case']:40} callback {callback:.2f}, rest of server {r['server'] - callback:.2f}, "
-              f"browser {r['browser']:.2f}; total {r['server'] + r['browser']:.2f} of {len(os.sched_getaffinity(0))}")
+        print(
+            f"  {r['case']:40} callback {callback:.2f}, rest of server {r['server'] - callback:.2f}, "
+            f"browser {r['browser']:.2f}; total {r['server'] + r['browser']:.2f} of {len(os.sched_getaffinity(0))}"
+        )
     small = next(r for r in results if r["case"].startswith("mobilenet_v3_small"))
     lite0 = next(r for r in results if r["case"].startswith("efficientnet_lite0 ("))
-    print(f"\ntarget mobilenet_v3_small >= 90% of camera frames: {small['share']:.0%} "
-          f"{'met' if small['share'] >= 0.9 else 'MISSED'}")
+    print(
+        f"\ntarget mobilenet_v3_small >= 90% of camera frames: {small['share']:.0%} "
+        f"{'met' if small['share'] >= 0.9 else 'MISSED'}"
+    )
     print(f"target efficientnet_lite0 >= 15 FPS: {lite0['fps']:.1f} {'met' if lite0['fps'] >= 15 else 'MISSED'}")
     cam = next(r for r in results if "Grad-CAM" in r["case"])
-    print(f"target efficientnet_lite0 with the Grad-CAM overlay >= 10 FPS: {cam['fps']:.1f} "
-          f"{'met' if cam['fps'] >= 10 else 'MISSED'}")
+    print(
+        f"target efficientnet_lite0 with the Grad-CAM overlay >= 10 FPS: {cam['fps']:.1f} "
+        f"{'met' if cam['fps'] >= 10 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

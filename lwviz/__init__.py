@@ -2,6 +2,7 @@
 
 Specs, presets and analytic costs import without torch; ``Net`` and ``build`` load it on first use.
 """
+
 from lwviz.cost import analyze
 from lwviz.families import make_divisible
 from lwviz.presets import PRESETS, get_preset

@@ -1,4 +1,5 @@
 """Spec -> ``nn.Module``. The model keeps its plan, so every layer knows its shapes and args."""
+
 from __future__ import annotations
 
 import torch
@@ -18,10 +19,12 @@ class Net(nn.Module):
         stem, *_, cls = plan.layers
         head = next((a for a in plan.layers if a.name == "head"), None)
         self.stem = build_layer(stem)
-        self.stages = nn.Sequential(*(
-            nn.Sequential(*(build_layer(a) for a in plan.blocks if a.stage == i))
-            for i in range(len(plan.spec.stages))
-        ))
+        self.stages = nn.Sequential(
+            *(
+                nn.Sequential(*(build_layer(a) for a in plan.blocks if a.stage == i))
+                for i in range(len(plan.spec.stages))
+            )
+        )
         self.head = build_layer(head) if head else nn.Identity()
         self.classifier = build_layer(cls)
         _init_weights(self)

@@ -1,4 +1,5 @@
 """One picture -> the top-k classes with probabilities, and how long the network took."""
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,9 @@ class Classification:
         return [{"label": p.label, "prob": p.prob} for p in self.predictions]
 
 
-def classify(model: nn.Module, image: ImageInput, preprocess: Preprocess, categories: tuple[str, ...] | list[str],
-             topk: int = 5) -> Classification:
+def classify(
+    model: nn.Module, image: ImageInput, preprocess: Preprocess, categories: tuple[str, ...] | list[str], topk: int = 5
+) -> Classification:
     """Classify ``image`` (anything ``load_image`` takes) with an eval-mode ``model``.
 
     ``ImageError`` for an unusable picture; ``ValueError`` for a model in training mode (batch
@@ -52,11 +54,12 @@ def classify(model: nn.Module, image: ImageInput, preprocess: Preprocess, catego
             raise ValueError(f"categories: the model has {logits.shape[-1]} outputs but {len(categories)} class names")
         probs, indices = logits.float().softmax(-1)[0].topk(topk)
     return Classification(
-        tuple(Prediction(categories[i], p, i) for p, i in zip(probs.tolist(), indices.tolist())), latency_ms)
+        tuple(Prediction(categories[i], p, i) for p, i in zip(probs.tolist(), indices.tolist())), latency_ms
+    )
 
 
-def classify_with(source: WeightSource, image: ImageInput, topk: int = 5,
-                  model: nn.Module | None = None) -> Classification:
+def classify_with(
+    source: WeightSource, image: ImageInput, topk: int = 5, model: nn.Module | None = None
+) -> Classification:
     """Classify with ``source``'s preprocessing and class names; ``model`` is its loaded network (loaded if None)."""
-    return classify(model if model is not None else source.load(), image, source.preprocess, source.categories,
-                    topk)
+    return classify(model if model is not None else source.load(), image, source.preprocess, source.categories, topk)

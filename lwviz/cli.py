@@ -2,6 +2,7 @@
 ``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download]``,
 ``lwviz gradcam IMAGE [--model PRESET] [--layer NAME] [--target CLASS] --out FILE.png [--npy FILE.npy]``,
 ``lwviz layers PRESET`` and ``lwviz compress PRESET [--json]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,11 @@ def spec_from_arg(text: str) -> Spec:
 
 def spec_from_args(args) -> Spec:
     spec = spec_from_arg(args.preset)
-    changes = {k: v for k, v in dict(width=args.width, resolution=args.resolution, kernel=args.kernel,
-                                     block=args.block).items() if v is not None}
+    changes = {
+        k: v
+        for k, v in dict(width=args.width, resolution=args.resolution, kernel=args.kernel, block=args.block).items()
+        if v is not None
+    }
     return spec.with_(**changes)
 
 
@@ -50,13 +54,17 @@ def _shape(dims) -> str:
 
 
 def format_table(table) -> str:
-    head = f"{'layer':<14}{'block':<11}{'in':>15}{'out':>15}{'params':>10}{'MACs':>10}{'elementwise':>12}" \
-           f"{'memory':>10}{'std-conv MACs':>14}{'ratio':>7}"
+    head = (
+        f"{'layer':<14}{'block':<11}{'in':>15}{'out':>15}{'params':>10}{'MACs':>10}{'elementwise':>12}"
+        f"{'memory':>10}{'std-conv MACs':>14}{'ratio':>7}"
+    )
     lines = [head, "-" * len(head)]
     for layer in table.layers:
-        lines.append(f"{layer.name:<14}{layer.block:<11}{_shape(layer.in_shape):>15}{_shape(layer.out_shape):>15}"
-                     f"{_human(layer.params):>10}{_human(layer.macs):>10}{_human(layer.elementwise):>12}"
-                     f"{_human(layer.memory) + 'B':>10}{_human(layer.baseline_macs):>14}{layer.macs_ratio:>7.3f}")
+        lines.append(
+            f"{layer.name:<14}{layer.block:<11}{_shape(layer.in_shape):>15}{_shape(layer.out_shape):>15}"
+            f"{_human(layer.params):>10}{_human(layer.macs):>10}{_human(layer.elementwise):>12}"
+            f"{_human(layer.memory) + 'B':>10}{_human(layer.baseline_macs):>14}{layer.macs_ratio:>7.3f}"
+        )
     t = table
     lines += [
         "-" * len(head),
@@ -126,8 +134,10 @@ def gradcam_image(args) -> str:
     Image.fromarray(overlay(image, heatmap)).save(args.out, format="PNG")
     if args.npy:
         np.save(args.npy, heatmap)
-    return (f"{source.spec.name}: Grad-CAM of {cam.layer} for {source.categories[cam.target]} "
-            f"({cam.prob:.1%}) -> {args.out}" + (f", {args.npy}" if args.npy else ""))
+    return (
+        f"{source.spec.name}: Grad-CAM of {cam.layer} for {source.categories[cam.target]} "
+        f"({cam.prob:.1%}) -> {args.out}" + (f", {args.npy}" if args.npy else "")
+    )
 
 
 def format_layers(preset: str) -> str:
@@ -144,16 +154,28 @@ def format_layers(preset: str) -> str:
 def format_compression(rows, label: str) -> str:
     """One line per variant, with how much smaller and faster than float it is."""
     base = rows[0]
-    head = f"{'variant':<14}{'file size':>11}{'non-zero params':>17}{'latency':>10}{'agreement':>11}" \
-           f"{'smaller':>9}{'faster':>8}"
-    lines = [label, "batch 1, 1 thread, median latency; agreement: top-1 with float on the calibration photos "
-                    "(scikit-image samples and their mirror images)", head, "-" * len(head)]
+    head = (
+        f"{'variant':<14}{'file size':>11}{'non-zero params':>17}{'latency':>10}{'agreement':>11}"
+        f"{'smaller':>9}{'faster':>8}"
+    )
+    lines = [
+        label,
+        "batch 1, 1 thread, median latency; agreement: top-1 with float on the calibration photos "
+        "(scikit-image samples and their mirror images)",
+        head,
+        "-" * len(head),
+    ]
     for r in rows:
         smaller, faster = base.size_bytes / r.size_bytes, base.latency_ms / r.latency_ms
-        lines.append(f"{r.variant:<14}{r.size_bytes / 1e6:>8.2f} MB{r.params_nonzero:>17,}{r.latency_ms:>7.1f} ms"
-                     f"{r.agreement:>11.1%}{smaller:>8.2f}x{faster:>7.2f}x")
-    lines += [f"{r.variant}: {len(r.float_layers)} layers stayed float (no int8 kernel): {', '.join(r.float_layers)}"
-              for r in rows if r.float_layers]
+        lines.append(
+            f"{r.variant:<14}{r.size_bytes / 1e6:>8.2f} MB{r.params_nonzero:>17,}{r.latency_ms:>7.1f} ms"
+            f"{r.agreement:>11.1%}{smaller:>8.2f}x{faster:>7.2f}x"
+        )
+    lines += [
+        f"{r.variant}: {len(r.float_layers)} layers stayed float (no int8 kernel): {', '.join(r.float_layers)}"
+        for r in rows
+        if r.float_layers
+    ]
     return "\n".join(lines)
 
 
@@ -176,8 +198,11 @@ def compress_preset(args) -> str:
         except WeightsUnavailable as exc:
             missing = str(exc)
     if source is None:
-        print(f"lwviz: note: {missing} Measuring random weights instead: size and speed hold for them, agreement "
-              f"says little.", file=sys.stderr)
+        print(
+            f"lwviz: note: {missing} Measuring random weights instead: size and speed hold for them, agreement "
+            f"says little.",
+            file=sys.stderr,
+        )
         preprocess = TORCHVISION_PREPROCESS.at_resolution(spec.resolution)
         model, label = with_random_weights(spec, calibration_images(preprocess)), f"{spec.name}, random weights"
     else:
@@ -208,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     classify.add_argument("--model", help="a preset with pretrained weights (default: the most accurate offline)")
     classify.add_argument("--topk", type=int, default=5, help="how many classes to print (default 5)")
     classify.add_argument("--json", action="store_true", help="print a JSON list of {label, prob}")
-    classify.add_argument("--download", action="store_true",
-                          help="use the most accurate weights even if they must be downloaded first (into the "
-                               "torch hub cache)")
+    classify.add_argument(
+        "--download",
+        action="store_true",
+        help="use the most accurate weights even if they must be downloaded first (into the torch hub cache)",
+    )
     gradcam = sub.add_parser("gradcam", help="where in a picture a pretrained network sees its class (Grad-CAM)")
     gradcam.add_argument("image", help="a JPEG, PNG, WebP, GIF, BMP or TIFF file")
     gradcam.add_argument("--model", help="a preset with pretrained weights (default: the most accurate offline)")
@@ -221,11 +248,16 @@ def main(argv: list[str] | None = None) -> int:
     layers = sub.add_parser("layers", help="the layers of a preset that 'lwviz gradcam --layer' accepts")
     layers.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
     compress = sub.add_parser("compress", help="file size, speed and agreement of a preset in float and int8")
-    compress.add_argument("preset", help="a preset name (see 'lwviz presets'; its best offline weights, else "
-                                         "random ones) or a spec string (random weights)")
-    compress.add_argument("--json", action="store_true",
-                          help="print a JSON list of {variant, size_bytes, params_nonzero, latency_ms, agreement, "
-                               "float_layers}")
+    compress.add_argument(
+        "preset",
+        help="a preset name (see 'lwviz presets'; its best offline weights, else "
+        "random ones) or a spec string (random weights)",
+    )
+    compress.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of {variant, size_bytes, params_nonzero, latency_ms, agreement, float_layers}",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "presets":

@@ -6,6 +6,7 @@ train and test set. CIFAR-10's 32x32 photos (airplanes, cats, trucks, ...) are a
 that is downloaded once. Both become a :class:`Dataset` of normalized tensors, the one thing
 :mod:`lwviz.train.loop` trains on.
 """
+
 from __future__ import annotations
 
 import threading
@@ -96,11 +97,18 @@ def _per_channel(values: Sequence[float]) -> torch.Tensor:
 def per_class(labels: np.ndarray, count: Callable[[int], int]) -> np.ndarray:
     """Sorted indices of ``count(n)`` of each class's ``n`` examples, drawn with a fixed seed (the same everywhere)."""
     rng = np.random.default_rng(0)
-    return np.sort(np.concatenate([rng.permutation(members)[:count(len(members))]
-                                   for members in (np.flatnonzero(labels == c) for c in range(labels.max() + 1))]))
+    return np.sort(
+        np.concatenate(
+            [
+                rng.permutation(members)[: count(len(members))]
+                for members in (np.flatnonzero(labels == c) for c in range(labels.max() + 1))
+            ]
+        )
+    )
 
 
 # ----- handwritten digits (offline) -----------------------------------------------------
+
 
 def _test_share(n: int) -> int:
     """How many of a class's ``n`` digits are held out for testing."""
@@ -120,15 +128,22 @@ def digits(size: int = DIGITS_SIZE) -> Dataset:
     is_test = np.zeros(len(y), dtype=bool)
     is_test[per_class(data.target, _test_share)] = True
     train_idx, test_idx = torch.from_numpy(np.flatnonzero(~is_test)), torch.from_numpy(np.flatnonzero(is_test))
-    return Dataset("digits", DIGITS_CLASSES, x[train_idx], y[train_idx], x[test_idx], y[test_idx],
-                   DIGITS_MEAN, DIGITS_STD)
+    return Dataset(
+        "digits", DIGITS_CLASSES, x[train_idx], y[train_idx], x[test_idx], y[test_idx], DIGITS_MEAN, DIGITS_STD
+    )
 
 
 # ----- datasets from arrays (CIFAR-10) ---------------------------------------------------
 
-def from_arrays(name: str, classes: Sequence[str], train: tuple[np.ndarray, np.ndarray],
-                test: tuple[np.ndarray, np.ndarray], train_per_class: int | None = None,
-                test_per_class: int | None = None) -> Dataset:
+
+def from_arrays(
+    name: str,
+    classes: Sequence[str],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    train_per_class: int | None = None,
+    test_per_class: int | None = None,
+) -> Dataset:
     """A dataset from uint8 pictures ``[N, H, W, C]`` and integer labels ``[N]``, split as given.
 
     ``*_per_class`` keep a fixed, class-balanced subset (all when None). Inputs are normalized with
@@ -161,10 +176,12 @@ def cifar10_missing(root: Path | str | None = None) -> str | None:
     files = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list] + [CIFAR10.meta["filename"]]
     if all((folder / name).is_file() for name in files):
         return None
-    return (f"CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet "
-            f"({CIFAR10_DOWNLOAD_MB} MB, by choosing CIFAR-10 in the app or calling "
-            f"lwviz.data.cifar10()), or copy that folder from a machine that has it (set TORCH_HOME to "
-            f"use a cache elsewhere).")
+    return (
+        f"CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet "
+        f"({CIFAR10_DOWNLOAD_MB} MB, by choosing CIFAR-10 in the app or calling "
+        f"lwviz.data.cifar10()), or copy that folder from a machine that has it (set TORCH_HOME to "
+        f"use a cache elsewhere)."
+    )
 
 
 def cifar10(root: Path | str | None = None, progress: DownloadProgress | None = None) -> Dataset:
@@ -200,8 +217,15 @@ def _load_cifar10(root: Path) -> Dataset:
     try:
         train, test = (CIFAR10(str(root), train=split, download=True) for split in (True, False))
     except RuntimeError as exc:  # torchvision's "not found or corrupted"
-        raise DatasetUnavailable(f"{root / CIFAR10.base_folder} is damaged ({describe_error(exc)}): delete it and "
-                                 "download CIFAR-10 again.") from exc
+        raise DatasetUnavailable(
+            f"{root / CIFAR10.base_folder} is damaged ({describe_error(exc)}): delete it and download CIFAR-10 again."
+        ) from exc
     (root / CIFAR10.filename).unlink(missing_ok=True)  # unpacked and checked: 170 MB less on a laptop's disk
-    return from_arrays("cifar10", train.classes, (train.data, train.targets), (test.data, test.targets),
-                       CIFAR10_TRAIN_PER_CLASS, CIFAR10_TEST_PER_CLASS)
+    return from_arrays(
+        "cifar10",
+        train.classes,
+        (train.data, train.targets),
+        (test.data, test.targets),
+        CIFAR10_TRAIN_PER_CLASS,
+        CIFAR10_TEST_PER_CLASS,
+    )

@@ -1,4 +1,5 @@
 """Export a built network to ONNX, so students can open it in Netron or run it elsewhere."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,15 @@ def to_onnx(model: Net, opset: int = 17) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # deprecation notices about the TorchScript exporter
-            torch.onnx.export(model.eval(), (example,), buffer, dynamo=False, opset_version=opset,
-                              input_names=["image"], output_names=["logits"])
+            torch.onnx.export(
+                model.eval(),
+                (example,),
+                buffer,
+                dynamo=False,
+                opset_version=opset,
+                input_names=["image"],
+                output_names=["logits"],
+            )
     except ModuleNotFoundError as exc:
         raise ExportError(f"ONNX export needs the '{exc.name}' package: pip install {exc.name}") from exc
     except Exception as exc:  # the exporter raises many types; the student needs the reason, not a trace

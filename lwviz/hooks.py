@@ -4,6 +4,7 @@ Tracing costs, timing layers, capturing SE gates and preparing int8 all look ins
 pass with hooks. A hook left behind (after an exception, say) would run on every later call of a
 model that may be shared by every session, so they are registered only through this.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -16,8 +17,9 @@ Hook = Callable[[nn.Module, tuple, object], object]
 
 
 @contextmanager
-def forward_hooks(pre: Iterable[tuple[nn.Module, PreHook]] = (),
-                  post: Iterable[tuple[nn.Module, Hook]] = ()) -> Iterator[None]:
+def forward_hooks(
+    pre: Iterable[tuple[nn.Module, PreHook]] = (), post: Iterable[tuple[nn.Module, Hook]] = ()
+) -> Iterator[None]:
     """Register forward pre-hooks (called with the inputs) and forward hooks (and the output) for the block."""
     handles = []
     try:

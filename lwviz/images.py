@@ -6,6 +6,7 @@ a correct conversion, never a traceback, and nothing is decoded at a size that c
 memory: pixel counts are checked from the header before decoding, and oversized JPEGs are decoded
 directly at 1/2, 1/4 or 1/8 scale (``Image.draft``), which never materialises the full image.
 """
+
 from __future__ import annotations
 
 import io
@@ -154,8 +155,10 @@ def _check_pixels(width: int, height: int, max_pixels: int, original: tuple[int,
     if width * height <= max_pixels:
         return
     w, h = original or (width, height)
-    raise ImageError(f"the image is {w}x{h} = {w * h / 1e6:.3g} MP, more than the {max_pixels / 1e6:.3g} MP "
-                     "limit: save a smaller copy (or a JPEG, which is read at reduced size)")
+    raise ImageError(
+        f"the image is {w}x{h} = {w * h / 1e6:.3g} MP, more than the {max_pixels / 1e6:.3g} MP "
+        "limit: save a smaller copy (or a JPEG, which is read at reduced size)"
+    )
 
 
 def _upright(image: Image.Image) -> Image.Image:

@@ -7,6 +7,7 @@ every page, into a :class:`Network`: the model with the preprocessing, class nam
 go with it. Where the models come from is passed in (``load``, ``build_design``), so the app hands
 its server-wide caches and tests hand plain functions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
@@ -17,8 +18,15 @@ import torch
 
 from lwviz.builder import Net, build
 from lwviz.spec import Spec
-from lwviz.weights import (LITE0, CheckpointSource, WeightSource, available_sources, class_names_for, get_source,
-                           sources_for)
+from lwviz.weights import (
+    LITE0,
+    CheckpointSource,
+    WeightSource,
+    available_sources,
+    class_names_for,
+    get_source,
+    sources_for,
+)
 from lwviz.weights.preprocess import TORCHVISION_PREPROCESS, Preprocess
 
 if TYPE_CHECKING:
@@ -99,8 +107,11 @@ def choices(offer: Sequence[str], has_trained: bool = False, exclude: Collection
     DOWNLOADABLE (the other weight sources); TRAINED is left out unless ``has_trained``.
     """
     ready = [s.name for s in ready_sources()]
-    groups = {READY: ready, DOWNLOADABLE: [s.name for s in sources_for() if s.name not in ready],
-              TRAINED: [TRAINED] if has_trained else []}
+    groups = {
+        READY: ready,
+        DOWNLOADABLE: [s.name for s in sources_for() if s.name not in ready],
+        TRAINED: [TRAINED] if has_trained else [],
+    }
     keys = [key for item in offer for key in groups.get(item, [item])]
     return [key for key in keys if key not in exclude]
 
@@ -119,9 +130,16 @@ def choice_label(choice: str, design: Spec, trained: Learned | None = None) -> s
     return source.label if source.is_available() else f"{source.label} (download needed)"
 
 
-def resolve(choice: str, design: Spec, *, trained: Learned | None = None, checkpoint: bytes | None = None,
-            checkpoint_name: str = "checkpoint", load: Callable[[str], Net] = load_pretrained,
-            build_design: Callable[[Spec], Net] = untrained_model) -> Network:
+def resolve(
+    choice: str,
+    design: Spec,
+    *,
+    trained: Learned | None = None,
+    checkpoint: bytes | None = None,
+    checkpoint_name: str = "checkpoint",
+    load: Callable[[str], Net] = load_pretrained,
+    build_design: Callable[[Spec], Net] = untrained_model,
+) -> Network:
     """The network ``choice`` names.
 
     ``design`` is the Build page's spec (for DESIGN and OWN); ``trained`` the network trained here (for
@@ -131,20 +149,40 @@ def resolve(choice: str, design: Spec, *, trained: Learned | None = None, checkp
     (a checkpoint that cannot be used) or ``ValueError`` (an unknown choice, or what it needs not given).
     """
     if choice == DESIGN:
-        return Network(DESIGN, build_design(design), design_preprocess(design), class_names_for(design.num_classes),
-                       f"{design.name}, untrained", trained=False)
+        return Network(
+            DESIGN,
+            build_design(design),
+            design_preprocess(design),
+            class_names_for(design.num_classes),
+            f"{design.name}, untrained",
+            trained=False,
+        )
     if choice == OWN:
         if checkpoint is None:
             raise ValueError("checkpoint: the bytes of a state_dict are needed for your own checkpoint")
         source = CheckpointSource(design, checkpoint, checkpoint_name)
-        return Network(OWN, source.load(), design_preprocess(design), class_names_for(design.num_classes), source.label,
-                       trained=True)
+        return Network(
+            OWN,
+            source.load(),
+            design_preprocess(design),
+            class_names_for(design.num_classes),
+            source.label,
+            trained=True,
+        )
     if choice in (TRAINED, DIGITS):
         if trained is None:
             raise ValueError(f"trained: {choice} needs the network trained in this session")
         spec = trained.model.spec
-        return Network(choice, trained.model, trained.camera_preprocess(), trained.data.classes,
-                       f"{spec.name} ({trained.data.name})", trained=True, data=trained.data)
+        return Network(
+            choice,
+            trained.model,
+            trained.camera_preprocess(),
+            trained.data.classes,
+            f"{spec.name} ({trained.data.name})",
+            trained=True,
+            data=trained.data,
+        )
     source = get_source(choice)
-    return Network(choice, load(choice), source.preprocess, source.categories, source.spec.name, trained=True,
-                   top1=source.top1)
+    return Network(
+        choice, load(choice), source.preprocess, source.categories, source.spec.name, trained=True, top1=source.top1
+    )

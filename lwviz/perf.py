@@ -4,6 +4,7 @@ Each is global to the process, so changing one for a measurement or a video stre
 every session of the app: the entry points (app, CLI, benchmarks) apply them once, and code that
 needs another thread count for a while goes through :func:`num_threads`, which restores it.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -6,6 +6,7 @@ expansion/SE/activation overrides, width rounding (``make_divisible``), depth
 scaling (``ceil(repeats * depth)``), and shape propagation, and checks the
 constraints that only concrete numbers reveal.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,9 @@ def effective_stage(spec: Spec, stage: Stage) -> Stage:
     """A stage with the spec's overrides applied (before width and depth scaling)."""
     if spec.block is not None and spec.block != stage.block:
         fam = FAMILIES[spec.block]
-        stage = replace(stage, block=spec.block, expand=fam.default_expand, se=fam.default_se,
-                        groups=fam.default_groups)
+        stage = replace(
+            stage, block=spec.block, expand=fam.default_expand, se=fam.default_se, groups=fam.default_groups
+        )
     fam = FAMILIES[stage.block]
     changes = {}
     if spec.kernel is not None:
@@ -75,8 +77,21 @@ def resolve(spec: Spec) -> Plan:
         _check_size(spec, out, pooled, 2, "the stem's pooling")
         out = pooled
     layers = [
-        LayerArgs("stem", "stem", -1, spec.in_chs, chs, stem.kernel, stem.stride, size, out, act=spec.act or stem.act,
-                  pool=stem.pool, padded=stem.padded, **common)
+        LayerArgs(
+            "stem",
+            "stem",
+            -1,
+            spec.in_chs,
+            chs,
+            stem.kernel,
+            stem.stride,
+            size,
+            out,
+            act=spec.act or stem.act,
+            pool=stem.pool,
+            padded=stem.padded,
+            **common,
+        )
     ]
     size, in_chs = out, chs
     for i, raw in enumerate(spec.stages):
@@ -88,9 +103,23 @@ def resolve(spec: Spec) -> Plan:
             stride = stage.stride if j == 0 else 1
             out = fam.out_size(size, stage.kernel, stride)
             _check_size(spec, size, out, stride, f"stage {i}")
-            args = LayerArgs(f"stages.{i}.{j}", stage.block, i, in_chs, out_chs, stage.kernel, stride, size, out,
-                             expand=stage.expand, se=stage.se, act=stage.act, groups=stage.groups,
-                             has_skip=fam.has_skip(in_chs, out_chs, stride), **common)
+            args = LayerArgs(
+                f"stages.{i}.{j}",
+                stage.block,
+                i,
+                in_chs,
+                out_chs,
+                stage.kernel,
+                stride,
+                size,
+                out,
+                expand=stage.expand,
+                se=stage.se,
+                act=stage.act,
+                groups=stage.groups,
+                has_skip=fam.has_skip(in_chs, out_chs, stride),
+                **common,
+            )
             fam.check(args, f"stages[{i}]")
             layers.append(args)
             size, in_chs = out, out_chs
@@ -101,9 +130,24 @@ def resolve(spec: Spec) -> Plan:
         layers.append(LayerArgs("head", "conv", n, in_chs, chs, 1, 1, size, size, act=spec.act or head.act, **common))
         in_chs = chs
     hidden = scaled_chs(head.hidden, spec, head.scaling) if head.hidden else 0
-    layers.append(LayerArgs("classifier", "classifier", n, in_chs, spec.num_classes, 1, 1, size, 1,
-                            act=spec.act or head.act, hidden=hidden, dropout=head.dropout, classifier=head.classifier,
-                            **common))
+    layers.append(
+        LayerArgs(
+            "classifier",
+            "classifier",
+            n,
+            in_chs,
+            spec.num_classes,
+            1,
+            1,
+            size,
+            1,
+            act=spec.act or head.act,
+            hidden=hidden,
+            dropout=head.dropout,
+            classifier=head.classifier,
+            **common,
+        )
+    )
     return Plan(spec, tuple(layers))
 
 

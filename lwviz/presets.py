@@ -3,6 +3,7 @@
 Every preset that torchvision also has builds a model with exactly torchvision's
 parameter count and, after :func:`lwviz.weights.convert.convert_state_dict`, its outputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -46,8 +47,18 @@ def _stages(block: str, rows, act: str, se: float = 0.0) -> tuple[Stage, ...]:
     out = []
     for row in rows:
         e, k, s, c, n, *rest = row
-        out.append(Stage(block, repeats=n, kernel=k, stride=s, out_chs=c, expand=float(e),
-                         se=rest[0] if rest else se, act=rest[1] if len(rest) > 1 else act))
+        out.append(
+            Stage(
+                block,
+                repeats=n,
+                kernel=k,
+                stride=s,
+                out_chs=c,
+                expand=float(e),
+                se=rest[0] if rest else se,
+                act=rest[1] if len(rest) > 1 else act,
+            )
+        )
     return tuple(out)
 
 
@@ -55,23 +66,44 @@ register(
     "mobilenet_v1",
     Spec(
         stem=Stem(32, 3, 2, "relu"),
-        stages=_stages("dws", [(1, 3, 1, 64, 1), (1, 3, 2, 128, 2), (1, 3, 2, 256, 2), (1, 3, 2, 512, 6),
-                               (1, 3, 2, 1024, 2)], "relu"),
+        stages=_stages(
+            "dws",
+            [(1, 3, 1, 64, 1), (1, 3, 2, 128, 2), (1, 3, 2, 256, 2), (1, 3, 2, 512, 6), (1, 3, 2, 1024, 2)],
+            "relu",
+        ),
         head=Head(0, "relu", dropout=0.001),
         bn_eps=1e-3,
     ),
     "MobileNetV1 (Howard et al. 2017, Table 1): 13 depthwise-separable layers.",
 )
 
-_EFFICIENTNET_B0_ROWS = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
-                         (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+_EFFICIENTNET_B0_ROWS = [
+    (1, 3, 1, 16, 1),
+    (6, 3, 2, 24, 2),
+    (6, 5, 2, 40, 2),
+    (6, 3, 2, 80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+]
 
 register(
     "mobilenet_v2",
     Spec(
         stem=Stem(32, 3, 2, "relu6"),
-        stages=_stages("ir", [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 3, 2, 32, 3), (6, 3, 2, 64, 4),
-                              (6, 3, 1, 96, 3), (6, 3, 2, 160, 3), (6, 3, 1, 320, 1)], "relu6"),
+        stages=_stages(
+            "ir",
+            [
+                (1, 3, 1, 16, 1),
+                (6, 3, 2, 24, 2),
+                (6, 3, 2, 32, 3),
+                (6, 3, 2, 64, 4),
+                (6, 3, 1, 96, 3),
+                (6, 3, 2, 160, 3),
+                (6, 3, 1, 320, 1),
+            ],
+            "relu6",
+        ),
         head=Head(1280, "relu6", scaling="floor"),
     ),
     "MobileNetV2 (Sandler et al. 2018): inverted residuals with linear bottlenecks.",
@@ -83,11 +115,21 @@ register(
     "mobilenet_v3_large",
     Spec(
         stem=Stem(16, 3, 2, "hswish"),
-        stages=_stages("mbconv", [
-            (1, 3, 1, 16, 1, 0, "relu"), (4, 3, 2, 24, 1, 0, "relu"), (3, 3, 1, 24, 1, 0, "relu"),
-            (3, 5, 2, 40, 3, 0.25, "relu"), (6, 3, 2, 80, 1, 0, "hswish"), (2.5, 3, 1, 80, 1, 0, "hswish"),
-            (2.3, 3, 1, 80, 2, 0, "hswish"), (6, 3, 1, 112, 2, 0.25, "hswish"), (6, 5, 2, 160, 3, 0.25, "hswish"),
-        ], "hswish"),
+        stages=_stages(
+            "mbconv",
+            [
+                (1, 3, 1, 16, 1, 0, "relu"),
+                (4, 3, 2, 24, 1, 0, "relu"),
+                (3, 3, 1, 24, 1, 0, "relu"),
+                (3, 5, 2, 40, 3, 0.25, "relu"),
+                (6, 3, 2, 80, 1, 0, "hswish"),
+                (2.5, 3, 1, 80, 1, 0, "hswish"),
+                (2.3, 3, 1, 80, 2, 0, "hswish"),
+                (6, 3, 1, 112, 2, 0.25, "hswish"),
+                (6, 5, 2, 160, 3, 0.25, "hswish"),
+            ],
+            "hswish",
+        ),
         head=Head(960, "hswish", hidden=1280),
         **_V3,
     ),
@@ -99,11 +141,19 @@ register(
     "mobilenet_v3_small",
     Spec(
         stem=Stem(16, 3, 2, "hswish"),
-        stages=_stages("mbconv", [
-            (1, 3, 2, 16, 1, 0.25, "relu"), (4.5, 3, 2, 24, 1, 0, "relu"), (3.67, 3, 1, 24, 1, 0, "relu"),
-            (4, 5, 2, 40, 1, 0.25, "hswish"), (6, 5, 1, 40, 2, 0.25, "hswish"), (3, 5, 1, 48, 2, 0.25, "hswish"),
-            (6, 5, 2, 96, 3, 0.25, "hswish"),
-        ], "hswish"),
+        stages=_stages(
+            "mbconv",
+            [
+                (1, 3, 2, 16, 1, 0.25, "relu"),
+                (4.5, 3, 2, 24, 1, 0, "relu"),
+                (3.67, 3, 1, 24, 1, 0, "relu"),
+                (4, 5, 2, 40, 1, 0.25, "hswish"),
+                (6, 5, 1, 40, 2, 0.25, "hswish"),
+                (3, 5, 1, 48, 2, 0.25, "hswish"),
+                (6, 5, 2, 96, 3, 0.25, "hswish"),
+            ],
+            "hswish",
+        ),
         head=Head(576, "hswish", hidden=1024),
         **_V3,
     ),
@@ -111,14 +161,19 @@ register(
     "mobilenet_v3_small",
 )
 
-for _name, _chs, _last in [("x0_5", (48, 96, 192), 1024), ("x1_0", (116, 232, 464), 1024),
-                           ("x1_5", (176, 352, 704), 1024), ("x2_0", (244, 488, 976), 2048)]:
+for _name, _chs, _last in [
+    ("x0_5", (48, 96, 192), 1024),
+    ("x1_0", (116, 232, 464), 1024),
+    ("x1_5", (176, 352, 704), 1024),
+    ("x2_0", (244, 488, 976), 2048),
+]:
     register(
         f"shufflenet_v2_{_name}",
         Spec(
             stem=Stem(24, 3, 2, "relu", pool="max", scaling="fixed"),
-            stages=tuple(Stage("shuffle", repeats=n, kernel=3, stride=2, out_chs=c, act="relu")
-                         for n, c in zip((4, 8, 4), _chs)),
+            stages=tuple(
+                Stage("shuffle", repeats=n, kernel=3, stride=2, out_chs=c, act="relu") for n, c in zip((4, 8, 4), _chs)
+            ),
             head=Head(_last, "relu", scaling="fixed", dropout=0.0),
             divisor=2,
         ),
@@ -131,8 +186,18 @@ register(
     "squeezenet1_0",
     Spec(
         stem=Stem(96, 7, 2, "relu", pool="maxceil", padded=False),
-        stages=_stages("fire", [(8, 3, 1, 128, 2), (8, 3, 1, 256, 1), (8, 3, 2, 256, 1), (8, 3, 1, 384, 2),
-                                (8, 3, 1, 512, 1), (8, 3, 2, 512, 1)], "relu"),
+        stages=_stages(
+            "fire",
+            [
+                (8, 3, 1, 128, 2),
+                (8, 3, 1, 256, 1),
+                (8, 3, 2, 256, 1),
+                (8, 3, 1, 384, 2),
+                (8, 3, 1, 512, 1),
+                (8, 3, 2, 512, 1),
+            ],
+            "relu",
+        ),
         **_FIRE,
     ),
     "SqueezeNet 1.0 (Iandola et al. 2016): Fire modules, AlexNet accuracy with 50x fewer parameters.",
@@ -143,8 +208,7 @@ register(
     "squeezenet1_1",
     Spec(
         stem=Stem(64, 3, 2, "relu", pool="maxceil", padded=False),
-        stages=_stages("fire", [(8, 3, 1, 128, 2), (8, 3, 2, 256, 2), (8, 3, 2, 384, 2), (8, 3, 1, 512, 2)],
-                       "relu"),
+        stages=_stages("fire", [(8, 3, 1, 128, 2), (8, 3, 2, 256, 2), (8, 3, 2, 384, 2), (8, 3, 1, 512, 2)], "relu"),
         **_FIRE,
     ),
     "SqueezeNet 1.1: SqueezeNet 1.0's accuracy with 2.4x less computation.",
@@ -178,8 +242,19 @@ register(
     "mnasnet1_0",
     Spec(
         stem=Stem(32, 3, 2, "relu"),
-        stages=_stages("ir", [(1, 3, 1, 16, 1), (3, 3, 2, 24, 3), (3, 5, 2, 40, 3), (6, 5, 2, 80, 3),
-                              (6, 3, 1, 96, 2), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)], "relu"),
+        stages=_stages(
+            "ir",
+            [
+                (1, 3, 1, 16, 1),
+                (3, 3, 2, 24, 3),
+                (3, 5, 2, 40, 3),
+                (6, 5, 2, 80, 3),
+                (6, 3, 1, 96, 2),
+                (6, 5, 2, 192, 4),
+                (6, 3, 1, 320, 1),
+            ],
+            "relu",
+        ),
         head=Head(1280, "relu", scaling="fixed"),
     ),
     "MnasNet-B1 1.0 (Tan et al. 2019): platform-aware architecture search.",

@@ -1,4 +1,5 @@
 """Named registries (block families, presets, cost formulas, weight sources): a name is taken once."""
+
 from __future__ import annotations
 
 import importlib
@@ -22,5 +23,7 @@ def from_each_module(package: str, path: list[str], attribute: str, default=None
     Block families and their modules register this way, so adding one is adding its files, with no
     list to edit elsewhere.
     """
-    return [getattr(importlib.import_module(f"{package}.{info.name}"), attribute, default)
-            for info in pkgutil.iter_modules(path)]
+    return [
+        getattr(importlib.import_module(f"{package}.{info.name}"), attribute, default)
+        for info in pkgutil.iter_modules(path)
+    ]

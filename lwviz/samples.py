@@ -1,4 +1,5 @@
 """Photos that ship with scikit-image: real pictures for every page, with no camera and no internet."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -10,6 +10,7 @@ The spec is declarative: channel rounding, depth scaling and overrides are
 applied by :func:`lwviz.plan.resolve`, so a spec always shows the knobs a
 student set, not their consequences. It imports neither the plan nor torch.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -176,10 +177,15 @@ class Spec:
         kinds = [kind for kind, _, _ in sections]
         if len(sections) < 4 or kinds[0] != "net" or kinds[1] != "stem" or kinds[-1] != "head":
             raise ValueError("spec string: expected 'net_...-stem_...-<block>_...-...-head_...'")
-        stages = tuple(_decode(Stage, rest, f"stages[{i}].", block=kind)
-                       for i, (kind, _, rest) in enumerate(sections[2:-1]))
-        return Spec(stages=stages, stem=_decode(Stem, sections[1][2], "stem."),
-                    head=_decode(Head, sections[-1][2], "head."), **_decode(Spec, sections[0][2], ""))
+        stages = tuple(
+            _decode(Stage, rest, f"stages[{i}].", block=kind) for i, (kind, _, rest) in enumerate(sections[2:-1])
+        )
+        return Spec(
+            stages=stages,
+            stem=_decode(Stem, sections[1][2], "stem."),
+            head=_decode(Head, sections[-1][2], "head."),
+            **_decode(Spec, sections[0][2], ""),
+        )
 
     def with_(self, **changes) -> "Spec":
         """A copy with some fields changed (``dataclasses.replace`` by a friendlier name)."""
@@ -187,6 +193,7 @@ class Spec:
 
 
 # ----- helpers --------------------------------------------------------------------------
+
 
 def _check_fields(obj, prefix: str) -> None:
     for f in fields(obj):
@@ -287,7 +294,7 @@ def _decode(cls, section: str, prefix: str, **given):
         if key is None:
             raise ValueError(f"{prefix or 'net '}token {token!r}: unknown; expected one of {', '.join(sorted(flds))}")
         f = flds[key]
-        raw = token[len(key):]
+        raw = token[len(key) :]
         if f.type.startswith("str"):
             raw = raw.replace(".", "_")
         values[f.name] = _coerce(f, raw, prefix + f.name)

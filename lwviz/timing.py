@@ -4,6 +4,7 @@ Machines are shared and noisy, so every figure we show or print is the median of
 after warm-up runs that do not count (the first call sets kernels and caches up). The clock is a
 parameter so tests can hand a fake one.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,13 @@ import time
 from collections.abc import Callable
 
 
-def times_ms(call: Callable[[], object], runs: int, warmup: int = 0, clock: Callable[[], float] = time.perf_counter,
-             give_up_above_ms: float = math.inf) -> list[float]:
+def times_ms(
+    call: Callable[[], object],
+    runs: int,
+    warmup: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+    give_up_above_ms: float = math.inf,
+) -> list[float]:
     """Milliseconds of each of ``runs`` calls of ``call()`` after ``warmup`` uncounted ones.
 
     Stops early, with the runs so far, once a run takes longer than ``give_up_above_ms``: a caller
@@ -35,8 +41,13 @@ def times_ms(call: Callable[[], object], runs: int, warmup: int = 0, clock: Call
     return times
 
 
-def median_ms(call: Callable[[], object], runs: int = 5, warmup: int = 1,
-              clock: Callable[[], float] = time.perf_counter, give_up_above_ms: float = math.inf) -> float:
+def median_ms(
+    call: Callable[[], object],
+    runs: int = 5,
+    warmup: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+    give_up_above_ms: float = math.inf,
+) -> float:
     """Median milliseconds of ``call()`` over ``runs`` runs after ``warmup`` runs; infinity if it gave up."""
     times = times_ms(call, runs, warmup, clock, give_up_above_ms)
     return math.inf if times[-1] > give_up_above_ms else statistics.median(times)

@@ -8,6 +8,7 @@ and its source. Cost is our analytic count for presets and the hook tracer for t
 torchvision references. Latency is measured on this machine with random weights: speed
 does not depend on what the weights are.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,10 @@ class Top1:
 PUBLISHED_TOP1: dict[str, Top1] = {
     "mobilenet_v1": Top1(70.6, "Howard et al. 2017, MobileNets, Table 8 (1.0 MobileNet-224)"),
     "efficientnet_lite0": Top1(
-        LITE0.top1, "TensorFlow EfficientNet-Lite release, FP32 "
-                    "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)"),
+        LITE0.top1,
+        "TensorFlow EfficientNet-Lite release, FP32 "
+        "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)",
+    ),
 }
 
 # Dense-convolution networks from torchvision, priced by the tracer, shown for scale.
@@ -53,8 +56,15 @@ REFERENCES: dict[str, str] = {
     "vgg16": "VGG-16 (Simonyan & Zisserman 2014): thirteen dense 3×3 convolutions, three big FC layers.",
 }
 
-NETWORK_FAMILIES = {"mobilenet": "MobileNet", "shufflenet": "ShuffleNet", "squeezenet": "SqueezeNet",
-                    "efficientnet": "EfficientNet", "mnasnet": "MnasNet", "resnet": "ResNet", "vgg": "VGG"}
+NETWORK_FAMILIES = {
+    "mobilenet": "MobileNet",
+    "shufflenet": "ShuffleNet",
+    "squeezenet": "SqueezeNet",
+    "efficientnet": "EfficientNet",
+    "mnasnet": "MnasNet",
+    "resnet": "ResNet",
+    "vgg": "VGG",
+}
 
 
 @dataclass(frozen=True)
@@ -95,16 +105,27 @@ def _preset_top1(preset: Preset, params: int) -> Top1:
         return PUBLISHED_TOP1[preset.name]
     num_params = torchvision_weights(preset.torchvision).meta["num_params"]
     if num_params != params:  # the accuracy must belong to this very architecture
-        raise ValueError(f"{preset.name}: torchvision's {preset.torchvision} weights have {num_params:,} "
-                         f"parameters, the preset {params:,}; their top-1 would be another network's")
+        raise ValueError(
+            f"{preset.name}: torchvision's {preset.torchvision} weights have {num_params:,} "
+            f"parameters, the preset {params:,}; their top-1 would be another network's"
+        )
     return torchvision_top1(preset.torchvision)
 
 
 def _preset_entry(preset: Preset) -> ZooEntry:
     table = analyze(preset.spec)
     top1 = _preset_top1(preset, table.params)
-    return ZooEntry(preset.name, family_of(preset.name), preset.summary, table.params, table.macs, top1.percent,
-                    top1.source, reference=False, build=partial(build, preset.spec))
+    return ZooEntry(
+        preset.name,
+        family_of(preset.name),
+        preset.summary,
+        table.params,
+        table.macs,
+        top1.percent,
+        top1.source,
+        reference=False,
+        build=partial(build, preset.spec),
+    )
 
 
 def _reference_entry(name: str, summary: str) -> ZooEntry:
@@ -115,8 +136,17 @@ def _reference_entry(name: str, summary: str) -> ZooEntry:
         shell = builder()
     ops = trace(shell.to_empty(device="cpu"), RESOLUTION)
     top1 = torchvision_top1(name)
-    return ZooEntry(name, family_of(name), summary, sum(o.params for o in ops), sum(o.macs for o in ops),
-                    top1.percent, top1.source, reference=True, build=builder)
+    return ZooEntry(
+        name,
+        family_of(name),
+        summary,
+        sum(o.params for o in ops),
+        sum(o.macs for o in ops),
+        top1.percent,
+        top1.source,
+        reference=True,
+        build=builder,
+    )
 
 
 @cache  # the references need a forward pass of VGG-16; nothing here changes while the process runs
@@ -131,6 +161,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     A point is dominated when another costs no more and is no less accurate, and is
     strictly better in one of the two; equal points do not dominate each other.
     """
+
     def dominated(i: int) -> bool:
         ci, ai = points[i]
         return any(c <= ci and a >= ai and (c, a) != (ci, ai) for c, a in points)
@@ -163,9 +194,15 @@ def thread_counts() -> tuple[int, ...]:
     return tuple(sorted({1, available_threads()}))
 
 
-def forward_ms(model_or_builder: nn.Module | Callable[[], nn.Module], threads: int = 1, runs: int = 5,
-               progress: TimingProgress | None = None, *, warmup: int = 1,
-               resolution: int = RESOLUTION) -> float:
+def forward_ms(
+    model_or_builder: nn.Module | Callable[[], nn.Module],
+    threads: int = 1,
+    runs: int = 5,
+    progress: TimingProgress | None = None,
+    *,
+    warmup: int = 1,
+    resolution: int = RESOLUTION,
+) -> float:
     """Median milliseconds of one whole forward pass (batch 1, eval mode, ``torch.inference_mode``).
 
     The per-layer timer of :mod:`lwviz.cost.latency` does the work on the root module:
@@ -178,8 +215,9 @@ def forward_ms(model_or_builder: nn.Module | Callable[[], nn.Module], threads: i
         return time_modules(model, (x,), [""], runs=runs, warmup=warmup, progress=progress)[""]
 
 
-def measure_zoo(entries: Sequence[ZooEntry], runs: int, threads: Sequence[int],
-                progress: Callable[[float, str], None] | None = None) -> Timings:
+def measure_zoo(
+    entries: Sequence[ZooEntry], runs: int, threads: Sequence[int], progress: Callable[[float, str], None] | None = None
+) -> Timings:
     """Median latency of every network at every thread count; each model is built once.
 
     ``progress(fraction done, network)`` is called before each network and once at the end.
@@ -198,6 +236,7 @@ def measure_zoo(entries: Sequence[ZooEntry], runs: int, threads: Sequence[int],
 
 # ----- what the numbers teach ---------------------------------------------------------------
 
+
 def gmacs_per_second(entry: ZooEntry, ms: float) -> float:
     """Arithmetic throughput the network reached: how well its layers keep the CPU busy."""
     return entry.macs / ms / 1e6
@@ -206,15 +245,20 @@ def gmacs_per_second(entry: ZooEntry, ms: float) -> float:
 NOISE = 1.1  # run-to-run spread on a busy laptop: closer timings are not called a difference
 
 
-def mac_inversions(entries: Sequence[ZooEntry], ms: Mapping[str, float],
-                   margin: float = NOISE) -> list[tuple[ZooEntry, ZooEntry]]:
+def mac_inversions(
+    entries: Sequence[ZooEntry], ms: Mapping[str, float], margin: float = NOISE
+) -> list[tuple[ZooEntry, ZooEntry]]:
     """Pairs (lighter, heavier): fewer MACs yet at least ``margin`` times slower, most striking first.
 
     Striking = MACs ratio times latency ratio: the further both are from 1, the more plainly
     MACs mispredict speed.
     """
-    pairs = [(a, b) for a in entries for b in entries
-             if a.name in ms and b.name in ms and a.macs < b.macs and ms[a.name] >= margin * ms[b.name]]
+    pairs = [
+        (a, b)
+        for a in entries
+        for b in entries
+        if a.name in ms and b.name in ms and a.macs < b.macs and ms[a.name] >= margin * ms[b.name]
+    ]
     return sorted(pairs, key=lambda p: -(p[1].macs / p[0].macs) * (ms[p[0].name] / ms[p[1].name]))
 
 
@@ -224,18 +268,22 @@ def _inversion_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: in
     if not inversions:
         return None
     light, heavy = inversions[0]
-    return (f"**MACs are not speed.** {light.name} needs {heavy.macs / light.macs:.1f}× fewer MACs than "
-            f"{heavy.name} ({light.macs / 1e6:.0f}M vs {heavy.macs / 1e6:.0f}M) yet takes {ms[light.name]:.1f} ms "
-            f"against {ms[heavy.name]:.1f} ms; {len(inversions)} pair{'s' if len(inversions) > 1 else ''} in this "
-            f"zoo {'are' if len(inversions) > 1 else 'is'} ordered the wrong way round by MACs.")
+    return (
+        f"**MACs are not speed.** {light.name} needs {heavy.macs / light.macs:.1f}× fewer MACs than "
+        f"{heavy.name} ({light.macs / 1e6:.0f}M vs {heavy.macs / 1e6:.0f}M) yet takes {ms[light.name]:.1f} ms "
+        f"against {ms[heavy.name]:.1f} ms; {len(inversions)} pair{'s' if len(inversions) > 1 else ''} in this "
+        f"zoo {'are' if len(inversions) > 1 else 'is'} ordered the wrong way round by MACs."
+    )
 
 
 def _throughput_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
     rate = {e.name: gmacs_per_second(e, latency[e.name][threads]) for e in entries}
     fast, slow = max(entries, key=lambda e: rate[e.name]), min(entries, key=lambda e: rate[e.name])
-    return (f"**Not every MAC costs the same.** {fast.name} computes {rate[fast.name]:.1f} GMAC/s, {slow.name} "
-            f"only {rate[slow.name]:.1f} GMAC/s: depthwise convolutions, shuffles, squeeze-and-excitation and "
-            f"activations move many bytes per multiply-add, so small networks keep the CPU waiting on memory.")
+    return (
+        f"**Not every MAC costs the same.** {fast.name} computes {rate[fast.name]:.1f} GMAC/s, {slow.name} "
+        f"only {rate[slow.name]:.1f} GMAC/s: depthwise convolutions, shuffles, squeeze-and-excitation and "
+        f"activations move many bytes per multiply-add, so small networks keep the CPU waiting on memory."
+    )
 
 
 def _threads_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
@@ -246,15 +294,24 @@ def _threads_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int)
     best, worst = max(entries, key=lambda e: speedup[e.name]), min(entries, key=lambda e: speedup[e.name])
     going = f"Going from {one} to {most} threads speeds up {best.name} {speedup[best.name]:.2f}×"
     if speedup[worst.name] >= 1:
-        return (f"**Threads help big layers.** {going} but {worst.name} only {speedup[worst.name]:.2f}×: "
-                f"its layers have too little work to split.")
+        return (
+            f"**Threads help big layers.** {going} but {worst.name} only {speedup[worst.name]:.2f}×: "
+            f"its layers have too little work to split."
+        )
     slower = sum(s < 1 for s in speedup.values())
-    busy = "" if 2 * slower <= len(entries) else (
-        f" More threads were slower for {slower} of {len(entries)} networks: another program is probably busy on "
-        f"this machine. Close it and measure again, or read the 1-thread chart.")
-    return (f"**More threads are not always faster.** {going}, yet {worst.name} runs slower "
-            f"({speedup[worst.name]:.2f}×): splitting small layers can cost more than it saves, and a thread "
-            f"waiting for a core another program holds stalls every layer.{busy}")
+    busy = (
+        ""
+        if 2 * slower <= len(entries)
+        else (
+            f" More threads were slower for {slower} of {len(entries)} networks: another program is probably busy on "
+            f"this machine. Close it and measure again, or read the 1-thread chart."
+        )
+    )
+    return (
+        f"**More threads are not always faster.** {going}, yet {worst.name} runs slower "
+        f"({speedup[worst.name]:.2f}×): splitting small layers can cost more than it saves, and a thread "
+        f"waiting for a core another program holds stalls every layer.{busy}"
+    )
 
 
 LESSONS = (_inversion_lesson, _throughput_lesson, _threads_lesson)
@@ -274,8 +331,14 @@ def zoo_frame(entries: Sequence[ZooEntry], latency: Timings | None = None):
 
     rows = []
     for e in entries:
-        row = {"network": e.name, "family": e.family, "design": "standard conv" if e.reference else "lightweight",
-               "params": e.params, "MACs": e.macs, "top-1 %": e.top1}
+        row = {
+            "network": e.name,
+            "family": e.family,
+            "design": "standard conv" if e.reference else "lightweight",
+            "params": e.params,
+            "MACs": e.macs,
+            "top-1 %": e.top1,
+        }
         for threads, ms in sorted((latency or {}).get(e.name, {}).items()):
             row[latency_column(threads)] = ms
         rows.append({**row, "top-1 source": e.top1_source, "summary": e.summary})

@@ -1,11 +1,12 @@
 """Build page: a network from sliders, and what every layer costs against a standard convolution."""
+
 import streamlit as st
 import torch
 
-from lwviz.families import FAMILIES
 from lwviz.builder import build
 from lwviz.cost.latency import time_layers
 from lwviz.export import ExportError, to_onnx
+from lwviz.families import FAMILIES
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
@@ -66,10 +67,17 @@ if st.session_state.get("build_showed") != spec or any(k not in st.session_state
 # stay put while the knobs move: a slider whose range changes would jump to its minimum.
 version, seed = st.session_state.controls_seed
 with stage_box:
-    st.caption("One row per stage: its first block has the stride and changes the channels; the other "
-               "repeats keep them. The global controls override these columns when set.")
-    rows = st.data_editor(stage_frame(seed), key=f"stage_editor_{version}", num_rows="dynamic",
-                          column_config=column_config(), width="stretch")
+    st.caption(
+        "One row per stage: its first block has the stride and changes the channels; the other "
+        "repeats keep them. The global controls override these columns when set."
+    )
+    rows = st.data_editor(
+        stage_frame(seed),
+        key=f"stage_editor_{version}",
+        num_rows="dynamic",
+        column_config=column_config(),
+        width="stretch",
+    )
     try:
         base = with_stage_rows(seed, rows)
     except ValueError as exc:
@@ -78,24 +86,58 @@ with stage_box:
 
 
 with controls:
-    st.selectbox("Start from", list(PRESETS), on_change=_reset_knobs, key="knob_preset",
-                 placeholder=f"{spec.name} (not a preset)", help="A published network; every control below changes it.")
+    st.selectbox(
+        "Start from",
+        list(PRESETS),
+        on_change=_reset_knobs,
+        key="knob_preset",
+        placeholder=f"{spec.name} (not a preset)",
+        help="A published network; every control below changes it.",
+    )
     changes = dict(
-        block=st.selectbox("Block type", [AS_PRESET, *FAMILIES], key="knob_block", format_func=_in_words(_family_words)),
-        width=st.slider("Width multiplier α", **slider_range("width", seed.width), key="knob_width",
-                        help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α²."),
-        resolution=st.slider("Input resolution ρ", **slider_range("resolution", seed.resolution), key="knob_resolution",
-                             help="Pixels per side: MACs grow as ρ², parameters do not change."),
-        kernel=st.selectbox("Kernel size", [AS_PRESET, *choice_options("kernel", seed.kernel)], key="knob_kernel",
-                            format_func=_in_words()),
-        expand=st.selectbox("Expansion ratio", [AS_PRESET, *choice_options("expand", seed.expand)], key="knob_expand",
-                            format_func=_in_words(), help="Inverted residual / MBConv: hidden = input × ratio."),
-        se=st.selectbox("Squeeze-and-excitation", [AS_PRESET, *choice_options("se", seed.se)], key="knob_se",
-                        format_func=_in_words(_se_words)),
-        act=st.selectbox("Activation", [AS_PRESET, *ACTIVATION_LABELS], key="knob_act",
-                         format_func=_in_words(ACTIVATION_LABELS.get)),
-        depth=st.slider("Depth multiplier", **slider_range("depth", seed.depth), key="knob_depth",
-                        help="Blocks per stage = ⌈repeats × depth⌉."),
+        block=st.selectbox(
+            "Block type", [AS_PRESET, *FAMILIES], key="knob_block", format_func=_in_words(_family_words)
+        ),
+        width=st.slider(
+            "Width multiplier α",
+            **slider_range("width", seed.width),
+            key="knob_width",
+            help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α².",
+        ),
+        resolution=st.slider(
+            "Input resolution ρ",
+            **slider_range("resolution", seed.resolution),
+            key="knob_resolution",
+            help="Pixels per side: MACs grow as ρ², parameters do not change.",
+        ),
+        kernel=st.selectbox(
+            "Kernel size",
+            [AS_PRESET, *choice_options("kernel", seed.kernel)],
+            key="knob_kernel",
+            format_func=_in_words(),
+        ),
+        expand=st.selectbox(
+            "Expansion ratio",
+            [AS_PRESET, *choice_options("expand", seed.expand)],
+            key="knob_expand",
+            format_func=_in_words(),
+            help="Inverted residual / MBConv: hidden = input × ratio.",
+        ),
+        se=st.selectbox(
+            "Squeeze-and-excitation",
+            [AS_PRESET, *choice_options("se", seed.se)],
+            key="knob_se",
+            format_func=_in_words(_se_words),
+        ),
+        act=st.selectbox(
+            "Activation", [AS_PRESET, *ACTIVATION_LABELS], key="knob_act", format_func=_in_words(ACTIVATION_LABELS.get)
+        ),
+        depth=st.slider(
+            "Depth multiplier",
+            **slider_range("depth", seed.depth),
+            key="knob_depth",
+            help="Blocks per stage = ⌈repeats × depth⌉.",
+        ),
     )
     changes = {k: None if v == AS_PRESET else v for k, v in changes.items()}
     try:
@@ -119,67 +161,108 @@ with results:
         ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.baseline_macs),
         ("Size, fp32", _mib(4 * table.params), table.params, preset_table.params, table.baseline_params),
         ("Size, int8", _mib(table.params), table.params, preset_table.params, table.baseline_params),
-        ("Peak activation memory", _mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
-         table.baseline_peak_memory),
+        (
+            "Peak activation memory",
+            _mib(table.peak_memory),
+            table.peak_memory,
+            preset_table.peak_memory,
+            table.baseline_peak_memory,
+        ),
     ]
-    helps = {"Size, fp32": "4 bytes per parameter.", "Size, int8": "1 byte per parameter, after int8 quantization.",
-             "Peak activation memory": "Activations alive at once for one image in float32: the largest input + "
-                                       "output of any one operation, plus the block input a residual keeps."}
+    helps = {
+        "Size, fp32": "4 bytes per parameter.",
+        "Size, int8": "1 byte per parameter, after int8 quantization.",
+        "Peak activation memory": "Activations alive at once for one image in float32: the largest input + "
+        "output of any one operation, plus the block input a residual keeps.",
+    }
     for col, (name, value, mine, preset_value, baseline) in zip(st.columns(3) + st.columns(3), headline):
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
         col.metric(name, value, delta, delta_color="inverse", help=helps.get(name))
         col.caption(f"{mine / baseline:.2f}× the standard-conv version")
-    costs, diagram, speed, layers = st.tabs(["Cost per layer", "Network diagram", "Measured latency",
-                                             "Table and downloads"])
+    costs, diagram, speed, layers = st.tabs(
+        ["Cost per layer", "Network diagram", "Measured latency", "Table and downloads"]
+    )
 with costs:
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
     log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
     st.plotly_chart(per_layer_figure(table, "macs" if metric == "MACs" else "params", log), width="stretch")
-    st.caption("The standard-conv version of a block is one dense K×K convolution with the block's input and output "
-               "channels, kernel and stride. Depthwise-separable blocks cost 1/N + 1/K² of it; inverted residuals can "
-               "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes.")
+    st.caption(
+        "The standard-conv version of a block is one dense K×K convolution with the block's input and output "
+        "channels, kernel and stride. Depthwise-separable blocks cost 1/N + 1/K² of it; inverted residuals can "
+        "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes."
+    )
     st.plotly_chart(share_figure(table), width="stretch")
     st.plotly_chart(savings_figure(table), width="stretch")
 with diagram:
-    st.caption("Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
-               "a dashed loop is a residual connection.")
+    st.caption(
+        "Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
+        "a dashed loop is a residual connection."
+    )
     st.graphviz_chart(network_dot(table))
 with speed:
-    st.markdown("**FLOPs are not latency.** Time every layer of this network on this machine and compare where the "
-                "time goes with where the MACs go.")
+    st.markdown(
+        "**FLOPs are not latency.** Time every layer of this network on this machine and compare where the "
+        "time goes with where the MACs go."
+    )
     measure_col, threads_col, runs_col = st.columns(3, vertical_alignment="bottom")
-    measure = measure_col.toggle("Measure real latency", key="latency_on",
-                                 help="Re-measures on every change while on (a fraction of a second for most designs).")
-    threads = threads_col.segmented_control("Threads", sorted({1, torch.get_num_threads()}), default=1, required=True,
-                                            key="latency_threads", format_func=lambda t: f"{t} thread{'s' * (t > 1)}")
+    measure = measure_col.toggle(
+        "Measure real latency",
+        key="latency_on",
+        help="Re-measures on every change while on (a fraction of a second for most designs).",
+    )
+    threads = threads_col.segmented_control(
+        "Threads",
+        sorted({1, torch.get_num_threads()}),
+        default=1,
+        required=True,
+        key="latency_threads",
+        format_func=lambda t: f"{t} thread{'s' * (t > 1)}",
+    )
     runs = runs_col.number_input("Timed runs (median)", 1, 50, 5, key="latency_runs")
     report = st.session_state.get("latency_report")
     if measure and not (report and (report.spec, report.threads, report.runs) == (spec, threads, runs)):
         bar = st.progress(0.0, text="Timing forward passes...")
         with timing_lock():
-            report = time_layers(spec, runs=runs, threads=threads,
-                                     progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"))
+            report = time_layers(
+                spec,
+                runs=runs,
+                threads=threads,
+                progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"),
+            )
         st.session_state.latency_report = report
         bar.empty()
     if measure:
-        st.caption(f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
-                   f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s.")
+        st.caption(
+            f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
+            f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s."
+        )
         st.plotly_chart(time_share_figure(report), width="stretch")
         st.plotly_chart(ms_per_gmac_figure(report), width="stretch")
         st.plotly_chart(macs_vs_time_figure(report), width="stretch")
 with layers:
     frame = table.to_frame()
     count = st.column_config.NumberColumn(format="localized")
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={c: count for c in frame.columns if frame[c].dtype.kind == "i"})
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={c: count for c in frame.columns if frame[c].dtype.kind == "i"},
+    )
     d1, d2, d3 = st.columns(3)
     d1.download_button("Per-layer table (CSV)", frame.to_csv(index=False), f"{spec.name}_layers.csv", "text/csv")
     d2.download_button("Spec (JSON)", spec.to_json(), f"{spec.name}_spec.json", "application/json")
     exported = st.session_state.get("onnx")
     if exported and exported[0] == spec:
-        d3.download_button(f"Model (ONNX, {len(exported[1]) / 2**20:.1f} MiB)", exported[1], f"{spec.name}.onnx",
-                           "application/octet-stream", help="Random weights: open it in Netron to see the graph.")
-    elif d3.button("Export to ONNX", key="export_onnx", help="Builds this network and exports it with torch.onnx (a few seconds)."):
+        d3.download_button(
+            f"Model (ONNX, {len(exported[1]) / 2**20:.1f} MiB)",
+            exported[1],
+            f"{spec.name}.onnx",
+            "application/octet-stream",
+            help="Random weights: open it in Netron to see the graph.",
+        )
+    elif d3.button(
+        "Export to ONNX", key="export_onnx", help="Builds this network and exports it with torch.onnx (a few seconds)."
+    ):
         with st.spinner("Exporting to ONNX..."):
             try:
                 st.session_state.onnx = (spec, to_onnx(build(spec)))

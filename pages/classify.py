@@ -1,4 +1,5 @@
 """Classify page: a real pretrained lightweight network names what is in a photo, an upload or a snapshot."""
+
 import streamlit as st
 
 from lwviz.classify import classify
@@ -11,8 +12,10 @@ from lwviz.viz.classify_charts import topk_figure
 spec = current_spec()
 
 st.title("Classify a picture")
-st.markdown("A real network trained on ImageNet's 1000 classes looks at a picture and says what it sees, with how "
-            "sure it is and how long it took on this laptop.")
+st.markdown(
+    "A real network trained on ImageNet's 1000 classes looks at a picture and says what it sees, with how "
+    "sure it is and how long it took on this laptop."
+)
 network_col, picture_col = st.columns([1, 2], gap="large")
 
 with network_col:
@@ -33,5 +36,6 @@ with picture_col:
         st.metric("The network says", result.top.label)
         st.markdown(f"**{result.top.prob:.0%}** sure")
         st.plotly_chart(topk_figure(result), width="stretch")
-        st.caption(f"{result.latency_ms:.0f} ms for one forward pass on this CPU "
-                   f"({net.resolution}×{net.resolution} input).")
+        st.caption(
+            f"{result.latency_ms:.0f} ms for one forward pass on this CPU ({net.resolution}×{net.resolution} input)."
+        )

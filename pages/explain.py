@@ -1,4 +1,5 @@
 """Look inside: Grad-CAM maps of where a network sees a class, and the channel attention of its SE blocks."""
+
 import streamlit as st
 
 from lwviz.explain import NO_SE_REASON, Explainer, network_input, overlay, spec_has_se
@@ -8,8 +9,13 @@ from lwviz.ui.network_picker import network_explainer, pick_network
 from lwviz.ui.pickers import pick_picture
 from lwviz.ui.state import current_spec, plain
 from lwviz.viz.cost_charts import short_name
-from lwviz.viz.explain_charts import (feature_maps_figure, gate_bars, gate_difference_heatmap, gate_divergence_figure,
-                                      gate_heatmap)
+from lwviz.viz.explain_charts import (
+    feature_maps_figure,
+    gate_bars,
+    gate_difference_heatmap,
+    gate_divergence_figure,
+    gate_heatmap,
+)
 from lwviz.weights import available_sources, get_source
 
 spec = current_spec()
@@ -25,10 +31,12 @@ def layer_label(explainer: Explainer, name: str) -> str:
 
 
 st.title("Look inside")
-st.markdown("**Grad-CAM** colors the parts of a picture that a layer found evidence for a class in: the class "
-            "score's gradient says how much each feature map matters, the maps weighted by it show where. "
-            "**Channel attention** shows the gates of squeeze-and-excitation blocks: how much each channel is "
-            "needed for this picture.")
+st.markdown(
+    "**Grad-CAM** colors the parts of a picture that a layer found evidence for a class in: the class "
+    "score's gradient says how much each feature map matters, the maps weighted by it show where. "
+    "**Channel attention** shows the gates of squeeze-and-excitation blocks: how much each channel is "
+    "needed for this picture."
+)
 
 ready = [s.name for s in available_sources()]
 net_col, picture_col = st.columns([1, 2], gap="large")
@@ -38,14 +46,15 @@ with net_col:
         st.stop()
     explainer, choice = network_explainer(net), net.key
     if choice == DESIGN:
-        st.caption("Random weights: its maps show what an untrained network reacts to. Train or load weights to "
-                   "see evidence.")
+        st.caption(
+            "Random weights: its maps show what an untrained network reacts to. Train or load weights to see evidence."
+        )
 
 with picture_col:
     if net.data is not None:  # a network trained here reads the pictures it learned from, not photos
         test = net.data.test_x
         index = st.slider("Held-out picture", 0, len(test) - 1, 0, key=f"explain_digit_{net.data.name}")
-        x, picture = test[index:index + 1], net.data.picture(test[index])
+        x, picture = test[index : index + 1], net.data.picture(test[index])
         caption = f"Held-out picture {index}: {net.data.classes[int(net.data.test_y[index])]}"
     else:
         picture = pick_picture("explain")
@@ -59,11 +68,19 @@ cam_tab, se_tab = st.tabs(["Grad-CAM", "Channel attention (SE)"])
 with cam_tab:
     names = explainer.layer_names()
     layer_col, class_col, opacity_col = st.columns(3)
-    layer = layer_col.selectbox("Layer", names, index=names.index(explainer.default_layer()),
-                                key=f"explain_layer_{choice}", format_func=lambda n: layer_label(explainer, n))
+    layer = layer_col.selectbox(
+        "Layer",
+        names,
+        index=names.index(explainer.default_layer()),
+        key=f"explain_layer_{choice}",
+        format_func=lambda n: layer_label(explainer, n),
+    )
     target = class_col.selectbox(
-        "Class to explain", [None, *range(len(net.categories))], key=f"explain_class_{choice}",
-        format_func=lambda c: "the network's answer (top-1)" if c is None else net.categories[c])
+        "Class to explain",
+        [None, *range(len(net.categories))],
+        key=f"explain_class_{choice}",
+        format_func=lambda c: "the network's answer (top-1)" if c is None else net.categories[c],
+    )
     opacity = opacity_col.slider("Opacity of the map", 0.0, 1.0, 0.5, 0.05, key="explain_opacity")
     cam = explainer.grad_cam(x, layer, target)
     explained, sure, answer = st.columns(3)
@@ -73,35 +90,53 @@ with cam_tab:
     picture_left, map_right = st.columns(2)
     picture_left.image(picture, caption=caption, width="stretch")
     map_right.image(overlay(picture, cam.heatmap, opacity), caption=f"Grad-CAM of {layer}", width="stretch")
-    st.caption(f"{plain(net.label)}. Red: strong evidence for the class; blue: none. Each map is scaled to its own "
-               "maximum.")
+    st.caption(
+        f"{plain(net.label)}. Red: strong evidence for the class; blue: none. Each map is scaled to its own maximum."
+    )
 
     st.subheader("The same picture at several depths")
-    st.caption("Early layers see small patches at high resolution: sharp maps of edges and textures. Deeper layers "
-               "see the whole object on a coarse grid: blurrier maps that follow the class.")
+    st.caption(
+        "Early layers see small patches at high resolution: sharp maps of edges and textures. Deeper layers "
+        "see the whole object on a coarse grid: blurrier maps that follow the class."
+    )
     depths = explainer.depth_layers()
     for column, name in zip(st.columns(len(depths)), depths):
-        column.image(overlay(picture, explainer.grad_cam(x, name, target).heatmap, opacity),
-                     caption=layer_label(explainer, name), width="stretch")
+        column.image(
+            overlay(picture, explainer.grad_cam(x, name, target).heatmap, opacity),
+            caption=layer_label(explainer, name),
+            width="stretch",
+        )
 
     st.subheader("Two networks, one picture")
     if net.data is not None:
-        st.info(plain(f"This network only reads {net.data.name} pictures; pick a photo network above to compare "
-                      "networks."))
+        st.info(
+            plain(f"This network only reads {net.data.name} pictures; pick a photo network above to compare networks.")
+        )
     else:
-        other = pick_network("explain", spec, (READY, DESIGN), key="explain_other", label="Compare with",
-                             exclude=(choice, st.session_state.explain_network))
+        other = pick_network(
+            "explain",
+            spec,
+            (READY, DESIGN),
+            key="explain_other",
+            label="Compare with",
+            exclude=(choice, st.session_state.explain_network),
+        )
         if other is not None:
             other_x = network_input(picture, other.preprocess)
             for column, shown, inputs in zip(st.columns(2), (net, other), (x, other_x)):
                 shown_explainer = network_explainer(shown)
                 result = shown_explainer.grad_cam(inputs)  # top-1, last layer: the networks may not share classes
-                column.image(overlay(picture, result.heatmap, opacity), width="stretch",
-                             caption=f"{shown.label}: {shown.categories[result.target]} ({result.prob:.0%}), "
-                                     f"{shown_explainer.default_layer()}")
+                column.image(
+                    overlay(picture, result.heatmap, opacity),
+                    width="stretch",
+                    caption=f"{shown.label}: {shown.categories[result.target]} ({result.prob:.0%}), "
+                    f"{shown_explainer.default_layer()}",
+                )
         if not any(spec_has_se(get_source(n).spec) for n in ready):
-            st.caption("MobileNetV3 or EfficientNet-B0 appear here once their torchvision weights are downloaded "
-                       "(Classify page).")
+            st.caption(
+                "MobileNetV3 or EfficientNet-B0 appear here once their torchvision weights are downloaded "
+                "(Classify page)."
+            )
 
 with se_tab:
     if not explainer.has_se:
@@ -110,23 +145,36 @@ with se_tab:
         for name in with_se:
             st.button(f"Show {get_source(name).label}", key=f"explain_show_{name}", on_click=choose, args=(name,))
         if not with_se:
-            st.markdown("No network with SE and pretrained weights is on this laptop (MobileNetV3 and "
-                        "EfficientNet-B0 weights can be downloaded on the Classify page). Train a small one on "
-                        f"scikit-learn's handwritten digits instead: {DIGITS_STEPS} steps, a few seconds.")
-            st.button("Train and show an SE network", icon=":material/model_training:", key="explain_train",
-                      on_click=choose, args=(DIGITS,))
+            st.markdown(
+                "No network with SE and pretrained weights is on this laptop (MobileNetV3 and "
+                "EfficientNet-B0 weights can be downloaded on the Classify page). Train a small one on "
+                f"scikit-learn's handwritten digits instead: {DIGITS_STEPS} steps, a few seconds."
+            )
+            st.button(
+                "Train and show an SE network",
+                icon=":material/model_training:",
+                key="explain_train",
+                on_click=choose,
+                args=(DIGITS,),
+            )
         st.stop()
 
     blocks = explainer.se_blocks()
-    block = st.selectbox("SE block", list(blocks), index=len(blocks) - 1, key=f"explain_block_{choice}",
-                         format_func=lambda b: f"{b} · gates {blocks[b]} channels")
+    block = st.selectbox(
+        "SE block",
+        list(blocks),
+        index=len(blocks) - 1,
+        key=f"explain_block_{choice}",
+        format_func=lambda b: f"{b} · gates {blocks[b]} channels",
+    )
     capture = explainer.gates(x, features_of=block)
     sort = st.toggle("Sort each block's channels, most excited first", key="explain_sort")
     st.plotly_chart(gate_heatmap(capture, sort=sort), width="stretch", key="explain_gate_heatmap")
     bars_col, maps_col = st.columns(2)
     bars_col.plotly_chart(gate_bars(capture.gate(block), block), width="stretch", key="explain_gate_bars")
-    maps_col.plotly_chart(feature_maps_figure(capture.features, capture.gate(block)), width="stretch",
-                          key="explain_feature_maps")
+    maps_col.plotly_chart(
+        feature_maps_figure(capture.features, capture.gate(block)), width="stretch", key="explain_feature_maps"
+    )
     maps_col.caption("What enters the SE block: the channels it lets through most (top) and least (bottom).")
 
     st.subheader("Two pictures, two sets of gates")
@@ -134,9 +182,10 @@ with se_tab:
     a_col.image(picture, caption="Picture A: the one chosen above", width=200)
     with b_col:
         if net.data is not None:
-            other_index = st.slider("Second held-out picture", 0, len(net.data.test_x) - 1, 1,
-                                    key=f"explain_digit_b_{net.data.name}")
-            x_b = net.data.test_x[other_index:other_index + 1]
+            other_index = st.slider(
+                "Second held-out picture", 0, len(net.data.test_x) - 1, 1, key=f"explain_digit_b_{net.data.name}"
+            )
+            x_b = net.data.test_x[other_index : other_index + 1]
             picture_b = net.data.picture(x_b[0])
         else:
             picture_b = pick_picture("explain_b", "Picture B", photo="A cup of coffee")
@@ -158,6 +207,8 @@ with se_tab:
         plain_cam = ablated.grad_cam(x, layer, target)
         for column, title, result in zip(st.columns(2), ("With SE", "Gates forced to 1"), (cam, plain_cam)):
             column.metric(title, f"{net.categories[result.top1]} ({result.probs[result.top1]:.0%})")
-            column.image(overlay(picture, result.heatmap, opacity), width="stretch",
-                         caption=f"Grad-CAM of {short_name(layer)} for {net.categories[result.target]} "
-                                 f"({result.prob:.0%})")
+            column.image(
+                overlay(picture, result.heatmap, opacity),
+                width="stretch",
+                caption=f"Grad-CAM of {short_name(layer)} for {net.categories[result.target]} ({result.prob:.0%})",
+            )

@@ -1,4 +1,5 @@
 """Landing page: what each page teaches, with a link to it."""
+
 import streamlit as st
 
 from lwviz.ui.nav import PAGES
@@ -6,8 +7,10 @@ from lwviz.ui.state import current_spec, plain
 
 spec = current_spec()
 st.title("lwviz: how lightweight CNNs get small and fast")
-st.markdown("Depthwise-separable convolutions, inverted residuals, squeeze-and-excitation, channel shuffle, "
-            "Fire modules and compound scaling, measured layer by layer. Everything runs offline on this laptop.")
+st.markdown(
+    "Depthwise-separable convolutions, inverted residuals, squeeze-and-excitation, channel shuffle, "
+    "Fire modules and compound scaling, measured layer by layer. Everything runs offline on this laptop."
+)
 for col, page in zip(st.columns(2) * len(PAGES), PAGES):
     with col.container(border=True):
         st.page_link(page.path, label=page.title, icon=page.icon)

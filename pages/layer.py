@@ -1,4 +1,5 @@
 """One layer: a standard convolution against depthwise + pointwise, formulas with the numbers filled in."""
+
 from dataclasses import asdict
 
 import streamlit as st
@@ -29,8 +30,7 @@ choices = {PAPER: OneLayer(in_chs=512, out_chs=512, kernel=3, height=14, width=1
 def _describe(choice: str) -> str:
     c = choices[choice]
     where = "MobileNet paper's example" if choice == PAPER else f"{spec.name} {choice}"
-    return (f"{where}: {c.in_chs} → {c.out_chs} channels, {c.kernel}×{c.kernel}, {c.height}×{c.width}, "
-            f"stride {c.stride}")
+    return f"{where}: {c.in_chs} → {c.out_chs} channels, {c.kernel}×{c.kernel}, {c.height}×{c.width}, stride {c.stride}"
 
 
 def _widget_values(layer: OneLayer) -> dict:
@@ -38,21 +38,33 @@ def _widget_values(layer: OneLayer) -> dict:
 
 
 st.title("One layer: standard vs depthwise-separable convolution")
-st.markdown("A standard convolution mixes space and channels in one dense K×K filter per output channel. "
-            "MobileNet splits it in two: a **depthwise** K×K filter per input channel (space), then a "
-            "**pointwise** 1×1 convolution (channels). Change the layer and watch both costs.")
+st.markdown(
+    "A standard convolution mixes space and channels in one dense K×K filter per output channel. "
+    "MobileNet splits it in two: a **depthwise** K×K filter per input channel (space), then a "
+    "**pointwise** 1×1 convolution (channels). Change the layer and watch both costs."
+)
 
 for key, value in _widget_values(choices[PAPER]).items():  # first run: the paper's example
     st.session_state.setdefault(key, value)
-st.selectbox("Start from", list(choices), key="layer_source", format_func=_describe,
-             on_change=lambda: st.session_state.update(_widget_values(choices[st.session_state.layer_source])),
-             help="The paper's worked example, or a block of the current design (its input and output channels, "
-                  "kernel, input size and stride).")
+st.selectbox(
+    "Start from",
+    list(choices),
+    key="layer_source",
+    format_func=_describe,
+    on_change=lambda: st.session_state.update(_widget_values(choices[st.session_state.layer_source])),
+    help="The paper's worked example, or a block of the current design (its input and output channels, "
+    "kernel, input size and stride).",
+)
 values = {}
 for col, (field, limit) in zip(st.columns(len(LIMITS)), LIMITS.items()):
-    values[field] = col.number_input(limit.label, min_value=limit.low, max_value=limit.high,
-                                     step=2 if limit.odd else 1, key=f"layer_{field}",
-                                     help=f"{limit.low}..{limit.high}" + (", odd" if limit.odd else ""))
+    values[field] = col.number_input(
+        limit.label,
+        min_value=limit.low,
+        max_value=limit.high,
+        step=2 if limit.odd else 1,
+        key=f"layer_{field}",
+        help=f"{limit.low}..{limit.high}" + (", odd" if limit.odd else ""),
+    )
 try:
     layer = OneLayer(**values)
 except ValueError as exc:
@@ -66,9 +78,11 @@ cols[1].metric("Standard MACs", count(std.macs))
 cols[2].metric("Separable params", count(layer.separable_params), fewer(float(layer.params_ratio)), delta_color="off")
 cols[3].metric("Separable MACs", count(layer.separable_macs))
 cols[4].metric("MAC saving", fewer(ratio))
-st.caption(f"Output {layer.out_chs:,} × {layer.out_height} × {layer.out_width} (\"same\" padding: "
-           f"⌈{layer.height}/{layer.stride}⌉ × ⌈{layer.width}/{layer.stride}⌉). Params are conv weights only, "
-           "no bias or batch norm; MACs are multiply-accumulates (FLOPs = 2 × MACs).")
+st.caption(
+    f'Output {layer.out_chs:,} × {layer.out_height} × {layer.out_width} ("same" padding: '
+    f"⌈{layer.height}/{layer.stride}⌉ × ⌈{layer.width}/{layer.stride}⌉). Params are conv weights only, "
+    "no bias or batch norm; MACs are multiply-accumulates (FLOPs = 2 × MACs)."
+)
 
 formulas = latex_formulas(layer)
 st.subheader("Multiply-accumulates")
@@ -80,10 +94,14 @@ st.latex(formulas["standard params"])
 st.latex(formulas["separable params"])
 
 st.plotly_chart(kernel_figure(layer), width="stretch")
-st.caption("Every coloured cell is one multiply-accumulate for that single output value, and the layer repeats it "
-           "for every output value. Pale cells are zero padding; where the window reaches over the edge it still "
-           "multiplies them (tinted), so they still count.")
+st.caption(
+    "Every coloured cell is one multiply-accumulate for that single output value, and the layer repeats it "
+    "for every output value. Pale cells are zero padding; where the window reaches over the edge it still "
+    "multiplies them (tinted), so they still count."
+)
 st.plotly_chart(ratio_figure(layer), width="stretch")
-st.caption("The ratio does not depend on M, H, W or the stride: both costs scale with them alike. Adding output "
-           "channels drives it down towards 1/K², so a 3×3 layer saves at most 9×. A 1×1 layer saves nothing: "
-           "splitting it only adds a depthwise 1×1 scaling.")
+st.caption(
+    "The ratio does not depend on M, H, W or the stride: both costs scale with them alike. Adding output "
+    "channels drives it down towards 1/K², so a 3×3 layer saves at most 9×. A 1×1 layer saves nothing: "
+    "splitting it only adds a depthwise 1×1 scaling."
+)

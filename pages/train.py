@@ -1,4 +1,5 @@
 """Train: the design learns handwritten digits (offline) or CIFAR-10 photos in about a minute; then distill it."""
+
 import streamlit as st
 
 from lwviz.compress.distill import ALPHA, TEMPERATURE, digits_teacher_spec
@@ -6,17 +7,30 @@ from lwviz.cost import analyze
 from lwviz.train.loop import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.ui.jobs import Job
 from lwviz.ui.state import current_spec, plain
-from lwviz.ui.training import (DATASETS, distill_work, keep_trained, load_dataset, show_distilled, show_job,
-                               show_trained, standard_teacher, trained_net, training_work)
+from lwviz.ui.training import (
+    DATASETS,
+    distill_work,
+    keep_trained,
+    load_dataset,
+    show_distilled,
+    show_job,
+    show_trained,
+    standard_teacher,
+    trained_net,
+    training_work,
+)
 
 spec = current_spec()
 st.title("Train")
-st.markdown("A network only knows what it learned. Train your design from the Build page on a small real dataset, "
-            "here on the CPU, and watch the loss fall. The trained network then runs on the Webcam, Look inside and "
-            "Compress pages. **Distillation** trains a small student from a bigger teacher's answers.")
+st.markdown(
+    "A network only knows what it learned. Train your design from the Build page on a small real dataset, "
+    "here on the CPU, and watch the loss fall. The trained network then runs on the Webcam, Look inside and "
+    "Compress pages. **Distillation** trains a small student from a bigger teacher's answers."
+)
 
-data_name = st.segmented_control("Pictures to learn", list(DATASETS), format_func=DATASETS.get, default="digits",
-                                 required=True, key="train_dataset")
+data_name = st.segmented_control(
+    "Pictures to learn", list(DATASETS), format_func=DATASETS.get, default="digits", required=True, key="train_dataset"
+)
 data = load_dataset(data_name)
 if data is None:
     st.stop()
@@ -28,13 +42,16 @@ except ValueError as exc:
     st.error(plain(f"This design cannot read {data.name}'s {data.resolution}×{data.resolution} pictures: {exc}"))
     st.stop()
 cost = analyze(student)
-st.caption(f"{student.name} fitted to {data.name}: {data.resolution}×{data.resolution} pictures, "
-           f"{len(data.classes)} classes → {cost.params / 1e6:.2f}M parameters, {cost.macs / 1e6:.1f}M MACs per "
-           f"picture. {len(data.train_x):,} training and {len(data.test_x):,} held-out pictures.")
+st.caption(
+    f"{student.name} fitted to {data.name}: {data.resolution}×{data.resolution} pictures, "
+    f"{len(data.classes)} classes → {cost.params / 1e6:.2f}M parameters, {cost.macs / 1e6:.1f}M MACs per "
+    f"picture. {len(data.train_x):,} training and {len(data.test_x):,} held-out pictures."
+)
 steps_col, seed_col = st.columns([3, 1])
 steps = steps_col.slider("Training steps (64 pictures each)", 50, 1000, PAGE_STEPS, 50, key="train_steps")
-seed = seed_col.number_input("Seed", 0, 10_000, 0, key="train_seed",
-                             help="The same seed gives the same starting weights and the same batches.")
+seed = seed_col.number_input(
+    "Seed", 0, 10_000, 0, key="train_seed", help="The same seed gives the same starting weights and the same batches."
+)
 job = st.session_state.get("train_job")
 running = job is not None and not job.done
 
@@ -51,25 +68,39 @@ with train_tab:
         show_trained(trained, job.state() if job is not None and job.result is trained else None)
 
 with distill_tab:
-    st.markdown("The teacher, a bigger network, answers every training picture with probabilities softened by a "
-                "**temperature** T: how much a 7 looks like a 1 is knowledge the labels lack. The student (the "
-                "network chosen above) learns from a mix: **alpha** of the teacher's soft answers, the rest from "
-                "the labels. It is trained twice from the same start on the same batches, without and with the "
-                "teacher, for the steps chosen above.")
+    st.markdown(
+        "The teacher, a bigger network, answers every training picture with probabilities softened by a "
+        "**temperature** T: how much a 7 looks like a 1 is knowledge the labels lack. The student (the "
+        "network chosen above) learns from a mix: **alpha** of the teacher's soft answers, the rest from "
+        "the labels. It is trained twice from the same start on the same batches, without and with the "
+        "teacher, for the steps chosen above."
+    )
     teachers = {"standard": "A standard-conv CNN, 4× the MACs of the small SE network (trained here first)"}
     if (trained := trained_net()) is not None and trained.data is data:
         teachers["trained"] = f"Your trained network: {trained.label}"
-    teacher_choice = st.radio("Teacher", list(teachers), format_func=lambda t: plain(teachers[t]),
-                              key="distill_teacher")
+    teacher_choice = st.radio(
+        "Teacher", list(teachers), format_func=lambda t: plain(teachers[t]), key="distill_teacher"
+    )
     t_col, a_col = st.columns(2)
     temperature = t_col.slider("Temperature T", 1.0, 10.0, TEMPERATURE, 0.5, key="distill_temperature")
     alpha = a_col.slider("alpha: share of the teacher", 0.0, 1.0, ALPHA, 0.05, key="distill_alpha")
-    if st.button("Distill and compare", type="primary", icon=":material/school:", disabled=running,
-                 key="distill_start"):
+    if st.button(
+        "Distill and compare", type="primary", icon=":material/school:", disabled=running, key="distill_start"
+    ):
         st.session_state.train_job = Job(
-            distill_work(student, trained.model if teacher_choice == "trained" else standard_teacher(data),
-                         for_dataset(digits_teacher_spec(), data), data, steps, seed, temperature, alpha),
-            steps, "distill")
+            distill_work(
+                student,
+                trained.model if teacher_choice == "trained" else standard_teacher(data),
+                for_dataset(digits_teacher_spec(), data),
+                data,
+                steps,
+                seed,
+                temperature,
+                alpha,
+            ),
+            steps,
+            "distill",
+        )
         st.rerun()
     if job is not None and job.kind == "distill":
         show_job(job, "distill")

@@ -1,4 +1,5 @@
 """Webcam page: a lightweight network names what the camera sees, live, on this laptop."""
+
 from pathlib import Path
 
 import streamlit as st
@@ -11,9 +12,19 @@ from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
 from lwviz.ui.network_picker import pick_network
 from lwviz.ui.state import current_spec, plain
 from lwviz.ui.training import trained_net
-from lwviz.ui.webcam import (annotated_video, frame_model, missing_networks, resolutions, session_processor,
-                             show_predictions, show_start_problem, show_stats, track_connection, track_playing,
-                             webrtc_error)
+from lwviz.ui.webcam import (
+    annotated_video,
+    frame_model,
+    missing_networks,
+    resolutions,
+    session_processor,
+    show_predictions,
+    show_start_problem,
+    show_stats,
+    track_connection,
+    track_playing,
+    webrtc_error,
+)
 
 VIDEO_TYPES = ("mp4", "webm", "mov", "mkv", "avi", "m4v")
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
@@ -21,38 +32,67 @@ MEDIA = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate
 spec = current_spec()
 
 st.title("Webcam")
-st.markdown("Hold something up to the camera: a pretrained lightweight network names it, live, on this laptop's "
-            "CPU. The square on the video is what the network sees; the numbers say how long it took.")
+st.markdown(
+    "Hold something up to the camera: a pretrained lightweight network names it, live, on this laptop's "
+    "CPU. The square on the video is what the network sees; the numbers say how long it took."
+)
 
 net_col, res_col = st.columns([3, 2], vertical_alignment="bottom")
 with net_col:
-    net = pick_network("webcam", spec, (READY, TRAINED, DESIGN),
-                       help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. Your "
-                            "design comes from the Build page, with random weights.")
+    net = pick_network(
+        "webcam",
+        spec,
+        (READY, TRAINED, DESIGN),
+        help="EfficientNet-Lite0's ImageNet weights ship with the app, so it works offline. Your "
+        "design comes from the Build page, with random weights.",
+    )
 if net is None:
     st.stop()
 native = net.resolution
 if len(offered := resolutions(net)) > 1:
     resolution = res_col.select_slider(  # keyed by the native size too: a changed design starts from its own
-        "Input resolution", offered, value=native, key=f"webcam_resolution_{net.key}_{native}",
+        "Input resolution",
+        offered,
+        value=native,
+        key=f"webcam_resolution_{net.key}_{native}",
         help="The network's input in pixels. Fewer pixels: fewer MACs and faster, but pretrained weights are most "
-             "accurate at the size they learned at.")
+        "accurate at the size they learned at.",
+    )
 else:
     resolution = native
     res_col.markdown(f"Input: {native}×{native} pixels, the size it was trained on")
 toggles = st.container(horizontal=True, gap="large")
-int8 = toggles.toggle("int8", key="webcam_int8", help="8-bit integer weights and activations, calibrated on "
-                      "sample photos: about 4x smaller, often faster, slightly less accurate.")
+int8 = toggles.toggle(
+    "int8",
+    key="webcam_int8",
+    help="8-bit integer weights and activations, calibrated on "
+    "sample photos: about 4x smaller, often faster, slightly less accurate.",
+)
 mirror = toggles.toggle("Mirror", value=True, key="webcam_mirror", help="Show the camera like a mirror.")
 paused = toggles.toggle("Pause", key="webcam_paused", help="Freeze the picture and its labels to talk about them.")
-grad_cam = toggles.toggle("Grad-CAM", key="webcam_grad_cam", help="Color the square by where the network found "
-                          "evidence for its top answer (red: strong). See the Look inside page for how it works.")
-cam_every = toggles.number_input(
-    "Grad-CAM every … frames", 1, 30, 5, key="webcam_cam_every", width=180,
-    help="Grad-CAM needs a backward pass, several times a forward pass: refreshing the map every few frames "
-         "keeps the video fluid.") if grad_cam else 0
-with st.spinner("Calibrating int8 on sample photos (once per network and resolution)…" if int8 else
-                "Loading the network…"):
+grad_cam = toggles.toggle(
+    "Grad-CAM",
+    key="webcam_grad_cam",
+    help="Color the square by where the network found "
+    "evidence for its top answer (red: strong). See the Look inside page for how it works.",
+)
+cam_every = (
+    toggles.number_input(
+        "Grad-CAM every … frames",
+        1,
+        30,
+        5,
+        key="webcam_cam_every",
+        width=180,
+        help="Grad-CAM needs a backward pass, several times a forward pass: refreshing the map every few frames "
+        "keeps the video fluid.",
+    )
+    if grad_cam
+    else 0
+)
+with st.spinner(
+    "Calibrating int8 on sample photos (once per network and resolution)…" if int8 else "Loading the network…"
+):
     model, int8_note = frame_model(net, resolution, int8, grad_cam)
 if int8_note:
     st.warning(plain(f"{int8_note}. Running in float32."), icon=":material/memory:")
@@ -61,16 +101,25 @@ if net.key == TRAINED:
 processor = session_processor()
 processor.configure(model=model, mirror=mirror, paused=paused, cam_every=cam_every)
 if not model.trained:
-    st.warning("Your design has random weights: it runs at the real speed of your design, but its labels are "
-               "meaningless until it is trained.", icon=":material/science:")
+    st.warning(
+        "Your design has random weights: it runs at the real speed of your design, but its labels are "
+        "meaningless until it is trained.",
+        icon=":material/science:",
+    )
 if missing := missing_networks():
     with st.expander(f"{len(missing)} more pretrained networks need their weights first"):
         st.markdown("\n".join(f"- {plain(m)}" for m in missing))
 
 url, webrtc_problem = st.context.url, webrtc_error()
 suggested, skipped = default_mode(url, webrtc_problem)
-mode_key = st.segmented_control("How frames arrive", [m.key for m in MODES], default=suggested.key, required=True,
-                                key="webcam_mode", format_func=lambda k: next(m.label for m in MODES if m.key == k))
+mode_key = st.segmented_control(
+    "How frames arrive",
+    [m.key for m in MODES],
+    default=suggested.key,
+    required=True,
+    key="webcam_mode",
+    format_func=lambda k: next(m.label for m in MODES if m.key == k),
+)
 mode = next(m for m in MODES if m.key == mode_key)
 if problem := blocked(mode, url, webrtc_problem):
     st.warning(plain(f"{mode.label} will not work here: {problem}."), icon=":material/warning:")
@@ -112,8 +161,10 @@ if mode == LIVE:
     import streamlit_webrtc
 
     with st.expander("Connection settings (students on other machines)", icon=":material/lan:"):
-        st.markdown("On this laptop nothing is needed. Across networks, add a STUN server (finds public "
-                    "addresses) or a TURN server (relays the video), one per line:")
+        st.markdown(
+            "On this laptop nothing is needed. Across networks, add a STUN server (finds public "
+            "addresses) or a TURN server (relays the video), one per line:"
+        )
         ice_text = st.text_area("STUN/TURN servers", default_ice_text(), placeholder=EXAMPLE, key="webcam_ice")
         try:
             servers = parse_ice_servers(ice_text)
@@ -123,9 +174,13 @@ if mode == LIVE:
     video_col, text_col = st.columns([3, 2])
     with video_col:
         ctx = streamlit_webrtc.webrtc_streamer(
-            key="webcam", mode=streamlit_webrtc.WebRtcMode.SENDRECV, rtc_configuration=rtc_configuration(servers),
-            media_stream_constraints=MEDIA, queued_video_frames_callback=processor.recv_queued,
-            async_processing=True)
+            key="webcam",
+            mode=streamlit_webrtc.WebRtcMode.SENDRECV,
+            rtc_configuration=rtc_configuration(servers),
+            media_stream_constraints=MEDIA,
+            queued_video_frames_callback=processor.recv_queued,
+            async_processing=True,
+        )
     playing = bool(ctx.state.playing)
     track_playing(processor, playing)
     connecting = track_connection(ctx.state)
@@ -136,8 +191,9 @@ elif mode == SNAPSHOT:
     if shot is not None:
         classify_picture(shot, "snapshot")
 else:
-    upload = st.file_uploader("A photo or a short video", type=[*IMAGE_TYPES, *VIDEO_TYPES], key="webcam_upload",
-                              max_upload_size=200)
+    upload = st.file_uploader(
+        "A photo or a short video", type=[*IMAGE_TYPES, *VIDEO_TYPES], key="webcam_upload", max_upload_size=200
+    )
     if upload is not None and Path(upload.name).suffix.lower().lstrip(".") in VIDEO_TYPES:
         try:
             video = annotated_video(upload, processor, settings=(net.model, resolution, int8, mirror))
@@ -146,7 +202,13 @@ else:
         else:
             st.video(video.data, format="video/webm")
             st.caption(f"{len(video.timeline)} frames classified, {video.fps:g} per second of video.")
-            st.dataframe([{"second": t, "top-1": preds[0].label, "probability": round(preds[0].prob, 3)}
-                          for t, preds in video.timeline], hide_index=True, width="stretch")
+            st.dataframe(
+                [
+                    {"second": t, "top-1": preds[0].label, "probability": round(preds[0].prob, 3)}
+                    for t, preds in video.timeline
+                ],
+                hide_index=True,
+                width="stretch",
+            )
     elif upload is not None:
         classify_picture(upload, "picture")

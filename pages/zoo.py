@@ -1,4 +1,5 @@
 """Zoo page: every preset and two dense classics, accuracy against MACs and against measured latency."""
+
 import time
 
 import streamlit as st
@@ -12,22 +13,27 @@ DEFAULT_RUNS = 5  # plus one warm-up pass: enough for a stable median, short eno
 spec = current_spec()
 
 st.title("Zoo")
-st.markdown("Every lightweight network in lwviz beside two standard-convolution classics, ResNet-18 and VGG-16. "
-            "Up and to the left is better: more accurate for less. The dashed line is the **Pareto front**, the "
-            "networks that nothing else beats on both counts.")
+st.markdown(
+    "Every lightweight network in lwviz beside two standard-convolution classics, ResNet-18 and VGG-16. "
+    "Up and to the left is better: more accurate for less. The dashed line is the **Pareto front**, the "
+    "networks that nothing else beats on both counts."
+)
 with st.spinner("Pricing the networks…"):
     entries = zoo_entries()
 table = st.container()
 st.plotly_chart(macs_figure(entries), width="stretch")
-st.caption("Top-1 is ImageNet-1K accuracy of torchvision's IMAGENET1K_V1 weights (their metadata, no download), or "
-           "the published figure where torchvision has no weights (source in the table). MACs are counted from the "
-           "design for lwviz's presets and traced from a forward pass for ResNet-18 and VGG-16.")
+st.caption(
+    "Top-1 is ImageNet-1K accuracy of torchvision's IMAGENET1K_V1 weights (their metadata, no download), or "
+    "the published figure where torchvision has no weights (source in the table). MACs are counted from the "
+    "design for lwviz's presets and traced from a forward pass for ResNet-18 and VGG-16."
+)
 
 st.subheader("Measured speed on this machine")
 threads = thread_counts()
 runs_col, button_col = st.columns([1, 3], vertical_alignment="bottom")
-runs = runs_col.number_input("Timed runs per network", 1, 50, DEFAULT_RUNS, key="zoo_runs",
-                             help="After one warm-up pass; the median is shown.")
+runs = runs_col.number_input(
+    "Timed runs per network", 1, 50, DEFAULT_RUNS, key="zoo_runs", help="After one warm-up pass; the median is shown."
+)
 if button_col.button("Measure latency on this machine", type="primary", icon=":material/timer:", key="zoo_measure"):
     bar = st.progress(0.0, text="Starting…")
 
@@ -39,26 +45,43 @@ if button_col.button("Measure latency on this machine", type="primary", icon=":m
         latency = measure_zoo(entries, runs, threads, progress=show_progress)
     st.session_state.zoo_latency = dict(latency=latency, runs=runs, seconds=time.perf_counter() - start)
     bar.empty()
-st.caption(f"Randomly initialized models, batch 1, 224×224, float32, eval mode: speed does not depend on what the "
-           f"weights are. Each network is timed with 1 thread and with all {threads[-1]} threads of this machine. "
-           f"Anything else running (a browser, a webcam page) slows the numbers down.")
+st.caption(
+    f"Randomly initialized models, batch 1, 224×224, float32, eval mode: speed does not depend on what the "
+    f"weights are. Each network is timed with 1 thread and with all {threads[-1]} threads of this machine. "
+    f"Anything else running (a browser, a webcam page) slows the numbers down."
+)
 
 measured = st.session_state.get("zoo_latency")
 table.dataframe(
-    zoo_frame(entries, measured["latency"] if measured else None), hide_index=True, width="stretch",
-    column_config={"params": st.column_config.NumberColumn(format="compact"),
-                   "MACs": st.column_config.NumberColumn(format="compact"),
-                   "top-1 %": st.column_config.NumberColumn(format="%.1f"),
-                   **{latency_column(t): st.column_config.NumberColumn(format="%.1f") for t in threads}})
+    zoo_frame(entries, measured["latency"] if measured else None),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "params": st.column_config.NumberColumn(format="compact"),
+        "MACs": st.column_config.NumberColumn(format="compact"),
+        "top-1 %": st.column_config.NumberColumn(format="%.1f"),
+        **{latency_column(t): st.column_config.NumberColumn(format="%.1f") for t in threads},
+    },
+)
 
 if measured:
-    st.caption(f"Measured {len(measured['latency'])} networks in {measured['seconds']:.0f} s "
-               f"({measured['runs']} timed run{'s' if measured['runs'] > 1 else ''} each).")
-    shown = st.segmented_control("Threads", threads, default=1, required=True, key="zoo_threads",
-                                 format_func=lambda t: "1 thread" if t == 1 else f"all {t} threads")
+    st.caption(
+        f"Measured {len(measured['latency'])} networks in {measured['seconds']:.0f} s "
+        f"({measured['runs']} timed run{'s' if measured['runs'] > 1 else ''} each)."
+    )
+    shown = st.segmented_control(
+        "Threads",
+        threads,
+        default=1,
+        required=True,
+        key="zoo_threads",
+        format_func=lambda t: "1 thread" if t == 1 else f"all {t} threads",
+    )
     st.plotly_chart(latency_figure(entries, measured["latency"], shown), width="stretch")
     for lesson in latency_lessons(entries, measured["latency"], shown):
         st.markdown(f"- {lesson}")
 else:
-    st.info("Press **Measure latency on this machine** to time every network here and plot accuracy against "
-            "real speed.", icon=":material/timer:")
+    st.info(
+        "Press **Measure latency on this machine** to time every network here and plot accuracy against real speed.",
+        icon=":material/timer:",
+    )

@@ -39,8 +39,7 @@ def trained():
 
 def test_pt_bytes_and_safetensors_path_round_trip(trained, tmp_path):
     expected = outputs(trained)
-    torch.testing.assert_close(outputs(load_checkpoint(SPEC, saved(trained.state_dict()))), expected, rtol=0,
-                               atol=0)
+    torch.testing.assert_close(outputs(load_checkpoint(SPEC, saved(trained.state_dict()))), expected, rtol=0, atol=0)
     path = tmp_path / "weights.safetensors"
     safetensors.torch.save_file(trained.state_dict(), path)
     model = load_checkpoint(SPEC, path)
@@ -78,16 +77,23 @@ class RunsACommand:
         return os.system, (f"touch {self.marker}",)
 
 
-@pytest.mark.parametrize("make", [
-    lambda evil: saved({"stem.conv.conv.weight": evil}),  # torch.save's zip format
-    lambda evil: pickle.dumps(evil, protocol=2),  # a bare legacy pickle
-], ids=["torch-save", "raw-pickle"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda evil: saved({"stem.conv.conv.weight": evil}),  # torch.save's zip format
+        lambda evil: pickle.dumps(evil, protocol=2),  # a bare legacy pickle
+    ],
+    ids=["torch-save", "raw-pickle"],
+)
 def test_a_pickle_that_runs_code_is_refused_and_nothing_runs(make, tmp_path):
     marker = tmp_path / "pwned"
     payload = make(RunsACommand(marker))
     assert b"system" in payload  # the payload really names os.system
-    with pytest.raises(CheckpointError, match=r"refused: the file is a pickle that asks to import \w+\.system, which "
-                                              r"could run code; only state_dicts of tensors are accepted"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"refused: the file is a pickle that asks to import \w+\.system, which "
+        r"could run code; only state_dicts of tensors are accepted",
+    ):
         read_state_dict(payload)
     assert not marker.exists()
     path = tmp_path / "evil.pth"
@@ -114,15 +120,19 @@ def test_size_limit(trained, tmp_path):
     assert read_state_dict(path, max_bytes=len(data)).keys() == trained.state_dict().keys()
 
 
-@pytest.mark.parametrize("payload, message", [
-    (b"", "the checkpoint file is empty"),
-    (b"just text, not a checkpoint", r"not a PyTorch checkpoint \(.pt/.pth\) or .safetensors file"),
-    (b"PK\x03\x04" + b"\x00" * 64, "not a PyTorch checkpoint"),
-    (saved({"epoch": 3, "lr": 0.1}), "the file holds no state_dict"),
-    (saved({}), "the file holds no state_dict"),
-    (saved([torch.zeros(1)]), "the file holds no state_dict"),
-    (b"\x0c\x00\x00\x00\x00\x00\x00\x00{not json!!}", "not a valid safetensors file"),
-], ids=["empty", "text", "broken-zip", "no-tensors", "empty-dict", "list", "bad-safetensors"])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"", "the checkpoint file is empty"),
+        (b"just text, not a checkpoint", r"not a PyTorch checkpoint \(.pt/.pth\) or .safetensors file"),
+        (b"PK\x03\x04" + b"\x00" * 64, "not a PyTorch checkpoint"),
+        (saved({"epoch": 3, "lr": 0.1}), "the file holds no state_dict"),
+        (saved({}), "the file holds no state_dict"),
+        (saved([torch.zeros(1)]), "the file holds no state_dict"),
+        (b"\x0c\x00\x00\x00\x00\x00\x00\x00{not json!!}", "not a valid safetensors file"),
+    ],
+    ids=["empty", "text", "broken-zip", "no-tensors", "empty-dict", "list", "bad-safetensors"],
+)
 def test_files_that_are_not_checkpoints(payload, message):
     with pytest.raises(CheckpointError, match=message):
         read_state_dict(payload)
@@ -140,7 +150,8 @@ def test_shape_mismatches_are_listed():
     n = sum(a.shape != b.shape for a, b in zip(half.values(), build(SPEC).state_dict().values()))
     assert str(err.value) == (
         f"the checkpoint does not fit mobilenet_v3_small: {n} shape mismatches (stem.conv.conv.weight (8, 3, 3, 3) "
-        "vs model (16, 3, 3, 3), stem.conv.bn.weight (8,) vs model (16,), stem.conv.bn.bias (8,) vs model (16,), ...)")
+        "vs model (16, 3, 3, 3), stem.conv.bn.weight (8,) vs model (16,), stem.conv.bn.bias (8,) vs model (16,), ...)"
+    )
 
 
 def test_missing_and_unexpected_keys_are_listed(trained):
@@ -149,16 +160,20 @@ def test_missing_and_unexpected_keys_are_listed(trained):
     state["extra.weight"] = torch.zeros(1)
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(SPEC, saved(state))
-    assert str(err.value) == ("the checkpoint does not fit mobilenet_v3_small: 2 missing keys (classifier.fc.weight, "
-                              "classifier.fc.bias); 1 unexpected keys (extra.weight)")
+    assert str(err.value) == (
+        "the checkpoint does not fit mobilenet_v3_small: 2 missing keys (classifier.fc.weight, "
+        "classifier.fc.bias); 1 unexpected keys (extra.weight)"
+    )
 
 
 def test_a_foreign_checkpoint_of_another_architecture():
     foreign, ours = len(tvm.mobilenet_v2().state_dict()), len(build(SPEC).state_dict())
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(SPEC, saved(tvm.mobilenet_v2().state_dict()))
-    assert str(err.value) == (f"the checkpoint does not fit mobilenet_v3_small: state_dict has {foreign} tensors but "
-                              f"the model expects {ours}; it was saved from a different architecture")
+    assert str(err.value) == (
+        f"the checkpoint does not fit mobilenet_v3_small: state_dict has {foreign} tensors but "
+        f"the model expects {ours}; it was saved from a different architecture"
+    )
 
 
 def test_checkpoint_source_names_its_classes(trained):

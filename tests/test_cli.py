@@ -48,15 +48,18 @@ def test_cost_accepts_a_spec_string(capsys):
     assert json.loads(capsys.readouterr().out)["macs"] == analyze(spec).macs
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["cost", "nope"], "preset: unknown preset 'nope'"),
-    (["cost", "mobilenet_v2", "--kernel", "4"], "kernel: kernel size must be odd"),
-    (["cost", "mobilenet_v2", "--width", "9"], "width (width multiplier): 9.0 is outside"),
-    (["cost", "mobilenet_v2", "--resolution", "8"], "resolution: 8 is too small"),
-    (["cost", "mobilenet_v2", "--block", "vit"], "block: unknown block type 'vit'"),
-    (["cost", "mobilenet_v2", "--width", "abc"], "argument --width: invalid float value"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["cost", "nope"], "preset: unknown preset 'nope'"),
+        (["cost", "mobilenet_v2", "--kernel", "4"], "kernel: kernel size must be odd"),
+        (["cost", "mobilenet_v2", "--width", "9"], "width (width multiplier): 9.0 is outside"),
+        (["cost", "mobilenet_v2", "--resolution", "8"], "resolution: 8 is too small"),
+        (["cost", "mobilenet_v2", "--block", "vit"], "block: unknown block type 'vit'"),
+        (["cost", "mobilenet_v2", "--width", "abc"], "argument --width: invalid float value"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_arguments_exit_nonzero_with_one_line(argv, message):
     proc = subprocess.run([sys.executable, "-m", "lwviz", *argv], capture_output=True, text=True)
     assert proc.returncode != 0
@@ -98,18 +101,26 @@ def test_classify_prints_a_ranked_table(photos, capsys):
     assert first.startswith(" 1. espresso") and first.endswith("%") and second.startswith(" 2. ")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["missing.jpg"], "missing.jpg: no such file"),
-    (["empty.jpg"], "the image file is empty"),
-    (["notes.jpg"], "not an image: expected a JPEG, PNG, WebP, GIF, BMP or TIFF file"),
-    (["{chelsea}", "--model", "mobilenet_v2"],
-     "mobilenet_v2 weights are not on this machine: mobilenet_v2-7ebf99e0.pth (13.6 MB) is missing from"),
-    (["{chelsea}", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained weights"),
-    (["{chelsea}", "--model", "nope"], "preset: unknown preset 'nope'"),
-    (["{chelsea}", "--topk", "0"], "topk: 0 is outside 1..1000"),
-    (["{chelsea}", "--model", "squeezenet1_1", "--download"],
-     "squeezenet1_1 weights are not on this machine: squeezenet1_1-b8a52dc0.pth"),
-], ids=["missing", "empty", "not-image", "not-cached", "no-weights", "unknown", "topk", "download-offline"])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["missing.jpg"], "missing.jpg: no such file"),
+        (["empty.jpg"], "the image file is empty"),
+        (["notes.jpg"], "not an image: expected a JPEG, PNG, WebP, GIF, BMP or TIFF file"),
+        (
+            ["{chelsea}", "--model", "mobilenet_v2"],
+            "mobilenet_v2 weights are not on this machine: mobilenet_v2-7ebf99e0.pth (13.6 MB) is missing from",
+        ),
+        (["{chelsea}", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained weights"),
+        (["{chelsea}", "--model", "nope"], "preset: unknown preset 'nope'"),
+        (["{chelsea}", "--topk", "0"], "topk: 0 is outside 1..1000"),
+        (
+            ["{chelsea}", "--model", "squeezenet1_1", "--download"],
+            "squeezenet1_1 weights are not on this machine: squeezenet1_1-b8a52dc0.pth",
+        ),
+    ],
+    ids=["missing", "empty", "not-image", "not-cached", "no-weights", "unknown", "topk", "download-offline"],
+)
 def test_classify_failures_exit_2_with_one_line(photos, argv, message, capsys, monkeypatch):
     from urllib.error import URLError
 
@@ -134,11 +145,11 @@ def test_classify_failures_exit_2_with_one_line(photos, argv, message, capsys, m
 
 
 def test_classify_a_missing_image_as_a_process(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "lwviz", "classify", str(tmp_path / "nope.png")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lwviz", "classify", str(tmp_path / "nope.png")], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"lwviz: error: {tmp_path / 'nope.png'}: no such file\n"
-
 
 
 def test_gradcam_writes_the_overlay_and_the_map_at_the_pictures_size(photos, tmp_path, capsys):
@@ -151,10 +162,27 @@ def test_gradcam_writes_the_overlay_and_the_map_at_the_pictures_size(photos, tmp
     image = load_image(photos["chelsea"])  # 451x300
     cam = grad_cam(LITE0.load(), network_input(image, LITE0.preprocess), "stages.4.2", target=281)  # 281 = tabby
     out, npy = tmp_path / "cam.png", tmp_path / "cam.npy"
-    assert main(["gradcam", str(photos["chelsea"]), "--target", "tabby", "--layer", "stages.4.2",
-                 "--out", str(out), "--npy", str(npy)]) == 0
-    assert capsys.readouterr().out == \
-        f"efficientnet_lite0: Grad-CAM of stages.4.2 for tabby ({cam.prob:.1%}) -> {out}, {npy}\n"
+    assert (
+        main(
+            [
+                "gradcam",
+                str(photos["chelsea"]),
+                "--target",
+                "tabby",
+                "--layer",
+                "stages.4.2",
+                "--out",
+                str(out),
+                "--npy",
+                str(npy),
+            ]
+        )
+        == 0
+    )
+    assert (
+        capsys.readouterr().out
+        == f"efficientnet_lite0: Grad-CAM of stages.4.2 for tabby ({cam.prob:.1%}) -> {out}, {npy}\n"
+    )
     heatmap = np.load(npy)
     assert heatmap.shape == (300, 451) and heatmap.dtype == np.float32
     assert np.array_equal(heatmap, resize_map(cam.heatmap, 451, 300))
@@ -182,18 +210,26 @@ def test_layers_lists_what_gradcam_accepts(capsys):
     assert lines[-1].split() == ["head", "1280x7x7", "(default)"]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--layer", "classifier"],
-     "layer: 'classifier' is not a layer of efficientnet_lite0; choose one of stem, stages.0.0"),
-    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--target", "1000"], "target: class 1000 is outside 0..999"),
-    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--target", "unicorn"],
-     "target: 'unicorn' is neither a class number nor a class name of this network"),
-    (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained"),
-    (["gradcam", "{tmp}/nope.jpg", "--out", "{tmp}/o.png"], "nope.jpg: no such file"),
-    (["gradcam", "{chelsea}", "--out", "{tmp}/no/such/folder/o.png"], "No such file or directory"),
-    (["gradcam", "{chelsea}"], "the following arguments are required: --out"),
-    (["layers", "nope"], "preset: unknown preset 'nope'"),
-], ids=["layer", "target-number", "target-name", "no-weights", "no-image", "bad-out", "no-out", "layers-preset"])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--layer", "classifier"],
+            "layer: 'classifier' is not a layer of efficientnet_lite0; choose one of stem, stages.0.0",
+        ),
+        (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--target", "1000"], "target: class 1000 is outside 0..999"),
+        (
+            ["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--target", "unicorn"],
+            "target: 'unicorn' is neither a class number nor a class name of this network",
+        ),
+        (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained"),
+        (["gradcam", "{tmp}/nope.jpg", "--out", "{tmp}/o.png"], "nope.jpg: no such file"),
+        (["gradcam", "{chelsea}", "--out", "{tmp}/no/such/folder/o.png"], "No such file or directory"),
+        (["gradcam", "{chelsea}"], "the following arguments are required: --out"),
+        (["layers", "nope"], "preset: unknown preset 'nope'"),
+    ],
+    ids=["layer", "target-number", "target-name", "no-weights", "no-image", "bad-out", "no-out", "layers-preset"],
+)
 def test_gradcam_and_layers_failures_exit_2_with_one_line(photos, tmp_path, argv, message, capsys):
     argv = [arg.format(chelsea=photos["chelsea"], tmp=tmp_path) for arg in argv]
     try:

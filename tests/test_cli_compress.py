@@ -1,4 +1,5 @@
 """``lwviz compress``: which weights it measures, what it prints, how it refuses."""
+
 import json
 import subprocess
 import sys
@@ -14,9 +15,11 @@ from lwviz.weights import LITE0
 
 TINY_SPEC = get_preset("mobilenet_v3_small").with_(width=0.5, resolution=32).to_string()
 
-ROWS = [VariantReport("float", 20_000_000, 5_000_000, 24.0, 1.0),
-        VariantReport("int8 dynamic", 16_000_000, 4_990_000, 24.0, 1.0),
-        VariantReport("int8 static", 5_000_000, 4_900_000, 12.0, 0.75, ("stem.conv.act", "head.conv.act"))]
+ROWS = [
+    VariantReport("float", 20_000_000, 5_000_000, 24.0, 1.0),
+    VariantReport("int8 dynamic", 16_000_000, 4_990_000, 24.0, 1.0),
+    VariantReport("int8 static", 5_000_000, 4_900_000, 12.0, 0.75, ("stem.conv.act", "head.conv.act")),
+]
 
 
 @pytest.fixture
@@ -37,8 +40,9 @@ def test_a_spec_string_is_measured_for_real_with_random_weights(capsys):
     out, err = capsys.readouterr()
     rows = json.loads(out)
     assert [r["variant"] for r in rows] == list(VARIANTS)
-    assert all({"variant", "size_bytes", "params_nonzero", "latency_ms", "agreement", "float_layers"} <= r.keys()
-               for r in rows)
+    assert all(
+        {"variant", "size_bytes", "params_nonzero", "latency_ms", "agreement", "float_layers"} <= r.keys() for r in rows
+    )
     plain, dynamic, static = rows
     assert plain["agreement"] == 1.0 and static["size_bytes"] * 3 < plain["size_bytes"]
     assert dynamic["size_bytes"] < plain["size_bytes"] and all(r["latency_ms"] > 0 for r in rows)
@@ -73,10 +77,13 @@ def test_the_table_shows_ratios_to_float_and_what_stayed_float():
     assert lines[7] == "int8 static: 2 layers stayed float (no int8 kernel): stem.conv.act, head.conv.act"
 
 
-@pytest.mark.parametrize("preset, message", [
-    ("nope", "preset: unknown preset 'nope'"),
-    ("net_bogus", "spec string: expected"),
-])
+@pytest.mark.parametrize(
+    "preset, message",
+    [
+        ("nope", "preset: unknown preset 'nope'"),
+        ("net_bogus", "spec string: expected"),
+    ],
+)
 def test_a_bad_preset_exits_nonzero_with_one_line(preset, message):
     proc = subprocess.run([sys.executable, "-m", "lwviz", "compress", preset], capture_output=True, text=True)
     assert proc.returncode != 0 and proc.stdout == ""

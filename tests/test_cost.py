@@ -46,15 +46,34 @@ def test_torchvision_ops_convention():
 def _small_spec(block, kernel, width, stride):
     """Three stages of one family with its defaults (SE on wherever the family takes it), a few shapes."""
     family = FAMILIES[block]
-    stages = tuple(Stage(block, repeats=r, kernel=kernel, stride=s, out_chs=c, expand=family.default_expand,
-                         se=0.25 if family.uses_se else 0.0, act="hswish", groups=family.default_groups)
-                   for c, s, r in ((64, stride, 2), (64, 1, 1), (96, 2, 1)))
-    return Spec(stem=Stem(32, 3, 2, "relu"), stages=stages, head=Head(128, "relu"), width=width, resolution=64,
-                num_classes=10, se_style="mobilenetv3" if block == "mbconv" else "efficientnet")
+    stages = tuple(
+        Stage(
+            block,
+            repeats=r,
+            kernel=kernel,
+            stride=s,
+            out_chs=c,
+            expand=family.default_expand,
+            se=0.25 if family.uses_se else 0.0,
+            act="hswish",
+            groups=family.default_groups,
+        )
+        for c, s, r in ((64, stride, 2), (64, 1, 1), (96, 2, 1))
+    )
+    return Spec(
+        stem=Stem(32, 3, 2, "relu"),
+        stages=stages,
+        head=Head(128, "relu"),
+        width=width,
+        resolution=64,
+        num_classes=10,
+        se_style="mobilenetv3" if block == "mbconv" else "efficientnet",
+    )
 
 
-@pytest.mark.parametrize("block, kernel, width, stride", list(itertools.product(
-    FAMILIES, [3, 5, 7], [0.25, 0.5, 1.0, 1.5, 2.0], [1, 2])))
+@pytest.mark.parametrize(
+    "block, kernel, width, stride", list(itertools.product(FAMILIES, [3, 5, 7], [0.25, 0.5, 1.0, 1.5, 2.0], [1, 2]))
+)
 def test_every_family_analytic_equals_traced(block, kernel, width, stride):
     assert_analytic_equals_traced(_small_spec(block, kernel, width, stride))
 
@@ -68,8 +87,13 @@ def test_knobs_analytic_equals_traced(name):
 
 def test_depthwise_separable_layer_by_hand():
     """One dw-separable block 32 -> 64 channels, K=3, on 16x16, with BN: every number by hand."""
-    spec = Spec(stem=Stem(32, 3, 1, "relu"), stages=(Stage("dws", out_chs=64, kernel=3, stride=1),),
-                head=Head(0), resolution=16, num_classes=10).validate()
+    spec = Spec(
+        stem=Stem(32, 3, 1, "relu"),
+        stages=(Stage("dws", out_chs=64, kernel=3, stride=1),),
+        head=Head(0),
+        resolution=16,
+        num_classes=10,
+    ).validate()
     layer = analyze(spec).layers[1]
     dw, pw = layer.ops
     assert (dw.kind, dw.params, dw.macs) == ("depthwise", 32 * 9 + 64, 16 * 16 * 32 * 9)
@@ -104,8 +128,13 @@ def test_peak_activation_memory_by_hand():
     Every number below is worked out by hand (float32, 4 bytes per value) from the rule: the largest input +
     output of any op, plus the block input while a residual keeps it alive.
     """
-    spec = Spec(stem=Stem(8, 3, 2, "relu"), stages=(Stage("ir", out_chs=8, expand=6.0), Stage("dws", out_chs=64)),
-                head=Head(0), resolution=16, num_classes=10).validate()
+    spec = Spec(
+        stem=Stem(8, 3, 2, "relu"),
+        stages=(Stage("ir", out_chs=8, expand=6.0), Stage("dws", out_chs=64)),
+        head=Head(0),
+        resolution=16,
+        num_classes=10,
+    ).validate()
     table = analyze(spec)
     stem, ir, dws, classifier = table.layers
     assert stem.peak_memory == 4 * (3 * 16 * 16 + 8 * 8 * 8)  # 5120: the image and the stem's output
@@ -144,9 +173,16 @@ def test_to_dict_has_the_cli_fields():
 def test_skip_adds_are_priced_exactly_where_the_block_adds():
     """has_skip is decided once per resolved layer: the priced add, the diagram's loop and the module agree.
     A stride-2 ShuffleNetV1 unit that keeps its width neither concatenates nor adds."""
-    spec = Spec(stem=Stem(24, 3, 2, "relu"), stages=(Stage("shufflev1", out_chs=24, stride=2, groups=4, expand=0.25),
-                                                     Stage("shufflev1", out_chs=24, stride=1, groups=4, expand=0.25)),
-                head=Head(0), resolution=32, num_classes=10)
+    spec = Spec(
+        stem=Stem(24, 3, 2, "relu"),
+        stages=(
+            Stage("shufflev1", out_chs=24, stride=2, groups=4, expand=0.25),
+            Stage("shufflev1", out_chs=24, stride=1, groups=4, expand=0.25),
+        ),
+        head=Head(0),
+        resolution=32,
+        num_classes=10,
+    )
     table, model = assert_analytic_equals_traced(spec)
     down, same = model.stages[0][0], model.stages[1][0]
     assert [layer.has_skip for layer in table.layers[1:3]] == [False, True] == [down.has_skip, same.has_skip]

@@ -1,12 +1,12 @@
 """The cost charts plot the cost table's numbers: nothing is recomputed, dropped or double counted."""
+
 import pytest
 
 from lwviz.cost import analyze
 from lwviz.families import OP_KINDS
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
-from lwviz.viz.cost_charts import (METRICS, per_layer_figure, savings_figure, share_by_kind, share_figure,
-                                   short_name)
+from lwviz.viz.cost_charts import METRICS, per_layer_figure, savings_figure, share_by_kind, share_figure, short_name
 
 NETWORKS = ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v1"]
 
@@ -26,14 +26,15 @@ def test_per_layer_bars_are_the_table(table, metric, log):
     fig = per_layer_figure(table, metric, log)
     names = [short_name(layer.name) for layer in table.layers]
     net = [t for t in fig.data if t.offsetgroup == "net"]
-    baseline, = (t for t in fig.data if t.offsetgroup == "baseline")
+    (baseline,) = (t for t in fig.data if t.offsetgroup == "baseline")
     assert all(list(t.x) == names for t in fig.data)
     # one stack per layer: its kinds add up to the layer's cost, and all bars to the network's
     for i, layer in enumerate(table.layers):
         assert sum(t.y[i] for t in net) == getattr(layer, metric)
     assert sum(sum(t.y) for t in net) == getattr(table, metric)
-    assert {t.name: sum(t.y) for t in net} == {k: kind_total(table, metric, k) for k in OP_KINDS
-                                               if kind_total(table, metric, k)}
+    assert {t.name: sum(t.y) for t in net} == {
+        k: kind_total(table, metric, k) for k in OP_KINDS if kind_total(table, metric, k)
+    }
     assert list(baseline.y) == [getattr(layer, f"baseline_{metric}") for layer in table.layers]
     assert sum(baseline.y) == getattr(table, f"baseline_{metric}")
     assert fig.layout.yaxis.type == ("log" if log else "linear") and fig.layout.yaxis.title.text == METRICS[metric]
@@ -60,14 +61,24 @@ def test_share_figure_plots_the_shares(table):
 
 def test_share_by_kind_by_hand():
     """Stem 3x3 conv 3->32, one dw-separable block 32->64, FC 64->10 on 16x16: MACs by kind worked out by hand."""
-    spec = Spec(stem=Stem(32, 3, 1, "relu"), stages=(Stage("dws", out_chs=64, kernel=3, stride=1),),
-                head=Head(0), resolution=16, num_classes=10).validate()
+    spec = Spec(
+        stem=Stem(32, 3, 1, "relu"),
+        stages=(Stage("dws", out_chs=64, kernel=3, stride=1),),
+        head=Head(0),
+        resolution=16,
+        num_classes=10,
+    ).validate()
     standard, depthwise, pointwise, fc = 16 * 16 * 32 * 3 * 9, 16 * 16 * 32 * 9, 16 * 16 * 32 * 64, 64 * 10
     total = standard + depthwise + pointwise + fc
     assert analyze(spec).macs == total == 819_840
-    assert share_by_kind(analyze(spec))["macs"] == dict(standard=standard / total, depthwise=depthwise / total,
-                                                        pointwise=pointwise / total, grouped=0.0, fc=fc / total,
-                                                        elementwise=0.0)
+    assert share_by_kind(analyze(spec))["macs"] == dict(
+        standard=standard / total,
+        depthwise=depthwise / total,
+        pointwise=pointwise / total,
+        grouped=0.0,
+        fc=fc / total,
+        elementwise=0.0,
+    )
 
 
 def test_savings_points_are_each_blocks_ratio_beside_theory(table):

@@ -1,4 +1,5 @@
 """Datasets: the digits offline with a fixed split, datasets from arrays, CIFAR-10 offline and damaged."""
+
 from unittest import mock
 from urllib.error import URLError
 
@@ -7,8 +8,18 @@ import pytest
 import torch
 
 from lwviz import data as data_module
-from lwviz.data import (DIGITS_CLASSES, Dataset, DatasetUnavailable, cifar10, cifar10_missing, datasets_dir,
-                        digits, from_arrays, images_to_inputs, per_class)
+from lwviz.data import (
+    DIGITS_CLASSES,
+    Dataset,
+    DatasetUnavailable,
+    cifar10,
+    cifar10_missing,
+    datasets_dir,
+    digits,
+    from_arrays,
+    images_to_inputs,
+    per_class,
+)
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():
@@ -44,8 +55,14 @@ def test_a_dataset_from_arrays_keeps_balanced_subsets_normalized_by_the_training
     train_labels = np.repeat([0, 1, 2], [12, 10, 8])
     test_images = rng.integers(0, 256, (9, 4, 4, 3), dtype=np.uint8)
     test_labels = np.array([2, 1, 0] * 3)
-    data = from_arrays("toy", ["a", "b", "c"], (train_images, train_labels), (test_images, test_labels),
-                       train_per_class=5, test_per_class=2)
+    data = from_arrays(
+        "toy",
+        ["a", "b", "c"],
+        (train_images, train_labels),
+        (test_images, test_labels),
+        train_per_class=5,
+        test_per_class=2,
+    )
     assert data.name == "toy" and data.classes == ("a", "b", "c") and data.resolution == 4 and data.channels == 3
     assert torch.bincount(data.train_y).tolist() == [5, 5, 5] and torch.bincount(data.test_y).tolist() == [2, 2, 2]
     kept = per_class(train_labels, lambda n: 5)
@@ -85,11 +102,13 @@ def test_cifar10_offline_says_what_is_missing_and_how_to_get_it(torch_home):
     assert cifar10_missing() == (
         f"CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet (170 MB, by choosing "
         "CIFAR-10 in the app or calling lwviz.data.cifar10()), or copy that folder from a machine that "
-        "has it (set TORCH_HOME to use a cache elsewhere).")
+        "has it (set TORCH_HOME to use a cache elsewhere)."
+    )
     with pytest.raises(DatasetUnavailable) as failure:
         cifar10()
-    assert str(failure.value) == (f"{cifar10_missing()} Downloading it failed: "
-                                  "[Errno -3] Temporary failure in name resolution.")
+    assert str(failure.value) == (
+        f"{cifar10_missing()} Downloading it failed: [Errno -3] Temporary failure in name resolution."
+    )
     (url, archive, _), _ = data_module.download.call_args
     assert url == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
     assert archive == torch_home / "hub" / "datasets" / "cifar-10-python.tar.gz" and not archive.exists()

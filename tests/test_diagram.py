@@ -3,6 +3,7 @@
 No DOT parser is installed, so a small reader of the DOT grammar (IDs, HTML strings,
 attribute lists, subgraphs, node and edge statements) checks the structure here.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from lwviz.families import FAMILIES
 from lwviz.cost import analyze
+from lwviz.families import FAMILIES
 from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset
 from lwviz.viz.cost_charts import KIND_COLORS
@@ -35,7 +36,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
                 if depth == 0:
                     break
                 assert j < len(text), "unterminated HTML string"
-            tokens.append(("html", text[i + 1:j - 1]))
+            tokens.append(("html", text[i + 1 : j - 1]))
             i = j
             continue
         m = TOKEN.match(text, i)
@@ -152,8 +153,7 @@ def main_path(dot: Dot) -> list[tuple[str, str, str]]:
 
 # ----- the diagram ------------------------------------------------------------------------
 
-CASES = [pytest.param(name, block, id=f"{name}-{block or 'preset'}") for name in PRESETS for block in
-         (None, *FAMILIES)]
+CASES = [pytest.param(name, block, id=f"{name}-{block or 'preset'}") for name in PRESETS for block in (None, *FAMILIES)]
 
 
 def _spec(name, block):
@@ -184,7 +184,8 @@ def test_diagram_is_valid_dot_with_the_plans_shapes_and_blocks(name, block):
     counts = {n: badge_count(dot.nodes[n]["label"]) for n in labelled if n.startswith("stages.")}
     shown = [label for tail, _, label in path for _ in range(counts.get(tail, 1))]
     assert shown == [shape_text((spec.in_chs, spec.resolution, spec.resolution))] + [
-        shape_text((a.out_chs, a.out_size, a.out_size)) for a in plan.layers]
+        shape_text((a.out_chs, a.out_size, a.out_size)) for a in plan.layers
+    ]
     assert sum(counts.values()) == len(plan.blocks)
     assert [head for _, head, _ in path][:-1] == [n for n in dot.nodes if n not in ("input", "output")]
 
@@ -201,32 +202,72 @@ def test_diagram_is_valid_dot_with_the_plans_shapes_and_blocks(name, block):
 def test_mobilenet_v2_collapses_17_blocks_into_12_nodes():
     dot = parse(network_dot(get_preset("mobilenet_v2")))
     blocks = {n: badge_count(a["label"]) for n, a in dot.nodes.items() if n.startswith("stages.")}
-    assert blocks == {"stages.0.0": 1, "stages.1.0": 1, "stages.1.1": 1, "stages.2.0": 1, "stages.2.1": 2,
-                      "stages.3.0": 1, "stages.3.1": 3, "stages.4.0": 1, "stages.4.1": 2, "stages.5.0": 1,
-                      "stages.5.1": 2, "stages.6.0": 1}
+    assert blocks == {
+        "stages.0.0": 1,
+        "stages.1.0": 1,
+        "stages.1.1": 1,
+        "stages.2.0": 1,
+        "stages.2.1": 2,
+        "stages.3.0": 1,
+        "stages.3.1": 3,
+        "stages.4.0": 1,
+        "stages.4.1": 2,
+        "stages.5.0": 1,
+        "stages.5.1": 2,
+        "stages.6.0": 1,
+    }
     assert [label for *_, label in main_path(dot)] == [
-        "3×224×224", "32×112×112", "16×112×112", "24×56×56", "24×56×56", "32×28×28", "32×28×28", "64×14×14",
-        "64×14×14", "96×14×14", "96×14×14", "160×7×7", "160×7×7", "320×7×7", "1280×7×7", "1000"]
+        "3×224×224",
+        "32×112×112",
+        "16×112×112",
+        "24×56×56",
+        "24×56×56",
+        "32×28×28",
+        "32×28×28",
+        "64×14×14",
+        "64×14×14",
+        "96×14×14",
+        "96×14×14",
+        "160×7×7",
+        "160×7×7",
+        "320×7×7",
+        "1280×7×7",
+        "1000",
+    ]
     skips = sorted(a for a, b, _ in dot.edges if a == b)
     assert skips == ["stages.1.1", "stages.2.1", "stages.3.1", "stages.4.1", "stages.5.1"]
     downsampling = sorted(n for n in blocks if "stride 2" in text_of(dot.nodes[n]["label"]))
     assert downsampling == ["stages.1.0", "stages.2.0", "stages.3.0", "stages.5.0"]
-    assert text_of(dot.nodes["stages.3.1"]["label"]) == "inverted residual ×3 expand 6× · 3×3 kernels · ReLU6 " \
-                                                        "1×1 dw 3×3 1×1 +"
+    assert (
+        text_of(dot.nodes["stages.3.1"]["label"]) == "inverted residual ×3 expand 6× · 3×3 kernels · ReLU6 "
+        "1×1 dw 3×3 1×1 +"
+    )
 
 
 def test_op_cells_use_the_cost_chart_colors():
     dot = parse(network_dot(get_preset("efficientnet_b0")))
     tds = html(dot.nodes["stages.1.1"]["label"]).iter("TD")
     cells = [(td.get("BGCOLOR"), "".join(td.itertext())) for td in tds if td.get("BGCOLOR")]
-    assert cells == [(KIND_COLORS["pointwise"], "1×1"), (KIND_COLORS["depthwise"], "dw 3×3"),
-                     (KIND_COLORS["fc"], "SE"), (KIND_COLORS["pointwise"], "1×1"), (KIND_COLORS["elementwise"], "+")]
+    assert cells == [
+        (KIND_COLORS["pointwise"], "1×1"),
+        (KIND_COLORS["depthwise"], "dw 3×3"),
+        (KIND_COLORS["fc"], "SE"),
+        (KIND_COLORS["pointwise"], "1×1"),
+        (KIND_COLORS["elementwise"], "+"),
+    ]
     legend = [td.get("BGCOLOR") for td in html(dot.graph["label"]).iter("TD") if td.get("BGCOLOR")]
     assert legend == [KIND_COLORS[k] for k in ("standard", "depthwise", "pointwise", "fc", "elementwise")]
 
 
-TITLES = {"conv": "standard conv", "dws": "depthwise-separable", "ir": "inverted residual", "mbconv": "MBConv + SE",
-          "shuffle": "ShuffleNet unit", "shufflev1": "ShuffleNetV1 unit", "fire": "Fire module"}
+TITLES = {
+    "conv": "standard conv",
+    "dws": "depthwise-separable",
+    "ir": "inverted residual",
+    "mbconv": "MBConv + SE",
+    "shuffle": "ShuffleNet unit",
+    "shufflev1": "ShuffleNetV1 unit",
+    "fire": "Fire module",
+}
 
 
 def test_every_block_family_is_named_in_words():

@@ -4,8 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lwviz.compress.distill import (TEACHER_STEPS, compare, digits_teacher_spec, distill, distillation_loss,
-                                    teacher_logits)
+from lwviz.compress.distill import (
+    TEACHER_STEPS,
+    compare,
+    digits_teacher_spec,
+    distill,
+    distillation_loss,
+    teacher_logits,
+)
 from lwviz.cost import analyze
 from lwviz.data import digits
 from lwviz.perf import num_threads
@@ -27,13 +33,18 @@ def test_loss_matches_a_hand_computation():
     student = torch.tensor([[2 * math.log(2), 0, 0], [0, 0, 0]], dtype=torch.float64)
     teacher = torch.tensor([[0, 0, 0], [2 * math.log(3), 0, 0]], dtype=torch.float64)
     labels = torch.tensor([0, 2])
-    kl = (math.log((1 / 3) / (1 / 2)) / 3 + 2 * math.log((1 / 3) / (1 / 4)) / 3  # sum of p_t * log(p_t / p_s)
-          + 3 / 5 * math.log((3 / 5) / (1 / 3)) + 2 * 1 / 5 * math.log((1 / 5) / (1 / 3))) / 2  # batch mean
+    kl = (
+        math.log((1 / 3) / (1 / 2)) / 3
+        + 2 * math.log((1 / 3) / (1 / 4)) / 3  # sum of p_t * log(p_t / p_s)
+        + 3 / 5 * math.log((3 / 5) / (1 / 3))
+        + 2 * 1 / 5 * math.log((1 / 5) / (1 / 3))
+    ) / 2  # batch mean
     ce = (-math.log(2 / 3) - math.log(1 / 3)) / 2  # at T = 1 the student's softmax is [2/3, 1/6, 1/6] and uniform
-    expected = 0.5 * 2 ** 2 * kl + 0.5 * ce
+    expected = 0.5 * 2**2 * kl + 0.5 * ce
     assert expected == pytest.approx(0.5809944, abs=1e-6)
     assert distillation_loss(student, teacher, labels, temperature=2.0, alpha=0.5).item() == pytest.approx(
-        expected, abs=1e-6)
+        expected, abs=1e-6
+    )
 
 
 def test_alpha_zero_is_plain_cross_entropy_and_alpha_one_is_t_squared_kl():
@@ -43,7 +54,8 @@ def test_alpha_zero_is_plain_cross_entropy_and_alpha_one_is_t_squared_kl():
         p_teacher, log_p_student = F.softmax(teacher / t, 1), F.log_softmax(student / t, 1)
         kl = (p_teacher * (p_teacher.log() - log_p_student)).sum(1).mean()
         assert distillation_loss(student, teacher, labels, t, alpha=1.0).item() == pytest.approx(
-            t ** 2 * kl.item(), rel=1e-5)
+            t**2 * kl.item(), rel=1e-5
+        )
 
 
 def test_t_squared_keeps_the_gradient_at_high_temperature():
@@ -123,8 +135,9 @@ def test_a_short_distillation_learns_the_digits(teacher):
 def test_compare_runs_the_student_twice_from_the_same_start(teacher):
     model = teacher[0]
     calls = []
-    comparison = compare(STUDENT, model, steps=4, seed=3,
-                         progress=lambda step, total, loss: calls.append((step, total)))
+    comparison = compare(
+        STUDENT, model, steps=4, seed=3, progress=lambda step, total, loss: calls.append((step, total))
+    )
     assert calls == [(step, 8) for step in range(1, 9)]
     assert comparison.plain.losses == train(STUDENT, steps=4, seed=3)[1].losses
     assert comparison.distilled.losses == distill(STUDENT, model, steps=4, seed=3)[1].losses

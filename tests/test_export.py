@@ -1,4 +1,3 @@
-
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -10,12 +9,16 @@ from lwviz.export import ExportError, to_onnx
 from lwviz.presets import get_preset
 
 
-@pytest.mark.parametrize("spec", [
-    get_preset("mobilenet_v3_small").with_(resolution=96),  # SE, h-swish, hidden FC
-    get_preset("efficientnet_lite0").with_(resolution=96, width=0.5),  # TF "same" padding
-    get_preset("shufflenet_v2_x0_5").with_(resolution=96),  # split, concat, channel shuffle
-    get_preset("squeezenet1_1").with_(resolution=96),  # Fire, ceil-mode pooling, conv classifier
-], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        get_preset("mobilenet_v3_small").with_(resolution=96),  # SE, h-swish, hidden FC
+        get_preset("efficientnet_lite0").with_(resolution=96, width=0.5),  # TF "same" padding
+        get_preset("shufflenet_v2_x0_5").with_(resolution=96),  # split, concat, channel shuffle
+        get_preset("squeezenet1_1").with_(resolution=96),  # Fire, ceil-mode pooling, conv classifier
+    ],
+    ids=lambda s: s.name,
+)
 def test_onnx_runs_and_matches_torch(spec):
     model = build(spec).eval()
     data = to_onnx(model)

@@ -8,8 +8,17 @@ from PIL import Image
 from torch import nn
 
 from lwviz.builder import Net, build
-from lwviz.explain import (Explainer, colorize, default_layer, depth_layers, grad_cam, layer_names, network_input,
-                           overlay, resize_map)
+from lwviz.explain import (
+    Explainer,
+    colorize,
+    default_layer,
+    depth_layers,
+    grad_cam,
+    layer_names,
+    network_input,
+    overlay,
+    resize_map,
+)
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.train.loop import digits_se_spec
@@ -24,9 +33,15 @@ X = (torch.arange(64, dtype=torch.float32) - 20).reshape(1, 1, 8, 8)
 
 
 def one_conv_net(stride: int = 1) -> Net:
-    spec = Spec(stem=Stem(chs=2, kernel=1, stride=stride, act="none"),
-                stages=(Stage("conv", kernel=1, stride=1, out_chs=2, act="none"),),
-                head=Head(chs=0, dropout=0.0), in_chs=1, num_classes=2, norm=False, resolution=8)
+    spec = Spec(
+        stem=Stem(chs=2, kernel=1, stride=stride, act="none"),
+        stages=(Stage("conv", kernel=1, stride=1, out_chs=2, act="none"),),
+        head=Head(chs=0, dropout=0.0),
+        in_chs=1,
+        num_classes=2,
+        norm=False,
+        resolution=8,
+    )
     net = build(spec).eval()
     with torch.no_grad():
         for p in net.parameters():
@@ -109,12 +124,15 @@ def test_layer_names_and_defaults():
     assert default_layer(no_head) == layer_names(no_head)[-1] == "stages.3.1"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(layer="stages.9.9"), "layer: 'stages.9.9' is not a layer of custom; choose one of stem, stages.0.0"),
-    (dict(layer="classifier"), "layer: 'classifier' is not a layer"),
-    (dict(target=2), "target: class 2 is outside 0..1"),
-    (dict(target=-1), "target: class -1 is outside 0..1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(layer="stages.9.9"), "layer: 'stages.9.9' is not a layer of custom; choose one of stem, stages.0.0"),
+        (dict(layer="classifier"), "layer: 'classifier' is not a layer"),
+        (dict(target=2), "target: class 2 is outside 0..1"),
+        (dict(target=-1), "target: class -1 is outside 0..1"),
+    ],
+)
 def test_bad_requests_name_the_field(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         grad_cam(one_conv_net(), X, **kwargs)

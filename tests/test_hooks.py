@@ -8,8 +8,10 @@ from lwviz.hooks import eval_mode, forward_hooks
 def test_hooks_see_the_pass_and_are_gone_after_it_even_when_it_fails():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
     seen = []
-    with forward_hooks(pre=[(model[0], lambda m, args: seen.append(("in", tuple(args[0].shape))))],
-                       post=[(model[1], lambda m, args, out: seen.append(("out", tuple(out.shape))))]):
+    with forward_hooks(
+        pre=[(model[0], lambda m, args: seen.append(("in", tuple(args[0].shape))))],
+        post=[(model[1], lambda m, args, out: seen.append(("out", tuple(out.shape))))],
+    ):
         model(torch.zeros(4, 2))
     assert seen == [("in", (4, 2)), ("out", (4, 3))]
     with pytest.raises(RuntimeError), forward_hooks(post=[(model[0], lambda m, args, out: seen.append("late"))]):

@@ -18,8 +18,10 @@ def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that declares a size but carries no pixels: opening it reads only the header."""
+
     def chunk(tag: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
@@ -30,8 +32,11 @@ CAT_PNG = encode(Image.fromarray(CAT), "PNG")
 
 @pytest.mark.parametrize("wrap", [bytes, io.BytesIO, np.asarray, Image.open], ids=["bytes", "file", "array", "pil"])
 def test_every_input_kind_gives_the_same_rgb_pixels(wrap):
-    source = np.asarray(Image.open(io.BytesIO(CAT_PNG))) if wrap is np.asarray else wrap(
-        io.BytesIO(CAT_PNG) if wrap is Image.open else CAT_PNG)
+    source = (
+        np.asarray(Image.open(io.BytesIO(CAT_PNG)))
+        if wrap is np.asarray
+        else wrap(io.BytesIO(CAT_PNG) if wrap is Image.open else CAT_PNG)
+    )
     image = load_image(source)
     assert image.mode == "RGB" and image.size == (451, 300)
     np.testing.assert_array_equal(np.asarray(image), CAT)
@@ -52,16 +57,20 @@ def test_a_path_is_read(tmp_path):
 JPEG = encode(Image.fromarray(CAT), "JPEG")
 
 
-@pytest.mark.parametrize("payload, message", [
-    (b"", "the image file is empty"),
-    (b"just some text, not a picture", "not an image: expected a JPEG, PNG, WebP, GIF, BMP or TIFF file"),
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not an image"),
-    (JPEG[: len(JPEG) // 2], "the image is corrupt or truncated (image file is truncated"),
-    (JPEG[:100], "the image header is damaged"),
-    (CAT_PNG[:200] + b"\x00" * 64 + CAT_PNG[264:], "the image is corrupt or truncated"),
-    (png_header(12000, 12000), "the image is 12000x12000 = 144 MP, more than the 64 MP limit"),
-    (png_header(20000, 20000), "the image has too many pixels to open safely"),
-], ids=["empty", "text", "pdf", "truncated-jpeg", "cut-header", "corrupt-png", "huge-png", "bomb"])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"", "the image file is empty"),
+        (b"just some text, not a picture", "not an image: expected a JPEG, PNG, WebP, GIF, BMP or TIFF file"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not an image"),
+        (JPEG[: len(JPEG) // 2], "the image is corrupt or truncated (image file is truncated"),
+        (JPEG[:100], "the image header is damaged"),
+        (CAT_PNG[:200] + b"\x00" * 64 + CAT_PNG[264:], "the image is corrupt or truncated"),
+        (png_header(12000, 12000), "the image is 12000x12000 = 144 MP, more than the 64 MP limit"),
+        (png_header(20000, 20000), "the image has too many pixels to open safely"),
+    ],
+    ids=["empty", "text", "pdf", "truncated-jpeg", "cut-header", "corrupt-png", "huge-png", "bomb"],
+)
 def test_bad_files_give_a_clear_message(payload, message):
     with pytest.raises(ImageError) as err:
         load_image(payload)
@@ -137,8 +146,9 @@ def test_transparency_is_composited_on_white():
     rgba[1, 0] = (0, 0, 0, 128)  # half-transparent black
     rgba[1, 1] = (0, 255, 0, 255)
     expected = [[(255, 0, 0), (255, 255, 255)], [(127, 127, 127), (0, 255, 0)]]
-    assert np.asarray(load_image(encode(Image.fromarray(rgba), "PNG"))).tolist() == [list(map(list, r)) for r in
-                                                                                      expected]
+    assert np.asarray(load_image(encode(Image.fromarray(rgba), "PNG"))).tolist() == [
+        list(map(list, r)) for r in expected
+    ]
     assert np.asarray(load_image(rgba)).tolist() == [list(map(list, r)) for r in expected]
     la = Image.fromarray(np.array([[[10, 255], [10, 0]]], np.uint8), "LA")
     assert np.asarray(load_image(encode(la, "PNG"))).tolist() == [[[10, 10, 10], [255, 255, 255]]]
@@ -165,26 +175,32 @@ def test_exif_orientation_is_applied():
     assert image.size == (300, 451)
 
 
-@pytest.mark.parametrize("array, expected", [
-    (np.full((2, 3, 1), 7, np.uint8), 7),
-    (np.full((2, 3), True), 255),
-    (np.full((2, 3, 3), 0.5, np.float32), 128),
-    (np.full((2, 3, 3), 65535, np.uint16), 255),
-])
+@pytest.mark.parametrize(
+    "array, expected",
+    [
+        (np.full((2, 3, 1), 7, np.uint8), 7),
+        (np.full((2, 3), True), 255),
+        (np.full((2, 3, 3), 0.5, np.float32), 128),
+        (np.full((2, 3, 3), 65535, np.uint16), 255),
+    ],
+)
 def test_arrays_of_common_dtypes(array, expected):
     image = load_image(array)
     assert image.mode == "RGB" and image.size == (3, 2)
     assert set(np.asarray(image).ravel()) == {expected}
 
 
-@pytest.mark.parametrize("array, message", [
-    (np.zeros((4, 4, 2), np.uint8), r"shape \(4, 4, 2\) is not an image"),
-    (np.zeros((4,), np.uint8), r"shape \(4,\) is not an image"),
-    (np.zeros((0, 4, 3), np.uint8), r"shape \(0, 4, 3\) is not an image"),
-    (np.full((4, 4, 3), 2.0), "an array of float64 is not an image"),
-    (np.full((4, 4, 3), np.nan, np.float32), "an array of float32 is not an image"),
-    (np.zeros((4, 4, 3), np.int64), "an array of int64 is not an image"),
-])
+@pytest.mark.parametrize(
+    "array, message",
+    [
+        (np.zeros((4, 4, 2), np.uint8), r"shape \(4, 4, 2\) is not an image"),
+        (np.zeros((4,), np.uint8), r"shape \(4,\) is not an image"),
+        (np.zeros((0, 4, 3), np.uint8), r"shape \(0, 4, 3\) is not an image"),
+        (np.full((4, 4, 3), 2.0), "an array of float64 is not an image"),
+        (np.full((4, 4, 3), np.nan, np.float32), "an array of float32 is not an image"),
+        (np.zeros((4, 4, 3), np.int64), "an array of int64 is not an image"),
+    ],
+)
 def test_bad_arrays_are_refused(array, message):
     with pytest.raises(ImageError, match=message):
         load_image(array)

@@ -3,6 +3,7 @@
 No test asserts a speed: the machine decides those. The figures are checked on a report
 with hand-set times, where every number shown follows exactly.
 """
+
 import math
 from unittest import mock
 
@@ -13,8 +14,8 @@ from torch import nn
 from lwviz.blocks.inverted_residual import InvertedResidual
 from lwviz.builder import build
 from lwviz.cost import analyze
-from lwviz.families import OP_KINDS
 from lwviz.cost.latency import Latency, LatencyReport, time_layers, time_modules
+from lwviz.families import OP_KINDS
 from lwviz.perf import num_threads
 from lwviz.presets import get_preset
 from lwviz.viz.cost_charts import KIND_COLORS
@@ -46,8 +47,9 @@ def test_every_op_with_a_module_and_every_layer_measured_once(family):
     expected = [o for o in table.ops if not o.name.endswith(".skip_add")]
     assert [(o.name, o.kind, o.macs) for o in report.ops] == [(o.name, o.kind, o.macs) for o in expected]
     assert sum(o.macs for o in report.ops) == table.macs
-    assert [(t.name, t.kind, t.macs) for t in report.layers] == [(layer.name, layer.block, layer.macs)
-                                                                   for layer in table.layers]
+    assert [(t.name, t.kind, t.macs) for t in report.layers] == [
+        (layer.name, layer.block, layer.macs) for layer in table.layers
+    ]
     assert all(0 < t.ms < math.inf for t in report.ops + report.layers)
     assert report.spec == spec and report.runs == 1 and report.seconds > 0
 
@@ -62,8 +64,13 @@ def test_ops_are_timed_inside_their_layer_in_the_same_pass():
 
 def test_progress_counts_every_forward_pass_and_ends_at_total():
     calls = []
-    time_layers(SPECS["ir"].with_(resolution=SMALL), runs=3, warmup=2, threads=1,
-                    progress=lambda done, total: calls.append((done, total)))
+    time_layers(
+        SPECS["ir"].with_(resolution=SMALL),
+        runs=3,
+        warmup=2,
+        threads=1,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
 
 
@@ -127,8 +134,9 @@ def test_time_modules_leaves_out_modules_that_did_not_run():
         time_modules(Net(), (torch.randn(1, 3, 8, 8),), ["missing"])
 
 
-@pytest.mark.parametrize("kwargs, field", [(dict(runs=0), "runs"), (dict(warmup=-1), "warmup"),
-                                           (dict(threads=0), "threads")])
+@pytest.mark.parametrize(
+    "kwargs, field", [(dict(runs=0), "runs"), (dict(warmup=-1), "warmup"), (dict(threads=0), "threads")]
+)
 def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=f"^{field}: must be at least"):
         time_layers(SPECS["ir"].with_(resolution=SMALL), **kwargs)
@@ -142,17 +150,24 @@ OPS = (
     Latency("stages.0.1.conv_pw", "pointwise", 1_000_000, 0.25),  # 250
     Latency("classifier.pool", "elementwise", 0, 0.5),
 )
-REPORT = LatencyReport(get_preset("mobilenet_v2"), OPS, (Latency("stages.0.0", "ir", 9_000_000, 1.5),
-                                                         Latency("stages.0.1", "ir", 1_000_000, 0.75)),
-                       threads=1, runs=5, seconds=0.1)
+REPORT = LatencyReport(
+    get_preset("mobilenet_v2"),
+    OPS,
+    (Latency("stages.0.0", "ir", 9_000_000, 1.5), Latency("stages.0.1", "ir", 1_000_000, 0.75)),
+    threads=1,
+    runs=5,
+    seconds=0.1,
+)
 
 
 def test_report_sums_shares_and_rates():
     kinds = REPORT.by_kind()
     assert list(kinds) == ["depthwise", "pointwise", "elementwise"]  # OP_KINDS order, present kinds only
     assert (kinds["pointwise"].macs, kinds["pointwise"].ms) == (9_000_000, 1.0)
-    assert REPORT.shares() == {"macs": {"depthwise": 0.1, "pointwise": 0.9, "elementwise": 0.0},
-                               "time": {"depthwise": 0.25, "pointwise": 0.5, "elementwise": 0.25}}
+    assert REPORT.shares() == {
+        "macs": {"depthwise": 0.1, "pointwise": 0.9, "elementwise": 0.0},
+        "time": {"depthwise": 0.25, "pointwise": 0.5, "elementwise": 0.25},
+    }
     assert REPORT.ms == 2.25
     assert REPORT.average().ms_per_gmac == pytest.approx(150.0)  # 1.5 ms over 10M MACs; the pool has no MACs
     assert [o.ms_per_gmac for o in OPS] == pytest.approx([500.0, 93.75, 250.0, None])
@@ -174,9 +189,11 @@ def test_time_share_figure_puts_mac_share_beside_time_share_in_the_cost_colors()
 def test_ms_per_gmac_figure_has_one_bar_per_kind_with_macs_and_the_average():
     fig = ms_per_gmac_figure(REPORT)
     bars = [t for t in fig.data if t.type == "bar"]
-    assert [(t.name, t.y[0]) for t in bars] == [("depthwise", pytest.approx(500.0)),
-                                              ("pointwise", pytest.approx(1.0 / 9e6 * 1e9)),
-                                              ("network average", pytest.approx(150.0))]
+    assert [(t.name, t.y[0]) for t in bars] == [
+        ("depthwise", pytest.approx(500.0)),
+        ("pointwise", pytest.approx(1.0 / 9e6 * 1e9)),
+        ("network average", pytest.approx(150.0)),
+    ]
     assert [t.marker.color for t in bars[:2]] == [KIND_COLORS["depthwise"], KIND_COLORS["pointwise"]]
 
 

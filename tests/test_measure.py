@@ -1,4 +1,5 @@
 """The compression measurements on tiny hand-made models, where every number follows exactly."""
+
 import io
 import json
 from dataclasses import asdict
@@ -8,8 +9,16 @@ import torch
 from torch import nn
 
 from lwviz.compress import calibration_images, quantize_dynamic_int8, quantize_int8
-from lwviz.compress.measure import (VARIANTS, agreement, compare_quantized, file_size, latencies_ms,
-                                    latency_ms, nonzero_params, with_random_weights)
+from lwviz.compress.measure import (
+    VARIANTS,
+    agreement,
+    compare_quantized,
+    file_size,
+    latencies_ms,
+    latency_ms,
+    nonzero_params,
+    with_random_weights,
+)
 from lwviz.presets import get_preset
 from lwviz.weights.preprocess import Preprocess
 

@@ -1,33 +1,41 @@
 """The one resolver of a page's network choice (``lwviz.networks``), without Streamlit."""
+
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from urllib.error import URLError
 
 import pytest
 import torch
 
 from lwviz.builder import Net, build
 from lwviz.data import DIGITS_CLASSES, digits
-from lwviz.networks import (DESIGN, DIGITS, DOWNLOADABLE, OWN, READY, TRAINED, choice_label, choices,
-                            design_preprocess, resolve, untrained_model)
+from lwviz.networks import (
+    DESIGN,
+    DIGITS,
+    DOWNLOADABLE,
+    OWN,
+    READY,
+    TRAINED,
+    choice_label,
+    choices,
+    design_preprocess,
+    resolve,
+    untrained_model,
+)
 from lwviz.presets import get_preset
-from lwviz.weights import LITE0, SOURCES, CheckpointError, WeightsUnavailable, class_names_for, get_source, hub, imagenet_categories
+from lwviz.weights import (
+    LITE0,
+    SOURCES,
+    CheckpointError,
+    WeightsUnavailable,
+    class_names_for,
+    get_source,
+    imagenet_categories,
+)
 from lwviz.weights.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocess
 
 SMALL = get_preset("mobilenet_v3_small").with_(width=0.25, resolution=96, num_classes=10)
-
-
-@pytest.fixture
-def offline(tmp_path, monkeypatch):
-    """No torchvision weights in the cache and no network: only the offline Lite0 is ready."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-
-    def refuse(*args, **kwargs):
-        raise URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(hub, "urlopen", refuse)
 
 
 def same_weights(a: Net, b: Net) -> bool:
@@ -39,8 +47,9 @@ def test_a_ten_class_design_is_untrained_with_class_names_and_its_own_resolution
     assert net.key == DESIGN and net.label == "mobilenet_v3_small, untrained" and not net.trained
     assert net.categories == tuple(f"class {i}" for i in range(10)) == class_names_for(SMALL.num_classes)
     assert net.categories[0] == "class 0" and net.categories[-1] == "class 9"
-    assert net.preprocess == Preprocess(crop=96, resize=110, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                                        interpolation="bilinear")  # 96 / 110 keeps torchvision's 224 / 256
+    assert net.preprocess == Preprocess(
+        crop=96, resize=110, mean=IMAGENET_MEAN, std=IMAGENET_STD, interpolation="bilinear"
+    )  # 96 / 110 keeps torchvision's 224 / 256
     assert net.resolution == 96 and net.data is None and net.top1 is None
     assert net.model.spec == SMALL and not net.model.training
     assert same_weights(net.model, resolve(DESIGN, SMALL).model)  # seed 0: the same network every time
@@ -92,7 +101,7 @@ def untrained_for(name):
     return untrained_model(get_source(name).spec)
 
 
-@pytest.mark.usefixtures("offline")
+@pytest.mark.usefixtures("offline_hub")
 def test_missing_weights_raise_what_is_missing():
     with pytest.raises(WeightsUnavailable, match="is missing from"):
         resolve("mobilenet_v2:torchvision", SMALL)
@@ -150,7 +159,7 @@ def test_an_unknown_choice_is_refused():
         resolve("nonsense", SMALL)
 
 
-@pytest.mark.usefixtures("offline")
+@pytest.mark.usefixtures("offline_hub")
 def test_choices_follow_the_page_s_order_with_lite0_first():
     downloadable = [s.name for s in sorted(SOURCES.values(), key=lambda s: -(s.top1 or 0.0)) if s is not LITE0]
     assert choices((READY, DOWNLOADABLE, OWN)) == [LITE0.name, *downloadable, OWN]
@@ -167,7 +176,7 @@ def test_ready_weights_are_offered_lite0_first_then_the_most_accurate(monkeypatc
     assert choices((READY,)) == [LITE0.name, "efficientnet_b0:torchvision", "squeezenet1_1:torchvision"]
 
 
-@pytest.mark.usefixtures("offline")
+@pytest.mark.usefixtures("offline_hub")
 def test_what_the_picker_says():
     learned = Learned(None, None)
     assert choice_label(DESIGN, SMALL) == "Your design (mobilenet_v3_small): untrained, random weights"

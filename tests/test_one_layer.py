@@ -7,12 +7,20 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from lwviz.cost import analyze
+from lwviz.cost.one_layer import LIMITS, OneLayer
 from lwviz.cost.tracer import trace
 from lwviz.families.ops import conv_op
-from lwviz.cost.one_layer import LIMITS, OneLayer
 from lwviz.presets import get_preset
-from lwviz.viz.layer_figures import OUTPUT, PADDING_READ, READ, count, fewer, kernel_figure, latex_formulas, \
-    ratio_figure
+from lwviz.viz.layer_figures import (
+    OUTPUT,
+    PADDING_READ,
+    READ,
+    count,
+    fewer,
+    kernel_figure,
+    latex_formulas,
+    ratio_figure,
+)
 
 PAPER = OneLayer(in_chs=512, out_chs=512, kernel=3, height=14, width=14)
 
@@ -49,15 +57,18 @@ def test_mobilenet_paper_example():
         assert (row.params, row.macs, row.out_shape) == (part.params, part.macs, (part.out_chs, 14, 14)), name
 
 
-@pytest.mark.parametrize("in_chs, out_chs, kernel, height, width, stride", [
-    (512, 512, 3, 14, 14, 1),
-    (32, 64, 3, 112, 112, 2),
-    (24, 40, 5, 56, 56, 2),
-    (7, 13, 7, 15, 9, 3),  # odd sizes, not square
-    (3, 16, 11, 1, 5, 4),  # the window is larger than the input: padding fills it
-    (1, 1, 1, 1, 1, 1),
-    (16, 8, 1, 10, 11, 2),  # a 1x1 layer: separable costs more, not less
-])
+@pytest.mark.parametrize(
+    "in_chs, out_chs, kernel, height, width, stride",
+    [
+        (512, 512, 3, 14, 14, 1),
+        (32, 64, 3, 112, 112, 2),
+        (24, 40, 5, 56, 56, 2),
+        (7, 13, 7, 15, 9, 3),  # odd sizes, not square
+        (3, 16, 11, 1, 5, 4),  # the window is larger than the input: padding fills it
+        (1, 1, 1, 1, 1, 1),
+        (16, 8, 1, 10, 11, 2),  # a 1x1 layer: separable costs more, not less
+    ],
+)
 def test_costs_equal_real_modules(in_chs, out_chs, kernel, height, width, stride):
     layer = OneLayer(in_chs, out_chs, kernel, height, width, stride)
     for name, conv in torch_convs(layer).items():
@@ -96,12 +107,24 @@ def test_agrees_with_the_network_tables():
         assert layer.standard.macs == conv_op("std", c, layer.out_chs, layer.kernel, stride, size).macs
 
 
-@pytest.mark.parametrize("field, value, range_text", [
-    ("in_chs", 0, "1..4096"), ("in_chs", 4097, "1..4096"), ("out_chs", 0, "1..4096"), ("out_chs", 5000, "1..4096"),
-    ("kernel", 4, "odd integer in 1..11"), ("kernel", 13, "1..11"), ("kernel", 0, "1..11"),
-    ("height", 0, "1..1024"), ("width", 1025, "1..1024"), ("stride", 5, "1..4"), ("stride", 0, "1..4"),
-    ("height", 14.0, "1..1024"), ("stride", True, "1..4"),
-])
+@pytest.mark.parametrize(
+    "field, value, range_text",
+    [
+        ("in_chs", 0, "1..4096"),
+        ("in_chs", 4097, "1..4096"),
+        ("out_chs", 0, "1..4096"),
+        ("out_chs", 5000, "1..4096"),
+        ("kernel", 4, "odd integer in 1..11"),
+        ("kernel", 13, "1..11"),
+        ("kernel", 0, "1..11"),
+        ("height", 0, "1..1024"),
+        ("width", 1025, "1..1024"),
+        ("stride", 5, "1..4"),
+        ("stride", 0, "1..4"),
+        ("height", 14.0, "1..1024"),
+        ("stride", True, "1..4"),
+    ],
+)
 def test_invalid_inputs_name_the_field_and_range(field, value, range_text):
     args = dict(in_chs=512, out_chs=512, kernel=3, height=14, width=14, stride=1) | {field: value}
     with pytest.raises(ValueError, match=rf"\({field}\) must be an? .*{range_text}, got {value!r}"):
@@ -116,6 +139,7 @@ def test_limits_name_every_field():
 
 # ----- the figures and formulas of the page --------------------------------------------------------
 
+
 def cells(fig, row: int, state: int) -> int:
     return int(np.sum(np.asarray(fig.data[row].z, dtype=float) == state))
 
@@ -129,8 +153,10 @@ def test_kernel_figure_colours_one_cell_per_mac(layer):
         per_channel = part.kernel**2
         assert cells(fig, row, READ) + cells(fig, row, PADDING_READ) == per_channel * channels
         assert cells(fig, row, OUTPUT) == 1
-        assert f"{part.macs_per_output:,} MACs per output value × {part.outputs:,} outputs" in fig.layout.annotations[
-            row].text
+        assert (
+            f"{part.macs_per_output:,} MACs per output value × {part.outputs:,} outputs"
+            in fig.layout.annotations[row].text
+        )
     labels = [a.text for a in fig.layout.annotations if a.text.startswith("ch ")]
     expected = [f"ch {i}" for i in range(1, drawn)] + [f"ch {layer.in_chs:,}"]
     assert labels == expected * 3
@@ -173,5 +199,9 @@ def test_latex_formulas_fill_in_the_numbers():
 
 def test_short_counts_and_savings():
     assert [count(n) for n in (3_456, 266_752, 462_422_016, 2_130_303_778_816)] == [
-        "3,456", "266.8 k", "462.42 M", "2.13 T"]
+        "3,456",
+        "266.8 k",
+        "462.42 M",
+        "2.13 T",
+    ]
     assert fewer(float(PAPER.macs_ratio)) == "8.8× fewer" and fewer(1.01) == "1.01× more"

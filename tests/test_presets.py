@@ -13,9 +13,21 @@ TORCHVISION_PRESETS = [n for n, p in PRESETS.items() if p.torchvision]
 
 
 def test_registry_has_the_issue_presets():
-    expected = {"mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "shufflenet_v2_x0_5",
-                "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "squeezenet1_0", "squeezenet1_1",
-                "efficientnet_b0", "efficientnet_lite0", "mnasnet1_0"}
+    expected = {
+        "mobilenet_v1",
+        "mobilenet_v2",
+        "mobilenet_v3_small",
+        "mobilenet_v3_large",
+        "shufflenet_v2_x0_5",
+        "shufflenet_v2_x1_0",
+        "shufflenet_v2_x1_5",
+        "shufflenet_v2_x2_0",
+        "squeezenet1_0",
+        "squeezenet1_1",
+        "efficientnet_b0",
+        "efficientnet_lite0",
+        "mnasnet1_0",
+    }
     assert expected <= set(PRESETS)
     assert len(TORCHVISION_PRESETS) == 11
 

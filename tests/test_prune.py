@@ -1,12 +1,20 @@
 """Pruning: zeroed weights leave size and speed as they were; removed channels make a narrower spec."""
+
 import pytest
 import torch
 from torch import nn
 from torch.nn.utils import prune
 
 from lwviz.builder import build
-from lwviz.compress.prune import (channel_groups, compressed_size, prune_channels, prune_unstructured, pruned_spec,
-                                  saved_size, sparsity_of)
+from lwviz.compress.prune import (
+    channel_groups,
+    compressed_size,
+    prune_channels,
+    prune_unstructured,
+    pruned_spec,
+    saved_size,
+    sparsity_of,
+)
 from lwviz.cost import analyze
 from lwviz.cost.tracer import group, trace
 from lwviz.data import digits
@@ -47,6 +55,7 @@ def _tiny(conv_scale: float = 1.0) -> nn.Sequential:
 
 
 # ----- unstructured ----------------------------------------------------------------------------
+
 
 def test_unstructured_zeroes_the_smallest_third_of_every_layer():
     model = _tiny()
@@ -96,6 +105,7 @@ def test_unstructured_refuses_a_sparsity_outside_0_to_1():
 
 
 # ----- structured ------------------------------------------------------------------------------
+
 
 def _hidden(block: nn.Module) -> int:
     return block.conv_dw.conv.out_channels
@@ -168,8 +178,13 @@ def test_the_kept_channels_are_the_ones_with_the_largest_l1_filters():
     after = pruned.state_dict()
     p = "stages.3.0."
     assert torch.equal(after[p + "conv_pw.conv.weight"], before[p + "conv_pw.conv.weight"][hidden])
-    for key in ("conv_pw.bn.running_var", "conv_dw.conv.weight", "conv_dw.bn.weight", "conv_dw.bn.running_mean",
-                "se.fc2.bias"):
+    for key in (
+        "conv_pw.bn.running_var",
+        "conv_dw.conv.weight",
+        "conv_dw.bn.weight",
+        "conv_dw.bn.running_mean",
+        "se.fc2.bias",
+    ):
         assert torch.equal(after[p + key], before[p + key][hidden]), key
     assert torch.equal(after[p + "conv_pwl.conv.weight"], before[p + "conv_pwl.conv.weight"][:, hidden])
     assert torch.equal(after[p + "se.fc1.weight"], before[p + "se.fc1.weight"][squeeze][:, hidden])
@@ -187,11 +202,21 @@ def test_channel_groups_name_every_tensor_that_indexes_the_channels():
     groups = {g.score: g.members for g in channel_groups(model)}
     p = "stages.1.0."
     assert groups[p + "conv_pw.conv.weight"] == (
-        (p + "conv_pw.conv.weight", 0), (p + "conv_pw.bn.weight", 0), (p + "conv_pw.bn.bias", 0),
-        (p + "conv_pw.bn.running_mean", 0), (p + "conv_pw.bn.running_var", 0),
-        (p + "conv_dw.conv.weight", 0), (p + "conv_dw.bn.weight", 0), (p + "conv_dw.bn.bias", 0),
-        (p + "conv_dw.bn.running_mean", 0), (p + "conv_dw.bn.running_var", 0),
-        (p + "se.fc1.weight", 1), (p + "se.fc2.weight", 0), (p + "se.fc2.bias", 0), (p + "conv_pwl.conv.weight", 1))
+        (p + "conv_pw.conv.weight", 0),
+        (p + "conv_pw.bn.weight", 0),
+        (p + "conv_pw.bn.bias", 0),
+        (p + "conv_pw.bn.running_mean", 0),
+        (p + "conv_pw.bn.running_var", 0),
+        (p + "conv_dw.conv.weight", 0),
+        (p + "conv_dw.bn.weight", 0),
+        (p + "conv_dw.bn.bias", 0),
+        (p + "conv_dw.bn.running_mean", 0),
+        (p + "conv_dw.bn.running_var", 0),
+        (p + "se.fc1.weight", 1),
+        (p + "se.fc2.weight", 0),
+        (p + "se.fc2.bias", 0),
+        (p + "conv_pwl.conv.weight", 1),
+    )
     assert groups["head.conv.conv.weight"][-1] == ("classifier.fc.weight", 1)
     assert "stages.0.0.conv_pw.conv.weight" not in groups  # expand 1: no expansion conv, nothing to prune
     assert len(groups) == 2 * 15 + 1  # 15 expanded blocks, each with SE, and the head
@@ -201,7 +226,9 @@ def test_shufflenet_loses_only_head_channels_and_networks_without_any_refuse():
     spec = get_preset("shufflenet_v2_x0_5").with_(resolution=32)
     pruned = pruned_spec(spec, 0.5)
     assert pruned.stages == spec.stages and pruned.head.chs == 512
-    assert [layer.params for layer in analyze(pruned).layers][:-2] == [layer.params for layer in analyze(spec).layers][:-2]
+    assert [layer.params for layer in analyze(pruned).layers][:-2] == [layer.params for layer in analyze(spec).layers][
+        :-2
+    ]
     for name in ("mobilenet_v1", "squeezenet1_0"):
         with pytest.raises(ValueError, match=f"{name}: structured pruning removes .* this network has neither"):
             prune_channels(build(get_preset(name).with_(resolution=32)), 0.5)
@@ -222,6 +249,7 @@ def test_keep_outside_0_to_1_is_refused(keep):
 
 
 # ----- batch-norm re-estimation and a trained network ------------------------------------------
+
 
 def test_recalibration_averages_the_statistics_of_the_images():
     model = nn.Sequential(nn.Conv2d(1, 2, 1, bias=False), nn.BatchNorm2d(2)).eval()

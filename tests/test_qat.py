@@ -1,4 +1,5 @@
 """Quantization-aware training of a network trained on the digits."""
+
 import pytest
 import torch
 from torch.ao.nn import quantized as nnq
@@ -24,7 +25,8 @@ def test_qat_gives_an_int8_network_as_accurate_as_float_and_leaves_the_model_alo
     assert isinstance(int8, Int8Net) and not int8.training and int8.float_layers == ()
     assert not any(isinstance(m, torch.nn.Conv2d) for m in int8.modules())  # no float convolution is left
     assert sum(isinstance(m, nnq.Conv2d) for m in int8.modules()) == sum(
-        isinstance(m, torch.nn.Conv2d) for m in model.modules())
+        isinstance(m, torch.nn.Conv2d) for m in model.modules()
+    )
     assert steps[-1] == (20, 20)
     assert evaluate(int8, data.test_x, data.test_y) >= history.test_accuracy - 0.02
     assert file_size(int8) < 0.75 * file_size(model)  # 40k params: per-channel scales weigh (Lite0: 3.6x smaller)

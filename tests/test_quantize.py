@@ -1,4 +1,5 @@
 """int8 quantization of builder models: right answers, what stays float, the float model untouched, clear refusals."""
+
 import copy
 import warnings
 
@@ -12,8 +13,14 @@ from torch.ao.nn.quantized import dynamic as nnqd
 
 from lwviz.builder import build
 from lwviz.classify import classify
-from lwviz.compress import (FloatOp, QuantizationUnsupported, calibration_images, default_engine, quantize_dynamic_int8,
-                            quantize_int8)
+from lwviz.compress import (
+    FloatOp,
+    QuantizationUnsupported,
+    calibration_images,
+    default_engine,
+    quantize_dynamic_int8,
+    quantize_int8,
+)
 from lwviz.compress.measure import as_run, file_size, with_random_weights
 from lwviz.compress.quantize_calibration import CALIBRATION_PHOTOS, correct_bias
 from lwviz.compress.quantize_engines import QCONFIG_OF_ENGINE, TUNED_ENGINES
@@ -227,8 +234,10 @@ def test_calibration_set_and_engines(photos):
     assert default_engine() in torch.backends.quantized.supported_engines
     model = build(get_preset("mobilenet_v2").with_(width=0.25, resolution=32)).eval()
     before, threads = torch.backends.quantized.engine, torch.get_num_threads()
-    tuned, fixed = quantize_int8(model, torch.randn(2, 3, 32, 32)), quantize_int8(model, torch.randn(2, 3, 32, 32),
-                                                                                 engine=default_engine())
+    tuned, fixed = (
+        quantize_int8(model, torch.randn(2, 3, 32, 32)),
+        quantize_int8(model, torch.randn(2, 3, 32, 32), engine=default_engine()),
+    )
     assert torch.backends.quantized.engine == before  # packing for other engines leaves the global alone
     assert torch.get_num_threads() == threads  # and so does timing them on one thread
     assert set(tuned.packed_for.values()) <= set(TUNED_ENGINES) and set(fixed.packed_for.values()) == {default_engine()}
@@ -243,8 +252,17 @@ def test_quantizing_twice_for_one_engine_gives_the_same_network():
         assert torch.equal(a(photos), b(photos))
 
 
-@pytest.mark.parametrize("preset", ["efficientnet_lite0", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
-                                    "squeezenet1_1", "mobilenet_v1"])
+@pytest.mark.parametrize(
+    "preset",
+    [
+        "efficientnet_lite0",
+        "mobilenet_v3_small",
+        "efficientnet_b0",
+        "shufflenet_v2_x0_5",
+        "squeezenet1_1",
+        "mobilenet_v1",
+    ],
+)
 def test_the_traced_graph_the_app_runs_is_the_same_int8_network(preset):
     """Same kernels, same packed weights: exactly the eager network's outputs, also for other batch sizes."""
     photos = calibration_images(TINY)

@@ -1,4 +1,5 @@
 """The README's two commands are what CI and new users run."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]

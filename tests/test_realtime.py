@@ -1,4 +1,5 @@
 """The frame processor on ``av.VideoFrame``s: shapes, overlay, labels, timings, dropping, pause, counters."""
+
 import io
 import math
 import threading
@@ -15,11 +16,34 @@ from torch import nn
 from lwviz.builder import build
 from lwviz.images import ImageError
 from lwviz.presets import get_preset
-from lwviz.realtime import (STAGES, FrameInput, FrameModel, FrameProcessor, FrameTimings, MediaError, StreamStats,
-                            annotate_video, cover, crop_box, image_frame, inference_copy, panning_clip,
-                            parse_ice_servers, rtc_configuration, write_y4m)
-from lwviz.realtime.modes import (CONNECT_LIMIT_S, LIVE, SNAPSHOT, UPLOAD, StartAttempt, default_mode, start_problem,
-                                  track_start)
+from lwviz.realtime import (
+    STAGES,
+    FrameInput,
+    FrameModel,
+    FrameProcessor,
+    FrameTimings,
+    MediaError,
+    StreamStats,
+    annotate_video,
+    cover,
+    crop_box,
+    image_frame,
+    inference_copy,
+    panning_clip,
+    parse_ice_servers,
+    rtc_configuration,
+    write_y4m,
+)
+from lwviz.realtime.modes import (
+    CONNECT_LIMIT_S,
+    LIVE,
+    SNAPSHOT,
+    UPLOAD,
+    StartAttempt,
+    default_mode,
+    start_problem,
+    track_start,
+)
 from lwviz.realtime.overlay import PANEL, WARN
 from lwviz.weights import LITE0
 from lwviz.weights.preprocess import Preprocess
@@ -78,6 +102,7 @@ def coffee_frame():
 
 # --- input ---------------------------------------------------------------------------------------
 
+
 def test_crop_box_is_preprocess_center_crop_in_frame_pixels():
     box = crop_box(480, 640, Preprocess(crop=224, resize=256))  # 224/256 of the 480-pixel side
     assert (box.top, box.left, box.side) == (30, 110, 420)
@@ -122,6 +147,7 @@ def test_inference_copy_folds_batch_norm_and_keeps_the_outputs(preset):
 
 # --- processor -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["rgb24", "yuv420p"])
 def test_a_frame_comes_back_annotated_with_exact_labels_and_timings(colour_model, fmt):
     processor = FrameProcessor(colour_model)
@@ -145,6 +171,7 @@ def test_an_untrained_network_is_flagged_on_the_frame():
     model = FrameModel(MeanColour(), IDENTITY, COLOURS, "design", trained=False)
     trained = FrameProcessor(replace(model, trained=True)).process(solid("green")).frame.to_ndarray()
     untrained = FrameProcessor(model).process(solid("green")).frame.to_ndarray()
+
     def orange(rgb):
         return (rgb[:30] == WARN).all(-1).sum()
 
@@ -196,8 +223,8 @@ def test_grad_cam_overlay_is_the_blended_map_of_the_top1_refreshed_every_n_frame
     shown = results[-1].frame.to_ndarray(format="rgb24")[box.rows, box.cols].astype(float)
     inner = (slice(150, -5), slice(5, -5))  # below the label panel, inside the square's drawn border
     assert np.abs(shown[inner] - expected[inner]).max() <= 1
-    outside = results[-1].frame.to_ndarray(format="rgb24")[:, box.left + box.side + 5:]
-    assert (outside[200:] == plain.frame.to_ndarray(format="rgb24")[:, box.left + box.side + 5:][200:]).all()
+    outside = results[-1].frame.to_ndarray(format="rgb24")[:, box.left + box.side + 5 :]
+    assert (outside[200:] == plain.frame.to_ndarray(format="rgb24")[:, box.left + box.side + 5 :][200:]).all()
 
 
 def test_without_an_explainer_the_overlay_setting_draws_nothing(colour_model):
@@ -252,8 +279,9 @@ def test_pause_freezes_the_last_picture_without_running_the_model(colour_model):
 
 def test_a_failing_frame_is_reported_and_the_stream_goes_on(colour_model):
     processor = FrameProcessor(FrameModel(MeanColour(), IDENTITY, ("a", "b", "c", "d"), "x"))
-    processor.configure(model=FrameModel(nn.Sequential(nn.Flatten(), nn.Linear(5, 4)).eval(), IDENTITY,
-                                         COLOURS, "broken"))
+    processor.configure(
+        model=FrameModel(nn.Sequential(nn.Flatten(), nn.Linear(5, 4)).eval(), IDENTITY, COLOURS, "broken")
+    )
     frame = solid("red")
     assert processor.process_latest([frame]) == [frame]
     assert "RuntimeError" in processor.error
@@ -291,6 +319,7 @@ def test_frame_model_refuses_a_training_model():
 
 
 # --- stats ---------------------------------------------------------------------------------------
+
 
 class Clock:
     def __init__(self):
@@ -332,6 +361,7 @@ def test_counters_are_exact_under_concurrent_writers():
 
 # --- fallbacks -----------------------------------------------------------------------------------
 
+
 def test_snapshot_image_goes_through_the_same_processor(lite0):
     buffer = io.BytesIO()
     from PIL import Image
@@ -368,14 +398,14 @@ def test_uploaded_video_is_classified_and_encoded_annotated(colour_model):
     assert seen and seen[-1] <= 1.0
 
 
-@pytest.mark.parametrize("data, message", [(b"\x00" * 100, "not a readable video"),
-                                            (b"", "not a readable video")])
+@pytest.mark.parametrize("data, message", [(b"\x00" * 100, "not a readable video"), (b"", "not a readable video")])
 def test_unreadable_video_is_a_message(colour_model, data, message):
     with pytest.raises(MediaError, match=message):
         annotate_video(data, FrameProcessor(colour_model))
 
 
 # --- fake camera clip ----------------------------------------------------------------------------
+
 
 def test_y4m_clip_is_what_a_decoder_reads_back(tmp_path):
     rgb = cover(skimage.data.coffee(), 64, 48)
@@ -399,37 +429,48 @@ def test_y4m_refuses_odd_sizes_and_empty_clips(tmp_path):
 def test_panning_clip_moves_and_returns():
     frames = list(panning_clip(skimage.data.coffee(), 64, 48, frames=10))
     assert all(f.shape == (48, 64, 3) for f in frames)
-    assert not np.array_equal(frames[0], frames[5]) and np.array_equal(frames[0], next(panning_clip(
-        skimage.data.coffee(), 64, 48, frames=10)))
+    assert not np.array_equal(frames[0], frames[5]) and np.array_equal(
+        frames[0], next(panning_clip(skimage.data.coffee(), 64, 48, frames=10))
+    )
 
 
 # --- connection and modes ------------------------------------------------------------------------
 
+
 def test_ice_servers_from_text():
     text = "# the school's servers\nstun:stun.example.org:3478\n\nturn:turn.example.org:3478 alice s3cret\n"
-    assert rtc_configuration(parse_ice_servers(text)) == {"iceServers": [
-        {"urls": ["stun:stun.example.org:3478"]},
-        {"urls": ["turn:turn.example.org:3478"], "username": "alice", "credential": "s3cret"}]}
+    assert rtc_configuration(parse_ice_servers(text)) == {
+        "iceServers": [
+            {"urls": ["stun:stun.example.org:3478"]},
+            {"urls": ["turn:turn.example.org:3478"], "username": "alice", "credential": "s3cret"},
+        ]
+    }
     assert rtc_configuration(parse_ice_servers("")) == {"iceServers": []}  # localhost: no STUN, works offline
 
 
-@pytest.mark.parametrize("text, message", [
-    ("http://stun.example.org", "line 1: 'http://stun.example.org' is not a"),
-    ("stun:ok:1\nturn:turn.example.org:3478", "line 2: a turn: server takes a username and a credential"),
-    ("stun:a:1 user pass", "line 1: a stun: server takes nothing"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("http://stun.example.org", "line 1: 'http://stun.example.org' is not a"),
+        ("stun:ok:1\nturn:turn.example.org:3478", "line 2: a turn: server takes a username and a credential"),
+        ("stun:a:1 user pass", "line 1: a stun: server takes nothing"),
+    ],
+)
 def test_bad_ice_server_lines_are_named(text, message):
     with pytest.raises(ValueError, match=message):
         parse_ice_servers(text)
 
 
-@pytest.mark.parametrize("url, webrtc_error, mode, skipped", [
-    ("http://localhost:8501/webcam", None, LIVE, 0),
-    ("http://127.0.0.1:8501/webcam", None, LIVE, 0),
-    ("https://lab.example.org/webcam", None, LIVE, 0),
-    ("http://192.168.1.20:8501/webcam", None, UPLOAD, 2),
-    ("http://localhost:8501/webcam", "no streamlit-webrtc", SNAPSHOT, 1),
-])
+@pytest.mark.parametrize(
+    "url, webrtc_error, mode, skipped",
+    [
+        ("http://localhost:8501/webcam", None, LIVE, 0),
+        ("http://127.0.0.1:8501/webcam", None, LIVE, 0),
+        ("https://lab.example.org/webcam", None, LIVE, 0),
+        ("http://192.168.1.20:8501/webcam", None, UPLOAD, 2),
+        ("http://localhost:8501/webcam", "no streamlit-webrtc", SNAPSHOT, 1),
+    ],
+)
 def test_default_mode_and_why(url, webrtc_error, mode, skipped):
     chosen, reasons = default_mode(url, webrtc_error)
     assert chosen == mode and len(reasons) == skipped
@@ -454,8 +495,9 @@ def test_start_problem_only_after_the_limit_and_it_says_what_to_do():
     assert start_problem(None, now=1e6) is None
     assert start_problem(start, now=100.0 + CONNECT_LIMIT_S - 0.1) is None
     waiting = start_problem(start, now=100.0 + CONNECT_LIMIT_S)
-    assert waiting.startswith(f"Live video: no video {CONNECT_LIMIT_S:.0f} s after Start. The browser and this server "
-                              "could not connect.")
+    assert waiting.startswith(
+        f"Live video: no video {CONNECT_LIMIT_S:.0f} s after Start. The browser and this server could not connect."
+    )
     assert "add a STUN or TURN server" in waiting and "choose Snapshot or Upload" in waiting
     assert start_problem(StartAttempt(100.0, ended=103.0), now=1e6) is None  # stopped by hand before the limit
     gave_up = start_problem(StartAttempt(100.0, ended=130.0), now=1e6)

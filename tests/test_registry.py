@@ -1,9 +1,11 @@
 import pytest
 
 from lwviz.blocks import BLOCKS
-from lwviz.families import FAMILIES, register as register_family
+from lwviz.families import FAMILIES
+from lwviz.families import register as register_family
+from lwviz.presets import get_preset
+from lwviz.presets import register as register_preset
 from lwviz.registry import add
-from lwviz.presets import get_preset, register as register_preset
 
 
 def test_every_registry_refuses_a_taken_name():

@@ -4,8 +4,7 @@ import torch
 from torch import nn
 
 from lwviz.builder import build
-from lwviz.explain import (NO_SE_REASON, Explainer, OpenGate, ablate_se, capture_gates, has_se, se_blocks,
-                           spec_has_se)
+from lwviz.explain import NO_SE_REASON, Explainer, OpenGate, ablate_se, capture_gates, has_se, se_blocks, spec_has_se
 from lwviz.layers.se import SqueezeExcite
 from lwviz.presets import PRESETS, get_preset
 from lwviz.train.loop import digits_se_spec
@@ -31,10 +30,13 @@ class OneSE(nn.Module):
 X = torch.stack([torch.full((3, 3), 2.0), torch.full((3, 3), -1.0)])[None]  # channel means 2 and -1
 
 
-@pytest.mark.parametrize("style, gate", [
-    ("efficientnet", [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(3))]),  # sigmoid([2, -3]) = [0.8808, 0.0474]
-    ("mobilenetv3", [5 / 6, 0.0]),  # hard sigmoid: relu6(x + 3) / 6
-])
+@pytest.mark.parametrize(
+    "style, gate",
+    [
+        ("efficientnet", [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(3))]),  # sigmoid([2, -3]) = [0.8808, 0.0474]
+        ("mobilenetv3", [5 / 6, 0.0]),  # hard sigmoid: relu6(x + 3) / 6
+    ],
+)
 def test_a_hand_set_gate(style, gate):
     capture = capture_gates(OneSE(style), X, features_of="block")
     assert capture.blocks == ("block",)
@@ -71,7 +73,10 @@ def test_networks_without_se_say_so():
     with pytest.raises(ValueError, match="model: it has no squeeze-and-excitation blocks"):
         capture_gates(lite0, torch.randn(1, 3, 32, 32))
     assert {name for name in PRESETS if spec_has_se(get_preset(name))} == {
-        "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"}
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
+        "efficientnet_b0",
+    }
 
 
 def test_ablation_changes_the_output_and_leaves_the_original_untouched():

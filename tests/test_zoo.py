@@ -7,8 +7,19 @@ from lwviz.cost import analyze
 from lwviz.cost.tracer import trace
 from lwviz.presets import PRESETS
 from lwviz.viz.zoo_charts import latency_figure, macs_figure, place_labels
-from lwviz.zoo import (PUBLISHED_TOP1, REFERENCES, ZooEntry, latency_column, latency_lessons, mac_inversions,
-                       forward_ms, measure_zoo, pareto_front, zoo_entries, zoo_frame)
+from lwviz.zoo import (
+    PUBLISHED_TOP1,
+    REFERENCES,
+    ZooEntry,
+    forward_ms,
+    latency_column,
+    latency_lessons,
+    mac_inversions,
+    measure_zoo,
+    pareto_front,
+    zoo_entries,
+    zoo_frame,
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +82,7 @@ def test_latency_is_a_positive_median_and_threads_and_mode_are_restored():
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
     before = torch.get_num_threads()
     calls = []
-    ms = forward_ms(model, threads=1, runs=3, progress=lambda done, total: calls.append((done, total)),
-                         resolution=32)
+    ms = forward_ms(model, threads=1, runs=3, progress=lambda done, total: calls.append((done, total)), resolution=32)
     assert ms > 0 and torch.get_num_threads() == before and model.training
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]  # one warm-up, three timed passes
     with pytest.raises(ValueError, match="runs"):
@@ -91,8 +101,9 @@ def _entry(name: str, macs: int, params: int = 1_000_000, top1: float = 70.0) ->
 
 
 def test_measure_zoo_times_every_network_at_every_thread_count():
-    tiny = [ZooEntry(f"net{i}", "MobileNet", "", 1, 1, 70.0, "", False, build=lambda: nn.Conv2d(3, 4, 3))
-            for i in range(3)]
+    tiny = [
+        ZooEntry(f"net{i}", "MobileNet", "", 1, 1, 70.0, "", False, build=lambda: nn.Conv2d(3, 4, 3)) for i in range(3)
+    ]
     seen = []
     timings = measure_zoo(tiny, runs=1, threads=(1, 2), progress=lambda fraction, name: seen.append((fraction, name)))
     assert sorted(timings) == ["net0", "net1", "net2"]
@@ -146,10 +157,13 @@ def test_charts_plot_every_network_and_draw_the_front(entries):
 
 def test_labels_avoid_each_other():
     points = [(100, 100), (104, 102), (108, 98), (300, 300)]
-    offsets = place_labels(points, [5, 5, 5, 5], ["mobilenet_v2", "mnasnet1_0", "shufflenet_v2_x1_5", "vgg16"],
-                           (760, 420))
-    boxes = [(x + dx - len(t) * 3.8, y + dy - 9, x + dx + len(t) * 3.8, y + dy + 9) for (x, y), (dx, dy), t in
-             zip(points, offsets, ["mobilenet_v2", "mnasnet1_0", "shufflenet_v2_x1_5", "vgg16"])]
+    offsets = place_labels(
+        points, [5, 5, 5, 5], ["mobilenet_v2", "mnasnet1_0", "shufflenet_v2_x1_5", "vgg16"], (760, 420)
+    )
+    boxes = [
+        (x + dx - len(t) * 3.8, y + dy - 9, x + dx + len(t) * 3.8, y + dy + 9)
+        for (x, y), (dx, dy), t in zip(points, offsets, ["mobilenet_v2", "mnasnet1_0", "shufflenet_v2_x1_5", "vgg16"])
+    ]
     for i in range(len(boxes)):
         for j in range(i):
             a, b = boxes[i], boxes[j]

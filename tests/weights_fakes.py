@@ -1,4 +1,5 @@
 """Stand-ins for torchvision's download server and hub cache, shared by the weights tests and the page tests."""
+
 from __future__ import annotations
 
 import io

@@ -4,6 +4,7 @@ Each block file defines ``BLOCKS``, family name -> module class; every class tak
 :class:`~lwviz.families.LayerArgs`, so shapes, channel rounding and ``has_skip`` are decided once,
 in lwviz.families, and the modules only turn them into layers.
 """
+
 from __future__ import annotations
 
 from torch import nn

@@ -1,4 +1,5 @@
 """Standard convolution block: one dense KxK conv + BN + activation."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -7,11 +8,21 @@ from lwviz.families import LayerArgs
 from lwviz.layers import ConvNormAct
 
 
-def conv_of(a: LayerArgs, in_chs: int, out_chs: int, kernel: int = 1, stride: int = 1, groups: int = 1,
-            act: str | None = None) -> ConvNormAct:
+def conv_of(
+    a: LayerArgs, in_chs: int, out_chs: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: str | None = None
+) -> ConvNormAct:
     """One ConvNormAct inside block ``a``: the network's norm and padding, the block's activation unless given."""
-    return ConvNormAct(in_chs, out_chs, kernel, stride, groups, act=a.act if act is None else act, norm=a.norm,
-                       bn_eps=a.bn_eps, tf_same=a.tf_same)
+    return ConvNormAct(
+        in_chs,
+        out_chs,
+        kernel,
+        stride,
+        groups,
+        act=a.act if act is None else act,
+        norm=a.norm,
+        bn_eps=a.bn_eps,
+        tf_same=a.tf_same,
+    )
 
 
 class ConvBlock(nn.Module):

@@ -1,4 +1,5 @@
 """Depthwise-separable convolution (MobileNetV1) as a module; its shapes and cost are in lwviz.families.dws."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -12,8 +13,11 @@ class DepthwiseSeparable(nn.Module):
     def __init__(self, a: LayerArgs):
         super().__init__()
         self.conv_dw = conv_of(a, a.in_chs, a.in_chs, a.kernel, a.stride, groups=a.in_chs)
-        self.se = (SqueezeExcite(a.in_chs, se_channels(a.se_style, a.in_chs, a.in_chs, a.se), a.act, a.se_style)
-                   if a.se > 0 else nn.Identity())
+        self.se = (
+            SqueezeExcite(a.in_chs, se_channels(a.se_style, a.in_chs, a.in_chs, a.se), a.act, a.se_style)
+            if a.se > 0
+            else nn.Identity()
+        )
         self.conv_pw = conv_of(a, a.in_chs, a.out_chs)
 
     def forward(self, x):

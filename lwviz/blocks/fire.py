@@ -1,4 +1,5 @@
 """SqueezeNet's Fire module as a module; its shapes and cost are in lwviz.families.fire."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Inverted residual / MBConv as a module; its shapes, cost and the why are in lwviz.families.inverted_residual."""
+
 from __future__ import annotations
 
 from torch import nn

@@ -1,4 +1,5 @@
 """ShuffleNetV2 unit as a module; its shapes and cost are in lwviz.families.shuffle."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """ShuffleNetV1 unit as a module; its shapes and cost are in lwviz.families.shuffle_v1."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """The stem (first conv, optional max-pool) and the classifier (pool, optional hidden FC, dropout, FC)."""
+
 from __future__ import annotations
 
 import torch
@@ -11,8 +12,17 @@ from lwviz.layers import ConvNormAct, make_act
 class Stem(nn.Module):
     def __init__(self, a: LayerArgs):
         super().__init__()
-        self.conv = ConvNormAct(a.in_chs, a.out_chs, a.kernel, a.stride, act=a.act, norm=a.norm, bn_eps=a.bn_eps,
-                                tf_same=a.tf_same, padded=a.padded)
+        self.conv = ConvNormAct(
+            a.in_chs,
+            a.out_chs,
+            a.kernel,
+            a.stride,
+            act=a.act,
+            norm=a.norm,
+            bn_eps=a.bn_eps,
+            tf_same=a.tf_same,
+            padded=a.padded,
+        )
         pools = {"none": nn.Identity(), "max": nn.MaxPool2d(3, 2, 1), "maxceil": nn.MaxPool2d(3, 2, ceil_mode=True)}
         self.pool = pools[a.pool]
 

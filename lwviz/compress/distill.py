@@ -9,6 +9,7 @@ The teacher is only ever run in eval mode without gradients, once over the train
 :func:`lwviz.train.loop.train`'s loop with a distillation loss, so progress, stopping, the
 schedule and the seeding are the same as without one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,8 +34,13 @@ TEACHER_STEPS = 150
 DISTILL_STEPS = 300
 
 
-def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
-                      temperature: float = TEMPERATURE, alpha: float = ALPHA) -> torch.Tensor:
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = TEMPERATURE,
+    alpha: float = ALPHA,
+) -> torch.Tensor:
     """``alpha * T² * KL(softmax(teacher/T) || softmax(student/T)) + (1 - alpha) * CE(student, labels)``.
 
     The KL divergence is summed over classes and averaged over the batch ("batchmean", the true KL
@@ -44,9 +50,13 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     the same at any temperature, so ``alpha`` means the same thing whichever T is chosen.
     """
     _check(temperature, alpha)
-    soft = F.kl_div(F.log_softmax(student_logits / temperature, dim=1), F.log_softmax(teacher_logits / temperature,
-                    dim=1), reduction="batchmean", log_target=True)
-    return alpha * temperature ** 2 * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
+    soft = F.kl_div(
+        F.log_softmax(student_logits / temperature, dim=1),
+        F.log_softmax(teacher_logits / temperature, dim=1),
+        reduction="batchmean",
+        log_target=True,
+    )
+    return alpha * temperature**2 * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
 
 
 def _check(temperature: float, alpha: float) -> None:
@@ -65,10 +75,12 @@ def teacher_logits(teacher: nn.Module, data: Dataset, batch_size: int = 512) -> 
     if teacher.training:
         raise ValueError("teacher: must be in eval mode (call .eval() on it first)")
     with torch.no_grad():  # not inference_mode: these logits become targets in the student's autograd graph
-        logits = torch.cat([teacher(data.train_x[i:i + batch_size]) for i in range(0, len(data.train_x), batch_size)])
+        logits = torch.cat([teacher(data.train_x[i : i + batch_size]) for i in range(0, len(data.train_x), batch_size)])
     if logits.shape != (len(data.train_x), len(data.classes)):
-        raise ValueError(f"teacher: answers with shape {tuple(logits.shape[1:])} per picture, {data.name} needs "
-                         f"({len(data.classes)},) (one logit per class)")
+        raise ValueError(
+            f"teacher: answers with shape {tuple(logits.shape[1:])} per picture, {data.name} needs "
+            f"({len(data.classes)},) (one logit per class)"
+        )
     return logits
 
 
@@ -83,10 +95,17 @@ def distilling(teacher: nn.Module, data: Dataset, temperature: float = TEMPERATU
     return loss
 
 
-def distill(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, temperature: float = TEMPERATURE,
-            alpha: float = ALPHA, seed: int = 0, data: Dataset | None = None,
-            progress: TrainingProgress | None = None,
-            should_stop: Callable[[], bool] | None = None) -> tuple[Net, History]:
+def distill(
+    student_spec: Spec,
+    teacher: nn.Module,
+    steps: int = DISTILL_STEPS,
+    temperature: float = TEMPERATURE,
+    alpha: float = ALPHA,
+    seed: int = 0,
+    data: Dataset | None = None,
+    progress: TrainingProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[Net, History]:
     """Train a fresh student of ``student_spec`` on ``data`` (default: the digits) from ``teacher``'s answers.
 
     ``teacher`` is any eval-mode module reading ``data``'s inputs; it is never modified. With the
@@ -94,8 +113,9 @@ def distill(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, 
     ``train(student_spec, ...)``: only the loss differs (and ``alpha=0`` gives exactly that run).
     """
     data = data if data is not None else digits(student_spec.resolution)
-    return train(student_spec, steps, progress, should_stop, seed, data, loss=distilling(teacher, data, temperature,
-                                                                                         alpha))
+    return train(
+        student_spec, steps, progress, should_stop, seed, data, loss=distilling(teacher, data, temperature, alpha)
+    )
 
 
 def digits_teacher_spec() -> Spec:
@@ -134,9 +154,17 @@ class Comparison:
         return self.distilled.test_accuracy - self.plain.test_accuracy
 
 
-def compare(student_spec: Spec, teacher: nn.Module, steps: int = DISTILL_STEPS, temperature: float = TEMPERATURE,
-            alpha: float = ALPHA, seed: int = 0, data: Dataset | None = None,
-            progress: TrainingProgress | None = None, should_stop: Callable[[], bool] | None = None) -> Comparison:
+def compare(
+    student_spec: Spec,
+    teacher: nn.Module,
+    steps: int = DISTILL_STEPS,
+    temperature: float = TEMPERATURE,
+    alpha: float = ALPHA,
+    seed: int = 0,
+    data: Dataset | None = None,
+    progress: TrainingProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Comparison:
     """The student's accuracy without and with distillation: same steps, same seed, same pictures.
 
     ``progress(step, 2 * steps, loss)`` counts both runs; a stop ends the run under way, and the

@@ -4,6 +4,7 @@ Each measurement is a small function that takes any model, float or quantized, s
 page, ``lwviz compress`` and the benchmarks show the same numbers. ``compare_quantized`` puts them
 in one table for the float model and its int8 variants.
 """
+
 from __future__ import annotations
 
 import io
@@ -90,8 +91,9 @@ def latencies_ms(models: list[nn.Module], example: torch.Tensor, runs: int = 20,
     laptop too, where timing one model after the other can be off by a third.
     """
     running = [as_run(m, example) for m in models]
-    rounds = [[_median_ms(m, example, round_runs, warmup=1) for m in running]
-              for _ in range(max(1, runs // round_runs))]
+    rounds = [
+        [_median_ms(m, example, round_runs, warmup=1) for m in running] for _ in range(max(1, runs // round_runs))
+    ]
     return [statistics.median(times) for times in zip(*rounds)]
 
 
@@ -133,9 +135,17 @@ def compare_quantized(model: nn.Module, preprocess: Preprocess, runs: int = 20) 
     photos = calibration_images(preprocess)
     variants = {name: make(model, photos) for name, make in VARIANTS.items()}
     latencies = latencies_ms(list(variants.values()), photos[:1], runs)
-    return [VariantReport(name, file_size(variant), nonzero_params(variant), ms, agreement(model, variant, photos),
-                          tuple(getattr(variant, "float_layers", ())))
-            for (name, variant), ms in zip(variants.items(), latencies)]
+    return [
+        VariantReport(
+            name,
+            file_size(variant),
+            nonzero_params(variant),
+            ms,
+            agreement(model, variant, photos),
+            tuple(getattr(variant, "float_layers", ())),
+        )
+        for (name, variant), ms in zip(variants.items(), latencies)
+    ]
 
 
 def with_random_weights(spec: Spec, photos: torch.Tensor, seed: int = 0) -> Net:

@@ -11,6 +11,7 @@ normalizes with statistics that no longer fit; :func:`lwviz.train.batchnorm.reca
 from a few hundred unlabeled images, without training. Everything here works on copies: the
 model passed in (perhaps one the app caches) is never modified.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,16 @@ from lwviz.layers import ConvNormAct
 from lwviz.plan import LayerArgs, effective_stage, resolve, scaled_chs
 from lwviz.spec import Spec, Stage
 
-__all__ = ["ChannelGroup", "channel_groups", "compressed_size", "prune_channels", "prune_unstructured",
-           "pruned_spec", "saved_size", "sparsity_of"]
+__all__ = [
+    "ChannelGroup",
+    "channel_groups",
+    "compressed_size",
+    "prune_channels",
+    "prune_unstructured",
+    "pruned_spec",
+    "saved_size",
+    "sparsity_of",
+]
 
 PRUNABLE = (nn.Conv2d, nn.Linear)  # the layers whose weights hold the params and do the MACs
 BN_STATE = ("weight", "bias", "running_mean", "running_var")
@@ -41,6 +50,7 @@ EXPAND_RANGE = next((f.metadata["lo"], f.metadata["hi"]) for f in fields(Stage) 
 
 
 # ----- unstructured: zeros in dense tensors -----------------------------------------------------
+
 
 def prune_unstructured(model: nn.Module, sparsity: float) -> nn.Module:
     """A copy of ``model`` with the ``sparsity`` fraction of every conv and linear weight set to zero.
@@ -90,6 +100,7 @@ def _saved(model: nn.Module) -> bytes:
 
 # ----- structured: fewer channels, a narrower spec ----------------------------------------------
 
+
 def prune_channels(model: Net, keep: float) -> Net:
     """A narrower network: about ``keep`` of every prunable channel group, chosen by L1 norm.
 
@@ -130,11 +141,14 @@ def pruned_spec(spec: Spec, keep: float) -> Spec:
         raise ValueError(
             f"{spec.name}: structured pruning removes channels that only one layer reads, the expanded channels "
             f"of inverted-residual blocks and the head conv's outputs, and this network has neither: its channels "
-            f"all feed a residual add, a concatenation or the next block")
+            f"all feed a residual add, a concatenation or the next block"
+        )
     stages = tuple(
-        replace(s, expand=_stage_expand([a for a in plan.blocks if a.stage == i], s.expand, keep)) if i in prunable
+        replace(s, expand=_stage_expand([a for a in plan.blocks if a.stage == i], s.expand, keep))
+        if i in prunable
         else s
-        for i, s in enumerate(spec.stages))
+        for i, s in enumerate(spec.stages)
+    )
     if head is not None:
         spec = spec.with_(head=replace(spec.head, chs=_head_chs(spec, head.out_chs, keep)))
     return spec.with_(stages=stages, name=f"{spec.name}_pruned{round(keep * 100)}").validate()
@@ -163,17 +177,32 @@ def channel_groups(model: Net) -> list[ChannelGroup]:
     groups = []
     for name, block in model.named_modules():
         if isinstance(block, InvertedResidual) and isinstance(block.conv_pw, ConvNormAct):
-            groups.append((f"{name}.conv_pw.conv.weight", (
-                *_outputs(f"{name}.conv_pw"), *_outputs(f"{name}.conv_dw"), (f"{name}.se.fc1.weight", 1),
-                (f"{name}.se.fc2.weight", 0), (f"{name}.se.fc2.bias", 0), (f"{name}.conv_pwl.conv.weight", 1))))
-            groups.append((f"{name}.se.fc1.weight", (
-                (f"{name}.se.fc1.weight", 0), (f"{name}.se.fc1.bias", 0), (f"{name}.se.fc2.weight", 1))))
+            groups.append(
+                (
+                    f"{name}.conv_pw.conv.weight",
+                    (
+                        *_outputs(f"{name}.conv_pw"),
+                        *_outputs(f"{name}.conv_dw"),
+                        (f"{name}.se.fc1.weight", 1),
+                        (f"{name}.se.fc2.weight", 0),
+                        (f"{name}.se.fc2.bias", 0),
+                        (f"{name}.conv_pwl.conv.weight", 1),
+                    ),
+                )
+            )
+            groups.append(
+                (
+                    f"{name}.se.fc1.weight",
+                    ((f"{name}.se.fc1.weight", 0), (f"{name}.se.fc1.bias", 0), (f"{name}.se.fc2.weight", 1)),
+                )
+            )
     if not isinstance(model.head, nn.Identity):
         reader = "classifier.fc_hidden" if hasattr(model.classifier, "fc_hidden") else "classifier.fc"
         groups.append(("head.conv.conv.weight", (*_outputs("head.conv"), (f"{reader}.weight", 1))))
     keys = model.state_dict().keys()
-    return [ChannelGroup(score, tuple(m for m in members if m[0] in keys)) for score, members in groups
-            if score in keys]
+    return [
+        ChannelGroup(score, tuple(m for m in members if m[0] in keys)) for score, members in groups if score in keys
+    ]
 
 
 def _load_top_channels(model: Net, pruned: Net) -> Net:
@@ -191,8 +220,11 @@ def _load_top_channels(model: Net, pruned: Net) -> Net:
 
 def _outputs(conv_norm_act: str) -> tuple[tuple[str, int], ...]:
     """The output-channel tensors of a ``ConvNormAct``: conv weight (and bias), batch-norm state."""
-    return ((f"{conv_norm_act}.conv.weight", 0), (f"{conv_norm_act}.conv.bias", 0),
-            *((f"{conv_norm_act}.bn.{p}", 0) for p in BN_STATE))
+    return (
+        (f"{conv_norm_act}.conv.weight", 0),
+        (f"{conv_norm_act}.conv.bias", 0),
+        *((f"{conv_norm_act}.bn.{p}", 0) for p in BN_STATE),
+    )
 
 
 def _expands(a: LayerArgs) -> bool:
@@ -240,4 +272,3 @@ def _shortest(value: float, same: Callable[[float], bool]) -> float:
             if same(r):
                 return r
     return value
-

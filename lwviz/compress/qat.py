@@ -8,6 +8,7 @@ then becomes the same kind of int8 network. It costs training time and needs the
 it matters when rounding costs accuracy (narrow layers, hard tasks), and changes little when
 post-training int8 already matches float.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,9 +27,16 @@ QAT_LR = 2e-4  # a twentieth of training's: fine-tuning a trained network, not t
 RANGE_PICTURES = 256  # run through once before the first step, so every int8 range starts from real activations
 
 
-def quantize_aware(model: Net, data: Dataset, steps: int = QAT_STEPS, seed: int = 0, lr: float = QAT_LR,
-                   progress: TrainingProgress | None = None, should_stop: Callable[[], bool] | None = None,
-                   engine: str | None = None) -> Int8Net:
+def quantize_aware(
+    model: Net,
+    data: Dataset,
+    steps: int = QAT_STEPS,
+    seed: int = 0,
+    lr: float = QAT_LR,
+    progress: TrainingProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    engine: str | None = None,
+) -> Int8Net:
     """An int8 copy of trained, eval-mode ``model`` after ``steps`` of quantization-aware training on ``data``.
 
     ``model`` is left untouched. Batch norm keeps the statistics training ended with (they are

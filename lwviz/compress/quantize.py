@@ -18,6 +18,7 @@ Activations eager int8 has no kernel for (SiLU) run in float between a dequantiz
 is in docs/BENCHMARKS.md (compress). Moving to torchao's pt2e flow stays inside these modules:
 ``quantize_int8`` is the interface.
 """
+
 from __future__ import annotations
 
 import copy
@@ -43,8 +44,9 @@ from lwviz.perf import num_threads
 # their own (ReLU, sigmoids: a fixed output range of [0, 1)). The other activations of the layer
 # registries run in float.
 INT8_ACTIVATIONS = (nn.Identity, nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid)
-FLOAT_ONLY = tuple(sorted({*ACTIVATION_LAYERS.values(), *SE_GATES.values()} - set(INT8_ACTIVATIONS),
-                          key=lambda t: t.__name__))
+FLOAT_ONLY = tuple(
+    sorted({*ACTIVATION_LAYERS.values(), *SE_GATES.values()} - set(INT8_ACTIVATIONS), key=lambda t: t.__name__)
+)
 
 
 class QuantizationUnsupported(ValueError):
@@ -82,8 +84,9 @@ class Int8Net(tq.QuantWrapper):
         self.packed_for = {}
 
 
-def quantize_int8(model: nn.Module, calibration: torch.Tensor | Iterable[torch.Tensor],
-                  engine: str | None = None) -> Int8Net:
+def quantize_int8(
+    model: nn.Module, calibration: torch.Tensor | Iterable[torch.Tensor], engine: str | None = None
+) -> Int8Net:
     """An int8 copy of eval-mode ``model`` (which is left untouched) for inputs shaped like ``calibration``.
 
     ``calibration`` is a batch (or batches) of preprocessed images; the observers set each

@@ -5,6 +5,7 @@ activation's int8 range comes from them. The same pass records every convolution
 layer's mean input per channel, from which each bias absorbs the mean error its layer's rounded
 weights add (Nagel et al. 2019, sec. 4.2; what it buys Lite0 is in docs/BENCHMARKS.md, compress).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,22 @@ from lwviz.hooks import forward_hooks
 from lwviz.weights.preprocess import Preprocess
 
 # skimage's bundled photos (no download): colour and grey, natural and microscopy, for activation ranges
-CALIBRATION_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry",
-                      "retina", "camera", "brick", "grass", "gravel", "moon", "clock", "coins")
+CALIBRATION_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "camera",
+    "brick",
+    "grass",
+    "gravel",
+    "moon",
+    "clock",
+    "coins",
+)
 
 
 def calibration_images(preprocess: Preprocess) -> torch.Tensor:

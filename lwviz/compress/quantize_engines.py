@@ -6,6 +6,7 @@ depthwise convolutions of small maps, the 1x1-pixel SE convolutions and the batc
 (docs/BENCHMARKS.md, compress). The engines' outputs differ by one int8 step in about one value in a
 million: enough to flip a photo on which float's top two classes nearly tie.
 """
+
 from __future__ import annotations
 
 import math
@@ -81,8 +82,12 @@ def pack_fastest(model: nn.Module, example: torch.Tensor, engines: tuple[str, ..
             for engine in engines:
                 with packing_for(engine):
                     layer.set_weight_bias(weight, bias)
-                timed[engine] = median_ms(partial(layer, inputs[name]), runs=5, warmup=1,
-                                          give_up_above_ms=GIVE_UP_FACTOR * min(timed.values(), default=math.inf))
+                timed[engine] = median_ms(
+                    partial(layer, inputs[name]),
+                    runs=5,
+                    warmup=1,
+                    give_up_above_ms=GIVE_UP_FACTOR * min(timed.values(), default=math.inf),
+                )
             packed_for[name.removeprefix("module.")] = best = min(timed, key=timed.get)
             if best != engines[-1]:
                 with packing_for(best):
@@ -98,7 +103,10 @@ def _layer_inputs(model: nn.Module, example: torch.Tensor, layers: dict[str, nn.
     def keep(name: str, _module: nn.Module, args: tuple) -> None:
         inputs[name] = args[0]
 
-    with forward_hooks(pre=[(m, partial(keep, name)) for name, m in layers.items()]), \
-            num_threads(RUN_THREADS), torch.inference_mode():
+    with (
+        forward_hooks(pre=[(m, partial(keep, name)) for name, m in layers.items()]),
+        num_threads(RUN_THREADS),
+        torch.inference_mode(),
+    ):
         model(example)
     return inputs

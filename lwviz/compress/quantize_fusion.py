@@ -5,6 +5,7 @@ range is fixed to [0, 6] instead of observed: observed before the clamp it spans
 the clamp keeps (tens in Lite0), which leaves a handful of int8 levels for all that matters. That
 one change is most of what int8 Lite0 needs to agree with float (docs/BENCHMARKS.md, compress).
 """
+
 from __future__ import annotations
 
 import torch.ao.quantization as tq
@@ -17,9 +18,13 @@ def clamped_qconfig(qconfig: tq.QConfig, low: float, high: float) -> tq.QConfig:
     """``qconfig`` with its activations fixed to ``[low, high]`` over the engine's integer range."""
     observer = qconfig.activation()
     scale = (high - low) / (observer.quant_max - observer.quant_min)
-    fixed = tq.FixedQParamsObserver.with_args(scale=scale, zero_point=observer.quant_min - round(low / scale),
-                                              dtype=observer.dtype, quant_min=observer.quant_min,
-                                              quant_max=observer.quant_max)
+    fixed = tq.FixedQParamsObserver.with_args(
+        scale=scale,
+        zero_point=observer.quant_min - round(low / scale),
+        dtype=observer.dtype,
+        quant_min=observer.quant_min,
+        quant_max=observer.quant_max,
+    )
     if isinstance(observer, tq.FakeQuantizeBase):  # quantization-aware training rounds with the fixed range too
         fixed = tq.FixedQParamsFakeQuantize.with_args(observer=fixed)
     return tq.QConfig(activation=fixed, weight=qconfig.weight)

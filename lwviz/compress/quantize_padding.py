@@ -7,6 +7,7 @@ leading row/column of zeros and pads symmetrically: the same windows, the same o
 extra op. The padding is then fixed for one input size, so a quantized model is made for one
 resolution.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,11 +48,19 @@ def fixed_padding(same: Conv2dSame, size: tuple[int, int]) -> nn.Conv2d:
         kernel.append(k + grow)
         padding.append(total // 2 + grow)
         offset.append(grow)
-    plain = nn.Conv2d(same.in_channels, same.out_channels, tuple(kernel), same.stride, tuple(padding), same.dilation,
-                      same.groups, same.bias is not None).train(same.training)
+    plain = nn.Conv2d(
+        same.in_channels,
+        same.out_channels,
+        tuple(kernel),
+        same.stride,
+        tuple(padding),
+        same.dilation,
+        same.groups,
+        same.bias is not None,
+    ).train(same.training)
     with torch.no_grad():
         plain.weight.zero_()
-        plain.weight[..., offset[0]:, offset[1]:] = same.weight
+        plain.weight[..., offset[0] :, offset[1] :] = same.weight
         if same.bias is not None:
             plain.bias.copy_(same.bias)
     return plain

@@ -4,6 +4,7 @@ The same int8 kernels and packed weights give the same outputs, without Python c
 the network's few hundred modules in turn, which costs an int8 network more than a float one
 (docs/BENCHMARKS.md, compress: int8 eager against int8 static).
 """
+
 from __future__ import annotations
 
 import warnings

@@ -5,6 +5,7 @@ each is measured the same way: file size, non-zero params, MACs, latency at batc
 and a score — accuracy on held-out pictures when there are labels, otherwise top-1 agreement with
 the float network on the sample photos.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -46,8 +47,14 @@ class Row:
     note: str = ""
 
 
-def variants(model: Net, calibration: torch.Tensor, sparsities: Sequence[float] = SPARSITIES, keep: float = KEEP,
-             extra: Sequence[Variant] = (), qat: Variant | None = None) -> Iterator[Variant]:
+def variants(
+    model: Net,
+    calibration: torch.Tensor,
+    sparsities: Sequence[float] = SPARSITIES,
+    keep: float = KEEP,
+    extra: Sequence[Variant] = (),
+    qat: Variant | None = None,
+) -> Iterator[Variant]:
     """float, int8 dynamic, int8 static (then ``qat``, made by quantization-aware training, when given), zeroed
     weights at each sparsity, channels kept at ``keep``, and ``extra``.
 
@@ -64,8 +71,11 @@ def variants(model: Net, calibration: torch.Tensor, sparsities: Sequence[float] 
     if qat is not None:
         yield qat
     for sparsity in sparsities:
-        yield Variant(f"{sparsity:.0%} weights zeroed", recalibrate_batchnorm(prune_unstructured(model, sparsity),
-                                                                             calibration), spec)
+        yield Variant(
+            f"{sparsity:.0%} weights zeroed",
+            recalibrate_batchnorm(prune_unstructured(model, sparsity), calibration),
+            spec,
+        )
     try:
         pruned = recalibrate_batchnorm(prune_channels(model, keep), calibration)
         yield Variant(f"{keep:.0%} channels kept", pruned, pruned.spec)
@@ -74,8 +84,9 @@ def variants(model: Net, calibration: torch.Tensor, sparsities: Sequence[float] 
     yield from extra
 
 
-def measure(variant: Variant, reference: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None = None,
-            runs: int = 20) -> Row:
+def measure(
+    variant: Variant, reference: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None = None, runs: int = 20
+) -> Row:
     """One row: sizes, params, MACs, latency (median, batch 1, 1 thread) and the score on ``inputs``.
 
     With ``labels`` the score is accuracy; without, agreement with ``reference``'s top-1.
@@ -85,13 +96,29 @@ def measure(variant: Variant, reference: nn.Module, inputs: torch.Tensor, labels
         return Row(variant.name, None, None, None, macs, None, None, variant.note)
     model = variant.model
     score = agreement(reference, model, inputs) if labels is None else evaluate(model, inputs, labels)
-    return Row(variant.name, file_size(model), compressed_size(model), nonzero_params(model), macs,
-               latency_ms(model, inputs[:1], runs=runs), score, variant.note)
+    return Row(
+        variant.name,
+        file_size(model),
+        compressed_size(model),
+        nonzero_params(model),
+        macs,
+        latency_ms(model, inputs[:1], runs=runs),
+        score,
+        variant.note,
+    )
 
 
-def compare_variants(model: Net, calibration: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor | None = None,
-                     sparsities: Sequence[float] = SPARSITIES, keep: float = KEEP, extra: Sequence[Variant] = (),
-                     qat: Variant | None = None, progress: Callable[[float, str], None] | None = None) -> list[Row]:
+def compare_variants(
+    model: Net,
+    calibration: torch.Tensor,
+    inputs: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    sparsities: Sequence[float] = SPARSITIES,
+    keep: float = KEEP,
+    extra: Sequence[Variant] = (),
+    qat: Variant | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> list[Row]:
     """Every variant of ``model`` measured; ``progress(share_done, variant_just_measured)`` after each."""
     total = 4 + len(sparsities) + len(extra) + (qat is not None)
     rows = []

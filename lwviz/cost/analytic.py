@@ -10,6 +10,7 @@ network, with the output memory (float32, batch 1) and the standard-conv baselin
   baseline's params, MACs and peak memory are all priced from these ops
   (:func:`baseline_ops`), by the same rules as the network's own.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -75,9 +76,16 @@ class CostTable:
 
     @property
     def totals(self) -> dict[str, int]:
-        return dict(params=self.params, macs=self.macs, flops=self.flops, elementwise=self.elementwise,
-                    baseline_params=self.baseline_params, baseline_macs=self.baseline_macs,
-                    peak_memory=self.peak_memory, baseline_peak_memory=self.baseline_peak_memory)
+        return dict(
+            params=self.params,
+            macs=self.macs,
+            flops=self.flops,
+            elementwise=self.elementwise,
+            baseline_params=self.baseline_params,
+            baseline_macs=self.baseline_macs,
+            peak_memory=self.peak_memory,
+            baseline_peak_memory=self.baseline_peak_memory,
+        )
 
     @property
     def ops(self) -> tuple[OpCost, ...]:
@@ -90,9 +98,18 @@ class CostTable:
             "resolution": self.spec.resolution,
             **self.totals,
             "layers": [
-                dict(name=layer.name, block=layer.block, in_shape=list(layer.in_shape), out_shape=list(layer.out_shape),
-                     params=layer.params, macs=layer.macs, elementwise=layer.elementwise, memory=layer.memory,
-                     baseline_params=layer.baseline_params, baseline_macs=layer.baseline_macs)
+                dict(
+                    name=layer.name,
+                    block=layer.block,
+                    in_shape=list(layer.in_shape),
+                    out_shape=list(layer.out_shape),
+                    params=layer.params,
+                    macs=layer.macs,
+                    elementwise=layer.elementwise,
+                    memory=layer.memory,
+                    baseline_params=layer.baseline_params,
+                    baseline_macs=layer.baseline_macs,
+                )
                 for layer in self.layers
             ],
         }
@@ -101,13 +118,24 @@ class CostTable:
         """One row per layer as a pandas DataFrame, with readable shapes and ratios."""
         import pandas as pd
 
-        return pd.DataFrame([
-            {"layer": layer.name, "block": layer.block, "input": _shape_text(layer.in_shape), "output": _shape_text(layer.out_shape),
-             "params": layer.params, "MACs": layer.macs, "elementwise ops": layer.elementwise, "output bytes": layer.memory,
-             "std-conv params": layer.baseline_params, "std-conv MACs": layer.baseline_macs,
-             "MACs / std-conv": round(layer.macs_ratio, 4)}
-            for layer in self.layers
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "layer": layer.name,
+                    "block": layer.block,
+                    "input": _shape_text(layer.in_shape),
+                    "output": _shape_text(layer.out_shape),
+                    "params": layer.params,
+                    "MACs": layer.macs,
+                    "elementwise ops": layer.elementwise,
+                    "output bytes": layer.memory,
+                    "std-conv params": layer.baseline_params,
+                    "std-conv MACs": layer.baseline_macs,
+                    "MACs / std-conv": round(layer.macs_ratio, 4),
+                }
+                for layer in self.layers
+            ]
+        )
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -116,9 +144,11 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 # ----- the layers that are not a family's block -----------------------------------------------
 
+
 def stem_ops(a: LayerArgs) -> list[OpCost]:
-    conv = conv_op("stem.conv", a.in_chs, a.out_chs, a.kernel, a.stride, a.in_size, act=a.act, norm=a.norm,
-                   padded=a.padded)
+    conv = conv_op(
+        "stem.conv", a.in_chs, a.out_chs, a.kernel, a.stride, a.in_size, act=a.act, norm=a.norm, padded=a.padded
+    )
     if a.pool == "none":
         return [conv]
     return [conv, pool_op("stem.pool", a.out_chs, conv.out_shape[1], a.out_size)]
@@ -138,6 +168,7 @@ def classifier_ops(a: LayerArgs) -> list[OpCost]:
 
 # ----- the table ---------------------------------------------------------------------
 
+
 def peak_activation_bytes(a: LayerArgs, ops: list[OpCost], has_skip: bool) -> int:
     """Largest input + output pair of any op, plus the block input a residual keeps alive.
 
@@ -151,8 +182,19 @@ def baseline_ops(a: LayerArgs, ops: list[OpCost]) -> list[OpCost]:
     """The standard-conv version of a layer: one dense KxK conv (+ BN) for a block, the layer itself otherwise."""
     if not a.is_block:
         return ops
-    return [conv_op(f"{a.name}.std_conv", a.in_chs, a.out_chs, a.kernel, a.stride, a.in_size, act=a.act,
-                    norm=a.norm, out_size=a.out_size)]
+    return [
+        conv_op(
+            f"{a.name}.std_conv",
+            a.in_chs,
+            a.out_chs,
+            a.kernel,
+            a.stride,
+            a.in_size,
+            act=a.act,
+            norm=a.norm,
+            out_size=a.out_size,
+        )
+    ]
 
 
 def layer_ops(a: LayerArgs) -> list[OpCost]:
@@ -168,10 +210,22 @@ def layer_cost(a: LayerArgs) -> LayerCost:
     ops = layer_ops(a)
     out_size = 1 if a.block == "classifier" else a.out_size
     base = baseline_ops(a, ops)
-    return LayerCost(a.name, a.block, a.stage, (a.in_chs, a.in_size, a.in_size), (a.out_chs, out_size, out_size),
-                     a.kernel, a.stride, tuple(ops), sum(o.params for o in base), sum(o.macs for o in base),
-                     peak_activation_bytes(a, ops, a.has_skip), peak_activation_bytes(a, base, False), a.has_skip,
-                     a.is_block)
+    return LayerCost(
+        a.name,
+        a.block,
+        a.stage,
+        (a.in_chs, a.in_size, a.in_size),
+        (a.out_chs, out_size, out_size),
+        a.kernel,
+        a.stride,
+        tuple(ops),
+        sum(o.params for o in base),
+        sum(o.macs for o in base),
+        peak_activation_bytes(a, ops, a.has_skip),
+        peak_activation_bytes(a, base, False),
+        a.has_skip,
+        a.is_block,
+    )
 
 
 def analyze(spec_or_plan: Spec | Plan) -> CostTable:
@@ -179,12 +233,17 @@ def analyze(spec_or_plan: Spec | Plan) -> CostTable:
     plan = spec_or_plan if isinstance(spec_or_plan, Plan) else resolve(spec_or_plan)
     layers = tuple(layer_cost(a) for a in plan.layers)
     macs = sum(layer.macs for layer in layers)
-    return CostTable(plan.spec, layers, params=sum(layer.params for layer in layers), macs=macs,
-                     elementwise=sum(layer.elementwise for layer in layers),
-                     baseline_params=sum(layer.baseline_params for layer in layers),
-                     baseline_macs=sum(layer.baseline_macs for layer in layers),
-                     peak_memory=max(layer.peak_memory for layer in layers),
-                     baseline_peak_memory=max(layer.baseline_peak_memory for layer in layers))
+    return CostTable(
+        plan.spec,
+        layers,
+        params=sum(layer.params for layer in layers),
+        macs=macs,
+        elementwise=sum(layer.elementwise for layer in layers),
+        baseline_params=sum(layer.baseline_params for layer in layers),
+        baseline_macs=sum(layer.baseline_macs for layer in layers),
+        peak_memory=max(layer.peak_memory for layer in layers),
+        baseline_peak_memory=max(layer.baseline_peak_memory for layer in layers),
+    )
 
 
 def dws_theory_ratio(out_chs: int, kernel: int) -> float:

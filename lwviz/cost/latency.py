@@ -20,6 +20,7 @@ units, FC layers, SE modules and pools. An op that is not a module call of its o
 residual add through ``FloatFunctional.add``, a ShuffleNetV1 merge) has no row; its
 time is inside its layer's.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -79,8 +80,11 @@ class LatencyReport:
 
     def by_kind(self) -> dict[str, Latency]:
         """MACs and time of the measured ops summed per op kind (in ``OP_KINDS`` order, present kinds only)."""
-        return {k: Latency(k, k, sum(o.macs for o in ops), sum(o.ms for o in ops))
-                for k in OP_KINDS if (ops := [o for o in self.ops if o.kind == k])}
+        return {
+            k: Latency(k, k, sum(o.macs for o in ops), sum(o.ms for o in ops))
+            for k in OP_KINDS
+            if (ops := [o for o in self.ops if o.kind == k])
+        }
 
     def shares(self) -> dict[str, dict[str, float]]:
         """Fraction of the MACs and of the measured op time that each op kind accounts for."""
@@ -92,15 +96,29 @@ class LatencyReport:
         """One row per measured op as a pandas DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame([
-            {"op": o.name, "kind": o.kind, "MACs": o.macs, "ms": round(o.ms, 4),
-             "ms per GMAC": None if o.ms_per_gmac is None else round(o.ms_per_gmac, 1)}
-            for o in self.ops
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "op": o.name,
+                    "kind": o.kind,
+                    "MACs": o.macs,
+                    "ms": round(o.ms, 4),
+                    "ms per GMAC": None if o.ms_per_gmac is None else round(o.ms_per_gmac, 1),
+                }
+                for o in self.ops
+            ]
+        )
 
 
-def time_layers(source: Spec | Net, *, runs: int = 5, warmup: int = 1, threads: int | None = None,
-                progress: TimingProgress | None = None, seed: int = 0) -> LatencyReport:
+def time_layers(
+    source: Spec | Net,
+    *,
+    runs: int = 5,
+    warmup: int = 1,
+    threads: int | None = None,
+    progress: TimingProgress | None = None,
+    seed: int = 0,
+) -> LatencyReport:
     """Time every op and layer of a network on this CPU.
 
     A ``Spec`` is built into a private model, so nothing shared is touched; a ``Net``
@@ -121,12 +139,22 @@ def time_layers(source: Spec | Net, *, runs: int = 5, warmup: int = 1, threads: 
         spec=table.spec,
         ops=tuple(Latency(o.name, o.kind, o.macs, ms[o.name]) for o in table.ops if o.name in ms),
         layers=tuple(Latency(layer.name, layer.block, layer.macs, ms[layer.name]) for layer in table.layers),
-        threads=used, runs=runs, seconds=time.perf_counter() - start)
+        threads=used,
+        runs=runs,
+        seconds=time.perf_counter() - start,
+    )
 
 
 @torch.inference_mode()
-def time_modules(model: nn.Module, inputs: tuple, names: Sequence[str], *, runs: int = 5, warmup: int = 1,
-                 progress: TimingProgress | None = None) -> dict[str, float]:
+def time_modules(
+    model: nn.Module,
+    inputs: tuple,
+    names: Sequence[str],
+    *,
+    runs: int = 5,
+    warmup: int = 1,
+    progress: TimingProgress | None = None,
+) -> dict[str, float]:
     """Median milliseconds each named submodule takes inside whole forward passes ``model(*inputs)``.
 
     A module that did not run is left out; one that runs several times per pass gives
@@ -146,8 +174,10 @@ def time_modules(model: nn.Module, inputs: tuple, names: Sequence[str], *, runs:
     def stop(name, *_):
         times.setdefault(name, []).append(time.perf_counter() - started[name])
 
-    hooks = forward_hooks(pre=[(m, partial(start, n)) for n, m in modules.items()],
-                          post=[(m, partial(stop, n)) for n, m in modules.items()])
+    hooks = forward_hooks(
+        pre=[(m, partial(start, n)) for n, m in modules.items()],
+        post=[(m, partial(stop, n)) for n, m in modules.items()],
+    )
     with eval_mode(model), hooks:
         for done in range(1, warmup + runs + 1):
             if done == warmup + 1:

@@ -14,6 +14,7 @@ Padding is "same": ``(K - 1) / 2`` on each side, so the output side is
 runs on the strided output, the MAC ratio is exactly ``1/N + 1/K^2`` for every
 stride and size, and so is the weight ratio.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

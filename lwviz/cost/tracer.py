@@ -4,6 +4,7 @@ Forward hooks on leaf modules read the actual tensor shapes, so the tracer price
 zoo models and user models the builder never saw, and checks the analytic model
 (same convention: conv and linear multiply-accumulates, bias excluded).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,6 +8,7 @@ gradients of activations only, so freezing also skips the weight gradients' work
 hooked computation on the copy under its own lock. The original is never touched; two sessions
 asking at once get their own correct maps, one after the other.
 """
+
 from __future__ import annotations
 
 import copy

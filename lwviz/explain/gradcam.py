@@ -9,6 +9,7 @@ maps of edges and textures, the last ones coarse maps of objects.
 also after an exception): give it a model no other thread runs meanwhile, such as an
 :class:`lwviz.explain.Explainer`'s private copy. No Streamlit here: a webcam frame callback can call it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ def grad_cam(model: Net, x: torch.Tensor, layer: str | None = None, target: int 
     """
     layer = layer or default_layer(model)
     if layer not in layer_names(model):
-        raise ValueError(f"layer: {layer!r} is not a layer of {model.spec.name}; choose one of "
-                         f"{', '.join(layer_names(model))}")
+        raise ValueError(
+            f"layer: {layer!r} is not a layer of {model.spec.name}; choose one of {', '.join(layer_names(model))}"
+        )
     num_classes = model.spec.num_classes
     if target is not None and not 0 <= target < num_classes:
         raise ValueError(f"target: class {target} is outside 0..{num_classes - 1}")
@@ -104,8 +106,7 @@ def network_input(image: Image.Image, preprocess: Preprocess) -> torch.Tensor:
     w, h = image.size
     scale = min(preprocess.crop / min(w, h), MAX_ASPECT * preprocess.crop / max(w, h))
     size = [max(1, round(h * scale)), max(1, round(w * scale))]
-    x = TF.resize(TF.to_image(image), size, interpolation=InterpolationMode(preprocess.interpolation),
-                  antialias=True)
+    x = TF.resize(TF.to_image(image), size, interpolation=InterpolationMode(preprocess.interpolation), antialias=True)
     return TF.normalize(TF.to_dtype(x, torch.float32, scale=True), preprocess.mean, preprocess.std)[None]
 
 
@@ -126,8 +127,9 @@ def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
     return cv2.cvtColor(cv2.applyColorMap(levels, code), cv2.COLOR_BGR2RGB)
 
 
-def overlay(image: Image.Image | np.ndarray, heatmap: np.ndarray, opacity: float = 0.5,
-            colormap: str = "jet") -> np.ndarray:
+def overlay(
+    image: Image.Image | np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colormap: str = "jet"
+) -> np.ndarray:
     """The picture with the colored map blended over it (``opacity`` 0: picture only, 1: map only), uint8 RGB.
 
     The map is resized to the picture, so a map at the network's input size fits the original photo.
@@ -140,4 +142,3 @@ def overlay(image: Image.Image | np.ndarray, heatmap: np.ndarray, opacity: float
     colors = colorize(resize_map(heatmap, rgb.shape[1], rgb.shape[0]), colormap)
     blended = (1 - opacity) * rgb.astype(np.float32) + opacity * colors.astype(np.float32)
     return np.round(blended).astype(np.uint8)
-

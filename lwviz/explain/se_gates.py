@@ -6,6 +6,7 @@ that says how much this picture needs that channel. A forward hook on each block
 module reads those vectors; the hooks are removed in ``finally``. Like :func:`grad_cam`, the
 capture hooks ``model`` itself: give it a model no other thread runs meanwhile.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,8 +23,8 @@ from lwviz.spec import Spec
 
 NO_SE_REASON = {
     "efficientnet_lite0": "EfficientNet-Lite removed squeeze-and-excitation on purpose: its per-channel multiply by "
-                          "a sigmoid quantizes poorly to int8 and runs slowly on mobile accelerators, and the "
-                          "Lite models are made for exactly those.",
+    "a sigmoid quantizes poorly to int8 and runs slowly on mobile accelerators, and the "
+    "Lite models are made for exactly those.",
 }
 
 
@@ -77,12 +78,17 @@ def capture_gates(model: nn.Module, x: torch.Tensor, features_of: str | None = N
         features.append(args[0].detach())
 
     pre = [(blocks[features_of], keep_features)] if features_of is not None else []
-    with forward_hooks(pre=pre, post=[(se.gate, keep_gate(name)) for name, se in blocks.items()]), \
-            torch.inference_mode():
+    with (
+        forward_hooks(pre=pre, post=[(se.gate, keep_gate(name)) for name, se in blocks.items()]),
+        torch.inference_mode(),
+    ):
         logits = model(x)
     return GateCapture(
-        tuple(blocks), tuple(gates[name][0, :, 0, 0].float().numpy() for name in blocks),
-        logits.float().softmax(-1)[0].numpy(), features[0][0].float().numpy() if features else None)
+        tuple(blocks),
+        tuple(gates[name][0, :, 0, 0].float().numpy() for name in blocks),
+        logits.float().softmax(-1)[0].numpy(),
+        features[0][0].float().numpy() if features else None,
+    )
 
 
 class OpenGate(nn.Module):

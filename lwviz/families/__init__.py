@@ -6,6 +6,7 @@ and the channel helpers that the formula and the ``nn.Module`` share. Its ``nn.M
 the file of the same name in lwviz/blocks/. Both packages discover their modules, so adding a
 family is one file here and one there.
 """
+
 from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs
@@ -20,9 +21,21 @@ def register(family: Family) -> Family:
     return add(FAMILIES, family.name, family, "block family")
 
 
-for family in sorted((f for found in from_each_module(__name__, __path__, "FAMILIES", default=()) for f in found),
-                     key=lambda f: (f.year, f.name)):
+for family in sorted(
+    (f for found in from_each_module(__name__, __path__, "FAMILIES", default=()) for f in found),
+    key=lambda f: (f.year, f.name),
+):
     register(family)
 
-__all__ = ["FAMILIES", "Family", "LayerArgs", "OP_KINDS", "OpCost", "conv_out", "make_divisible", "pool_out",
-           "register", "se_channels"]
+__all__ = [
+    "FAMILIES",
+    "Family",
+    "LayerArgs",
+    "OP_KINDS",
+    "OpCost",
+    "conv_out",
+    "make_divisible",
+    "pool_out",
+    "register",
+    "se_channels",
+]

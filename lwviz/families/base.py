@@ -1,4 +1,5 @@
 """A resolved layer (:class:`LayerArgs`) and the record every block family fills in (:class:`Family`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

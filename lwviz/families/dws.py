@@ -2,6 +2,7 @@
 
 Cost against a dense KxK conv: 1/N + 1/K^2 (N output channels).
 """
+
 from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs

@@ -3,6 +3,7 @@
 ``expand`` is the ratio output / squeeze channels (8 in SqueezeNet). SqueezeNet downsamples with
 max-pooling, so a stride-2 Fire pools (3x3, ceil mode) first.
 """
+
 from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs
@@ -40,5 +41,17 @@ def fire_facts(a: LayerArgs) -> list[str]:
     return [*pool, f"squeeze to {squeeze}, expand to {e1} (1×1) + {e3} ({a.kernel}×{a.kernel})"]
 
 
-FAMILIES = (Family("fire", "Fire module (SqueezeNet)", 2016, fire_ops, fire_title, fire_facts, check_fire,
-                   default_expand=8.0, uses_expand=True, pooled_stride=True),)
+FAMILIES = (
+    Family(
+        "fire",
+        "Fire module (SqueezeNet)",
+        2016,
+        fire_ops,
+        fire_title,
+        fire_facts,
+        check_fire,
+        default_expand=8.0,
+        uses_expand=True,
+        pooled_stride=True,
+    ),
+)

@@ -4,6 +4,7 @@ Expand with a 1x1 conv, filter each channel with a KxK depthwise conv, optionall
 channels with squeeze-and-excitation, project back with a *linear* 1x1 conv (no activation:
 ReLU would destroy information in the narrow bottleneck), and add the input when the shapes allow.
 """
+
 from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs, kernel_facts
@@ -54,6 +55,5 @@ def mbconv_title(a: LayerArgs) -> str:
 _SHARED = dict(formula=ir_ops, facts=ir_facts, default_expand=6.0, uses_expand=True, uses_se=True, residual=True)
 FAMILIES = (
     Family("ir", "inverted residual (MobileNetV2)", 2018, title=ir_title, **_SHARED),
-    Family("mbconv", "MBConv + SE (MobileNetV3 / EfficientNet)", 2019, title=mbconv_title, default_se=0.25,
-           **_SHARED),
+    Family("mbconv", "MBConv + SE (MobileNetV3 / EfficientNet)", 2019, title=mbconv_title, default_se=0.25, **_SHARED),
 )

@@ -12,6 +12,7 @@ Counting convention (the papers' "mult-adds", torchvision's ``_ops``):
 * **Params** are all trainable parameters (conv/FC weights and biases, BN scale and
   shift), as torchvision's ``num_params``; BN running statistics are buffers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,20 @@ def conv_kind(in_chs: int, out_chs: int, kernel: int, groups: int) -> str:
     return "pointwise" if kernel == 1 else "standard"
 
 
-def conv_op(name: str, in_chs: int, out_chs: int, kernel: int, stride: int, in_size: int, *, groups: int = 1,
-            act: str = "none", norm: bool = True, padded: bool = True, out_size: int | None = None) -> OpCost:
+def conv_op(
+    name: str,
+    in_chs: int,
+    out_chs: int,
+    kernel: int,
+    stride: int,
+    in_size: int,
+    *,
+    groups: int = 1,
+    act: str = "none",
+    norm: bool = True,
+    padded: bool = True,
+    out_size: int | None = None,
+) -> OpCost:
     """A ConvNormAct: conv (bias only without norm) -> BN -> activation.
 
     ``out_size`` overrides the conv's own output size, for a stand-in conv that must match a block
@@ -59,14 +72,29 @@ def conv_op(name: str, in_chs: int, out_chs: int, kernel: int, stride: int, in_s
     params = out_chs * (in_chs // groups) * kernel * kernel + (2 * out_chs if norm else out_chs)
     macs = n * (in_chs // groups) * kernel * kernel
     elementwise = n * (1 + (act != "none"))  # BN or bias, then activation
-    return OpCost(name, conv_kind(in_chs, out_chs, kernel, groups), (in_chs, in_size, in_size), out, params, macs,
-                  elementwise, kernel)
+    return OpCost(
+        name,
+        conv_kind(in_chs, out_chs, kernel, groups),
+        (in_chs, in_size, in_size),
+        out,
+        params,
+        macs,
+        elementwise,
+        kernel,
+    )
 
 
 def fc_op(name: str, in_features: int, out_features: int, act: str = "none") -> OpCost:
     """A fully connected layer with bias on a pooled vector (bias add, then the activation if any)."""
-    return OpCost(name, "fc", (in_features, 1, 1), (out_features, 1, 1), in_features * out_features + out_features,
-                  in_features * out_features, out_features * (1 + (act != "none")))
+    return OpCost(
+        name,
+        "fc",
+        (in_features, 1, 1),
+        (out_features, 1, 1),
+        in_features * out_features + out_features,
+        in_features * out_features,
+        out_features * (1 + (act != "none")),
+    )
 
 
 def elementwise_op(name: str, shape_in, shape_out, ops: int) -> OpCost:
@@ -81,8 +109,15 @@ def add_op(name: str, shape: tuple[int, int, int]) -> OpCost:
 def se_op(name: str, chs: int, rd: int, size: int) -> OpCost:
     """Squeeze (global pool), two 1x1 convs with bias, gate, and scale the input."""
     shape = (chs, size, size)
-    return OpCost(name, "fc", shape, shape, params=2 * chs * rd + rd + chs, macs=2 * chs * rd,
-                  elementwise=chs * size * size + rd + chs + chs * size * size)
+    return OpCost(
+        name,
+        "fc",
+        shape,
+        shape,
+        params=2 * chs * rd + rd + chs,
+        macs=2 * chs * rd,
+        elementwise=chs * size * size + rd + chs + chs * size * size,
+    )
 
 
 def pool_op(name: str, chs: int, in_size: int, out_size: int, window: int = 9) -> OpCost:

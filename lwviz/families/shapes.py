@@ -1,4 +1,5 @@
 """Shape arithmetic shared by every family: output sizes and the channel-rounding rules of the papers."""
+
 from __future__ import annotations
 
 import math

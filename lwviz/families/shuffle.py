@@ -4,6 +4,7 @@ Stride 1 with equal widths: half the channels pass through untouched (cheap, and
 friendly). Otherwise (downsampling or a width change) both halves are computed from the whole
 input: ``branch_proj`` (depthwise + 1x1) beside ``branch_main``.
 """
+
 from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs, kernel_facts
@@ -22,8 +23,10 @@ def shuffle_ops(a: LayerArgs) -> list[OpCost]:
         main_in, ops = half, []
     else:
         main_in = a.in_chs
-        ops = [conv(a, "branch_proj.0", a.in_chs, a.in_chs, a.kernel, a.stride, groups=a.in_chs, act="none"),
-               conv(a, "branch_proj.1", a.in_chs, half, size=a.out_size)]
+        ops = [
+            conv(a, "branch_proj.0", a.in_chs, a.in_chs, a.kernel, a.stride, groups=a.in_chs, act="none"),
+            conv(a, "branch_proj.1", a.in_chs, half, size=a.out_size),
+        ]
     return ops + [
         conv(a, "branch_main.0", main_in, half),
         conv(a, "branch_main.1", half, half, a.kernel, a.stride, groups=half, act="none"),
@@ -33,8 +36,10 @@ def shuffle_ops(a: LayerArgs) -> list[OpCost]:
 
 def check_shuffle(a: LayerArgs, where: str) -> None:
     if a.out_chs % 2:
-        raise ValueError(f"{where}.out_chs: a ShuffleNet unit splits channels in two, so it needs an even "
-                         f"channel count (got {a.out_chs} after width scaling)")
+        raise ValueError(
+            f"{where}.out_chs: a ShuffleNet unit splits channels in two, so it needs an even "
+            f"channel count (got {a.out_chs} after width scaling)"
+        )
 
 
 def shuffle_title(a: LayerArgs) -> str:
@@ -46,5 +51,6 @@ def shuffle_facts(a: LayerArgs) -> list[str]:
     return [how, *kernel_facts(a)]
 
 
-FAMILIES = (Family("shuffle", "ShuffleNetV2 unit", 2018, shuffle_ops, shuffle_title, shuffle_facts,
-                   check=check_shuffle),)
+FAMILIES = (
+    Family("shuffle", "ShuffleNetV2 unit", 2018, shuffle_ops, shuffle_title, shuffle_facts, check=check_shuffle),
+)

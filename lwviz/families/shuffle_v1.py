@@ -4,6 +4,7 @@ Grouped 1x1 convs cut the pointwise cost by the number of groups; the shuffle le
 cross groups. A downsampling unit that widens the network concatenates an average-pooled
 shortcut, so the convolution branch produces only ``out - in`` channels.
 """
+
 from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs, kernel_facts
@@ -31,8 +32,15 @@ def shuffle_v1_ops(a: LayerArgs) -> list[OpCost]:
     ops = [
         conv(a, "conv_pw", a.in_chs, mid, groups=a.groups),
         conv(a, "conv_dw", mid, mid, a.kernel, a.stride, groups=mid, act="none"),
-        conv(a, "conv_pwl", mid, v1_branch_chs(a.in_chs, a.out_chs, a.stride), size=a.out_size, groups=a.groups,
-             act="none"),
+        conv(
+            a,
+            "conv_pwl",
+            mid,
+            v1_branch_chs(a.in_chs, a.out_chs, a.stride),
+            size=a.out_size,
+            groups=a.groups,
+            act="none",
+        ),
     ]
     if v1_concat(a.in_chs, a.out_chs, a.stride):
         ops.append(pool_op(f"{a.name}.pool", a.in_chs, a.in_size, a.out_size))
@@ -47,8 +55,10 @@ def check_shuffle_v1(a: LayerArgs, where: str) -> None:
     branch = v1_branch_chs(a.in_chs, a.out_chs, a.stride)
     for what, chs in (("input", a.in_chs), ("bottleneck", mid), ("branch output", branch)):
         if chs % g:
-            raise ValueError(f"{where}.groups: {g} groups must divide the {what} channels ({chs}); "
-                             f"choose a number of groups that divides it")
+            raise ValueError(
+                f"{where}.groups: {g} groups must divide the {what} channels ({chs}); "
+                f"choose a number of groups that divides it"
+            )
 
 
 def shuffle_v1_title(a: LayerArgs) -> str:
@@ -60,6 +70,18 @@ def shuffle_v1_facts(a: LayerArgs) -> list[str]:
     return [f"{a.groups} groups, shuffled", *pooled, *kernel_facts(a)]
 
 
-FAMILIES = (Family("shufflev1", "grouped 1x1 + shuffle (ShuffleNetV1)", 2017, shuffle_v1_ops, shuffle_v1_title,
-                   shuffle_v1_facts, check_shuffle_v1, default_expand=0.25, default_groups=4, uses_expand=True,
-                   residual=True),)
+FAMILIES = (
+    Family(
+        "shufflev1",
+        "grouped 1x1 + shuffle (ShuffleNetV1)",
+        2017,
+        shuffle_v1_ops,
+        shuffle_v1_title,
+        shuffle_v1_facts,
+        check_shuffle_v1,
+        default_expand=0.25,
+        default_groups=4,
+        uses_expand=True,
+        residual=True,
+    ),
+)

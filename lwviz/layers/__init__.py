@@ -1,4 +1,5 @@
 """Small building layers shared by the block families."""
+
 from lwviz.layers.activations import make_act
 from lwviz.layers.conv import ChannelShuffle, Conv2dSame, ConvNormAct
 from lwviz.layers.se import SqueezeExcite

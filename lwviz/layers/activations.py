@@ -1,4 +1,5 @@
 """Activation registry. Never in-place: Grad-CAM and backward hooks need the inputs intact."""
+
 from __future__ import annotations
 
 from torch import nn

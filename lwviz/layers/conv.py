@@ -1,4 +1,5 @@
 """Convolution + normalization + activation, TF-"same" padding, and channel shuffle."""
+
 from __future__ import annotations
 
 import math
@@ -28,9 +29,19 @@ class Conv2dSame(nn.Conv2d):
 class ConvNormAct(nn.Sequential):
     """``conv -> bn -> act``; absent parts are ``nn.Identity`` so every instance has the same names."""
 
-    def __init__(self, in_chs: int, out_chs: int, kernel: int = 1, stride: int = 1, groups: int = 1,
-                 act: str = "relu", norm: bool = True, bn_eps: float = 1e-5, tf_same: bool = False,
-                 padded: bool = True):
+    def __init__(
+        self,
+        in_chs: int,
+        out_chs: int,
+        kernel: int = 1,
+        stride: int = 1,
+        groups: int = 1,
+        act: str = "relu",
+        norm: bool = True,
+        bn_eps: float = 1e-5,
+        tf_same: bool = False,
+        padded: bool = True,
+    ):
         if tf_same and stride > 1:
             conv = Conv2dSame(in_chs, out_chs, kernel, stride, 0, groups=groups, bias=not norm)
         else:

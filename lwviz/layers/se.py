@@ -1,4 +1,5 @@
 """Squeeze-and-excitation: a per-channel gate computed from the globally pooled features."""
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@
 snapshot and upload fallbacks call); the rest are its parts and the fake-camera clip writer
 the browser tests and benchmark use.
 """
+
 from lwviz.realtime.fast import inference_copy
 from lwviz.realtime.frame_input import CropBox, FrameInput, crop_box
 from lwviz.realtime.ice import parse_ice_servers, rtc_configuration
@@ -12,7 +13,27 @@ from lwviz.realtime.processor import DEFAULT_THREADS, TOPK, FrameModel, FramePro
 from lwviz.realtime.stats import STAGES, FrameTimings, StatsSnapshot, StreamStats
 from lwviz.realtime.y4m import cover, panning_clip, write_y4m
 
-__all__ = ["inference_copy", "CropBox", "FrameInput", "crop_box", "parse_ice_servers", "rtc_configuration",
-           "AnnotatedVideo", "MediaError", "annotate_video", "image_frame", "DEFAULT_THREADS", "TOPK", "FrameModel",
-           "FrameProcessor", "FrameResult", "STAGES", "FrameTimings", "StatsSnapshot",
-           "StreamStats", "cover", "panning_clip", "write_y4m"]
+__all__ = [
+    "inference_copy",
+    "CropBox",
+    "FrameInput",
+    "crop_box",
+    "parse_ice_servers",
+    "rtc_configuration",
+    "AnnotatedVideo",
+    "MediaError",
+    "annotate_video",
+    "image_frame",
+    "DEFAULT_THREADS",
+    "TOPK",
+    "FrameModel",
+    "FrameProcessor",
+    "FrameResult",
+    "STAGES",
+    "FrameTimings",
+    "StatsSnapshot",
+    "StreamStats",
+    "cover",
+    "panning_clip",
+    "write_y4m",
+]

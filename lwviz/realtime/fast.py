@@ -7,6 +7,7 @@ prefer, and the layout a camera frame already has. Together a clear gain at batc
 thread (docs/BENCHMARKS.md, compress: "float folded"), with the same outputs up to float
 rounding. Deployment tools do the same before shipping.
 """
+
 from __future__ import annotations
 
 import copy

@@ -6,6 +6,7 @@ computed once per frame size, the crop is a view (no copy), and the only pixel w
 resize of the cropped region straight to the model's resolution followed by one fused
 scale-and-shift into a preallocated tensor.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,13 @@ from lwviz.weights.preprocess import Preprocess
 
 # Shrinking uses area averaging (antialiased, like torchvision's ``antialias=True``); enlarging uses
 # the interpolation the weights were trained with (bilinear for any mode OpenCV does not have).
-_ENLARGE = {"nearest": cv2.INTER_NEAREST, "nearest-exact": cv2.INTER_NEAREST_EXACT, "bilinear": cv2.INTER_LINEAR,
-            "bicubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}
+_ENLARGE = {
+    "nearest": cv2.INTER_NEAREST,
+    "nearest-exact": cv2.INTER_NEAREST_EXACT,
+    "bilinear": cv2.INTER_LINEAR,
+    "bicubic": cv2.INTER_CUBIC,
+    "lanczos": cv2.INTER_LANCZOS4,
+}
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,12 @@ class FrameInput:
         box = self.box(*rgb.shape[:2])
         size = self.preprocess.crop
         enlarge = _ENLARGE.get(self.preprocess.interpolation, cv2.INTER_LINEAR)
-        cv2.resize(rgb[box.rows, box.cols], (size, size), dst=self._resized,
-                   interpolation=cv2.INTER_AREA if box.side >= size else enlarge)
+        cv2.resize(
+            rgb[box.rows, box.cols],
+            (size, size),
+            dst=self._resized,
+            interpolation=cv2.INTER_AREA if box.side >= size else enlarge,
+        )
         chw = torch.from_numpy(self._resized).permute(2, 0, 1)
         out = self.tensor[0]
         out.copy_(chw)  # uint8 -> float32

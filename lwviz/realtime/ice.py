@@ -5,6 +5,7 @@ the app find each other through their own addresses, so the default is an empty 
 also keeps the app working with no internet. Across NATs a STUN server finds the public
 address; behind strict firewalls a TURN server relays the video.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,10 @@ def parse_ice_servers(text: str) -> list[dict]:
         url, *auth = line.split()
         scheme, _, rest = url.partition(":")
         if scheme not in SCHEMES or not rest:
-            raise ValueError(f"ICE servers, line {number}: {url!r} is not a {'/'.join(SCHEMES)}: URL "
-                             f"such as stun:stun.l.google.com:19302")
+            raise ValueError(
+                f"ICE servers, line {number}: {url!r} is not a {'/'.join(SCHEMES)}: URL "
+                f"such as stun:stun.l.google.com:19302"
+            )
         relay = scheme.startswith("turn")
         if len(auth) != (2 if relay else 0):
             needs = "a username and a credential after the URL" if relay else "nothing after the URL"

@@ -4,6 +4,7 @@ They go through the same :class:`FrameProcessor` as the live stream, so a snapsh
 what the live view would have drawn. Uploads are untrusted: anything that is not a readable
 picture or video becomes a ``MediaError`` with a message, and big inputs are scaled down first.
 """
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,14 @@ class AnnotatedVideo:
     fps: float
 
 
-def annotate_video(source: bytes | BinaryIO, processor: FrameProcessor, *, fps: float = 5.0,
-                   max_seconds: float = 30.0, progress: Callable[[float], None] | None = None) -> AnnotatedVideo:
+def annotate_video(
+    source: bytes | BinaryIO,
+    processor: FrameProcessor,
+    *,
+    fps: float = 5.0,
+    max_seconds: float = 30.0,
+    progress: Callable[[float], None] | None = None,
+) -> AnnotatedVideo:
     """Classify ``fps`` frames per second of the first ``max_seconds`` and encode them, annotated."""
     data = source if isinstance(source, bytes) else source.read()
     timeline = []

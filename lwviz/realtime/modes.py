@@ -9,6 +9,7 @@ route between them without a STUN/TURN server, a firewall, a browser without Web
 widget then reports *signalling* and never *playing*; :func:`track_start` follows a start across
 reruns and :func:`start_problem` says what to do once it has waited too long.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -27,12 +28,30 @@ class Mode:
     how: str  # one line for the page, said when the mode is on
 
 
-LIVE = Mode("live", "Live video", ":material/videocam:", True, True,
-            "the camera streams to this server, every frame is classified and sent back annotated")
-SNAPSHOT = Mode("snapshot", "Snapshot", ":material/photo_camera:", True, False,
-                "take a picture with the camera; it goes through the same frame processor")
-UPLOAD = Mode("upload", "Upload", ":material/upload_file:", False, False,
-              "upload a photo or a video; its frames go through the same frame processor")
+LIVE = Mode(
+    "live",
+    "Live video",
+    ":material/videocam:",
+    True,
+    True,
+    "the camera streams to this server, every frame is classified and sent back annotated",
+)
+SNAPSHOT = Mode(
+    "snapshot",
+    "Snapshot",
+    ":material/photo_camera:",
+    True,
+    False,
+    "take a picture with the camera; it goes through the same frame processor",
+)
+UPLOAD = Mode(
+    "upload",
+    "Upload",
+    ":material/upload_file:",
+    False,
+    False,
+    "upload a photo or a video; its frames go through the same frame processor",
+)
 MODES = (LIVE, SNAPSHOT, UPLOAD)
 
 
@@ -44,8 +63,10 @@ def camera_blocked(url: str | None) -> str | None:
     host = (parts.hostname or "").lower()
     if parts.scheme == "https" or host in LOCAL_HOSTS or host.endswith(".localhost"):
         return None
-    return (f"this page was opened over plain HTTP from another machine ({host}); browsers allow the camera only "
-            "on localhost or over HTTPS (the README shows how to serve the app over HTTPS)")
+    return (
+        f"this page was opened over plain HTTP from another machine ({host}); browsers allow the camera only "
+        "on localhost or over HTTPS (the README shows how to serve the app over HTTPS)"
+    )
 
 
 def blocked(mode: Mode, url: str | None, webrtc_error: str | None) -> str | None:
@@ -101,8 +122,13 @@ def start_problem(start: StartAttempt | None, now: float, limit_s: float = CONNE
     """Why live video did not start, once a start has waited ``limit_s`` seconds without it; else None."""
     if start is None or (waited := start.waited(now)) < limit_s:
         return None
-    what = (f"no video {waited:.0f} s after Start" if start.ended is None
-            else f"the last Start waited {waited:.0f} s and stopped without video")
-    return (f"{LIVE.label}: {what}. The browser and this server could not connect. From another machine or "
-            f"network, add a STUN or TURN server under the connection settings; if this browser or network "
-            f"blocks WebRTC, choose {SNAPSHOT.label} or {UPLOAD.label} above: they need no connection.")
+    what = (
+        f"no video {waited:.0f} s after Start"
+        if start.ended is None
+        else f"the last Start waited {waited:.0f} s and stopped without video"
+    )
+    return (
+        f"{LIVE.label}: {what}. The browser and this server could not connect. From another machine or "
+        f"network, add a STUN or TURN server under the connection settings; if this browser or network "
+        f"blocks WebRTC, choose {SNAPSHOT.label} or {UPLOAD.label} above: they need no connection."
+    )

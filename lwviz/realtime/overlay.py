@@ -4,6 +4,7 @@ Drawn with OpenCV straight into the frame's RGB array: no conversion to a PIL im
 which costs more than the drawing itself at 640x480. Hershey fonts are ASCII only; the rare
 non-ASCII class name is transliterated with ``?``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,8 +27,16 @@ def ascii_text(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-def draw_overlay(rgb: np.ndarray, predictions: Sequence[Prediction], *, model_ms: float, fps: float, title: str,
-                 untrained: bool = False, box: CropBox | None = None) -> None:
+def draw_overlay(
+    rgb: np.ndarray,
+    predictions: Sequence[Prediction],
+    *,
+    model_ms: float,
+    fps: float,
+    title: str,
+    untrained: bool = False,
+    box: CropBox | None = None,
+) -> None:
     """Annotate ``rgb`` (HxWx3 uint8, C-contiguous) in place; sizes scale with the frame height."""
     height, width = rgb.shape[:2]
     scale = height / 480
@@ -50,11 +59,27 @@ def draw_overlay(rgb: np.ndarray, predictions: Sequence[Prediction], *, model_ms
     bar_w = panel_w - 2 * pad
     for p in predictions:
         cv2.rectangle(rgb, (pad, y + line - round(5 * scale)), (pad + round(bar_w * p.prob), y + line - 2), BAR, -1)
-        cv2.putText(rgb, f"{p.prob:4.0%} {ascii_text(p.label)}", (pad, y + line - round(9 * scale)), FONT, font,
-                    TEXT, thick, cv2.LINE_AA)
+        cv2.putText(
+            rgb,
+            f"{p.prob:4.0%} {ascii_text(p.label)}",
+            (pad, y + line - round(9 * scale)),
+            FONT,
+            font,
+            TEXT,
+            thick,
+            cv2.LINE_AA,
+        )
         y += line
-    cv2.putText(rgb, f"{model_ms:.0f} ms  {fps:.1f} FPS  {ascii_text(title)}", (pad, y + line - round(9 * scale)),
-                FONT, font * 0.8, TEXT, max(1, thick - 1), cv2.LINE_AA)
+    cv2.putText(
+        rgb,
+        f"{model_ms:.0f} ms  {fps:.1f} FPS  {ascii_text(title)}",
+        (pad, y + line - round(9 * scale)),
+        FONT,
+        font * 0.8,
+        TEXT,
+        max(1, thick - 1),
+        cv2.LINE_AA,
+    )
 
 
 def draw_paused(rgb: np.ndarray) -> None:
@@ -63,6 +88,7 @@ def draw_paused(rgb: np.ndarray) -> None:
     scale = height / 480
     (w, h), base = cv2.getTextSize("PAUSED", FONT, 0.8 * scale, max(1, round(2 * scale)))
     pad = round(8 * scale)
-    rgb[: h + base + 2 * pad, max(0, width - w - 2 * pad):] = WARN
-    cv2.putText(rgb, "PAUSED", (width - w - pad, h + pad), FONT, 0.8 * scale, PANEL, max(1, round(2 * scale)),
-                cv2.LINE_AA)
+    rgb[: h + base + 2 * pad, max(0, width - w - 2 * pad) :] = WARN
+    cv2.putText(
+        rgb, "PAUSED", (width - w - pad, h + pad), FONT, 0.8 * scale, PANEL, max(1, round(2 * scale)), cv2.LINE_AA
+    )

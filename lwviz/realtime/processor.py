@@ -11,6 +11,7 @@ a forward pass frees, so the server grew with every start/stop (docs/BENCHMARKS.
 ``tests/browser/test_webcam_browser.py`` keeps it flat). One thread also means two students'
 streams take turns instead of fighting over two cores.
 """
+
 from __future__ import annotations
 
 import threading
@@ -92,8 +93,15 @@ class FrameProcessor:
     assignment, and frames run one at a time under a lock (their buffers are reused).
     """
 
-    def __init__(self, model: FrameModel | None = None, *, mirror: bool = False, paused: bool = False,
-                 cam_every: int = 0, threads: int | None = DEFAULT_THREADS):
+    def __init__(
+        self,
+        model: FrameModel | None = None,
+        *,
+        mirror: bool = False,
+        paused: bool = False,
+        cam_every: int = 0,
+        threads: int | None = DEFAULT_THREADS,
+    ):
         self.threads = threads  # torch intra-op threads during the forward pass; None leaves torch's setting
         self.stats = StreamStats()
         self.error: str | None = None  # the last frame's failure, for the page to show
@@ -184,8 +192,15 @@ class FrameProcessor:
         if settings.cam_every and fm.explainer is not None:
             self._draw_cam(rgb, box, x, predictions[0].index, fm, settings.cam_every)
             t3b = time.perf_counter()
-        draw_overlay(rgb, predictions, model_ms=(t3 - t2) * 1e3, fps=self.stats.fps(), title=fm.title,
-                     untrained=not fm.trained, box=box)
+        draw_overlay(
+            rgb,
+            predictions,
+            model_ms=(t3 - t2) * 1e3,
+            fps=self.stats.fps(),
+            title=fm.title,
+            untrained=not fm.trained,
+            box=box,
+        )
         self._last_rgb, self._paused_frame = rgb, None
         t4 = time.perf_counter()
         out = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -196,8 +211,9 @@ class FrameProcessor:
         stamps = (t0, t1, t2, t3, t3b, t4, t5)
         return FrameResult(out, predictions, FrameTimings(*((b - a) * 1e3 for a, b in zip(stamps, stamps[1:]))))
 
-    def _draw_cam(self, rgb: np.ndarray, box: CropBox, x: torch.Tensor, target: int, fm: FrameModel,
-                  every: int) -> None:
+    def _draw_cam(
+        self, rgb: np.ndarray, box: CropBox, x: torch.Tensor, target: int, fm: FrameModel, every: int
+    ) -> None:
         """Blend the Grad-CAM map of ``target`` into the model's square; recompute it every ``every`` frames.
 
         Grad-CAM needs a backward pass, several times the forward's cost: refreshing it on every

@@ -3,6 +3,7 @@
 streamlit-webrtc calls the frame callback from its own worker thread while the page reads from
 the script thread, so every access takes one lock and the page gets an immutable snapshot.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -70,8 +71,9 @@ class StreamStats:
             self._callback: deque[float] = deque(maxlen=self.window)
             self._predictions: tuple[Prediction, ...] = ()
 
-    def record(self, arrived: int, timings: FrameTimings, callback_ms: float,
-               predictions: tuple[Prediction, ...]) -> None:
+    def record(
+        self, arrived: int, timings: FrameTimings, callback_ms: float, predictions: tuple[Prediction, ...]
+    ) -> None:
         """One frame classified out of ``arrived`` waiting (the other ``arrived - 1`` were stale)."""
         now = self.clock()
         with self._lock:
@@ -94,11 +96,16 @@ class StreamStats:
         now = self.clock()
         with self._lock:
             return StatsSnapshot(
-                received=self._received, processed=self._processed, dropped=self._dropped, fps=self._fps(now),
-                model_ms=_median(self._stages["model"]), callback_ms=_median(self._callback),
+                received=self._received,
+                processed=self._processed,
+                dropped=self._dropped,
+                fps=self._fps(now),
+                model_ms=_median(self._stages["model"]),
+                callback_ms=_median(self._callback),
                 stages_ms={s: _median(v) for s, v in self._stages.items() if v},
                 predictions=self._predictions,
-                last_frame_age=now - self._stamps[-1] if self._stamps else None)
+                last_frame_age=now - self._stamps[-1] if self._stamps else None,
+            )
 
     def _fps(self, now: float) -> float:
         first = last = None

@@ -4,6 +4,7 @@ The format is a one-line header and, per frame, ``FRAME\\n`` followed by the raw
 (full-resolution Y, then quarter-resolution U and V). Chromium loops the clip for as long as the
 page keeps the camera open, so a few seconds of frames make an endless camera.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -38,10 +39,13 @@ def cover(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Scale ``rgb`` to fill ``width`` x ``height``, cropping the overflow evenly (like CSS ``cover``)."""
     h, w = rgb.shape[:2]
     scale = max(width / w, height / h)
-    resized = cv2.resize(rgb, (max(width, round(w * scale)), max(height, round(h * scale))),
-                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    resized = cv2.resize(
+        rgb,
+        (max(width, round(w * scale)), max(height, round(h * scale))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+    )
     top, left = (resized.shape[0] - height) // 2, (resized.shape[1] - width) // 2
-    return np.ascontiguousarray(resized[top:top + height, left:left + width])
+    return np.ascontiguousarray(resized[top : top + height, left : left + width])
 
 
 def panning_clip(rgb: np.ndarray, width: int, height: int, frames: int, zoom: float = 1.1) -> Iterator[np.ndarray]:
@@ -53,4 +57,4 @@ def panning_clip(rgb: np.ndarray, width: int, height: int, frames: int, zoom: fl
     for i in range(frames):
         phase = 2 * i / frames if frames > 1 else 0.0
         left = round(travel * (phase if phase <= 1 else 2 - phase))
-        yield np.ascontiguousarray(wide[top:top + height, left:left + width])
+        yield np.ascontiguousarray(wide[top : top + height, left : left + width])

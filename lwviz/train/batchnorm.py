@@ -7,6 +7,7 @@ receives at once, and a short training run moves the weights a long way in a few
 answered at chance in eval mode). One pass over a few hundred pictures with the final weights
 puts them right, without labels or gradients.
 """
+
 from __future__ import annotations
 
 import copy

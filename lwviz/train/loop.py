@@ -6,6 +6,7 @@ minibatch AdamW with a cosine schedule; it reports progress, can be stopped, tak
 accuracy on pictures it never trained on. How long it takes and how well it learns are in
 docs/BENCHMARKS.md (training on the digits).
 """
+
 from __future__ import annotations
 
 import math
@@ -83,15 +84,25 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor, index: torch.Tenso
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
     """Top-1 accuracy of an eval-mode ``model``."""
     with torch.inference_mode():
-        correct = sum((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum().item()
-                      for i in range(0, len(x), batch_size))
+        correct = sum(
+            (model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum().item()
+            for i in range(0, len(x), batch_size)
+        )
     return correct / len(x)
 
 
-def train(spec: Spec, steps: int = DIGITS_STEPS, progress: TrainingProgress | None = None,
-          should_stop: Callable[[], bool] | None = None, seed: int = 0, data: Dataset | None = None,
-          batch_size: int = 64, lr: float = 4e-3, loss: Loss = cross_entropy,
-          threads: int | None = TRAIN_THREADS) -> tuple[Net, History]:
+def train(
+    spec: Spec,
+    steps: int = DIGITS_STEPS,
+    progress: TrainingProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    seed: int = 0,
+    data: Dataset | None = None,
+    batch_size: int = 64,
+    lr: float = 4e-3,
+    loss: Loss = cross_entropy,
+    threads: int | None = TRAIN_THREADS,
+) -> tuple[Net, History]:
     """Train a fresh model of ``spec`` on ``data`` (default: the digits); returns it in eval mode and its history.
 
     Deterministic for a given seed and thread count (``threads``; None keeps the caller's): the same
@@ -107,8 +118,10 @@ def train(spec: Spec, steps: int = DIGITS_STEPS, progress: TrainingProgress | No
         raise ValueError(f"steps: {steps} is outside 1..")
     data = data if data is not None else digits(spec.resolution)
     if spec.resolution != data.resolution:
-        raise ValueError(f"resolution: the design reads {spec.resolution}x{spec.resolution} pictures, {data.name} has "
-                         f"{data.resolution}x{data.resolution} (fit it with for_dataset)")
+        raise ValueError(
+            f"resolution: the design reads {spec.resolution}x{spec.resolution} pictures, {data.name} has "
+            f"{data.resolution}x{data.resolution} (fit it with for_dataset)"
+        )
     if spec.num_classes <= int(data.train_y.max()):
         raise ValueError(f"num_classes: {spec.num_classes} is too few for labels up to {int(data.train_y.max())}")
     # fork_rng seeds initialization and dropout without disturbing the caller's RNG
@@ -128,16 +141,24 @@ def warmup_cosine(step: int, warmup: int, steps: int) -> float:
     return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
 
 
-def fit(model: nn.Module, data: Dataset, steps: int, batch_size: int = 64, lr: float = 4e-3,
-        progress: TrainingProgress | None = None, should_stop: Callable[[], bool] | None = None,
-        loss_fn: Loss = cross_entropy) -> tuple[nn.Module, list[float], float]:
+def fit(
+    model: nn.Module,
+    data: Dataset,
+    steps: int,
+    batch_size: int = 64,
+    lr: float = 4e-3,
+    progress: TrainingProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    loss_fn: Loss = cross_entropy,
+) -> tuple[nn.Module, list[float], float]:
     """``model`` trained in place with AdamW, a short linear warmup and a cosine decay to zero; it ends in eval mode.
 
     Returns it, the loss after each step and the seconds taken. Seeding and threads are the caller's.
     """
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, partial(warmup_cosine, warmup=max(1, steps // 20), steps=steps))
+        optimizer, partial(warmup_cosine, warmup=max(1, steps // 20), steps=steps)
+    )
     losses: list[float] = []
     start = time.perf_counter()
     model.train()

@@ -1,4 +1,5 @@
 """``st.cache_*`` wrappers. Cached objects are shared by every session: never mutate them."""
+
 from __future__ import annotations
 
 import threading

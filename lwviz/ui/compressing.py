@@ -1,4 +1,5 @@
 """Streamlit glue of the Compress page: what a network is compressed and scored with, and its measured variants."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,13 +48,29 @@ def subject(net: Network) -> Subject:
         distilled = st.session_state.get("distilled")
         if distilled is None or distilled.data is not data:
             distilled = None
-        return Subject((net.model, distilled), net.model, data.train_x[:256], data.test_x, data.test_y,
-                       "Held-out accuracy (%)", f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
-                       "int8 static is calibrated on 256 training pictures.", distillation_rows(distilled), data)
+        return Subject(
+            (net.model, distilled),
+            net.model,
+            data.train_x[:256],
+            data.test_x,
+            data.test_y,
+            "Held-out accuracy (%)",
+            f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
+            "int8 static is calibrated on 256 training pictures.",
+            distillation_rows(distilled),
+            data,
+        )
     photos = calibration_images(net.preprocess)
-    return Subject(net.key, net.model, photos, photos, None, "Agreement with float (%)",
-                   f"Agreement: the share of the {len(photos)} sample photos (and their mirror images) on which the "
-                   "variant's top-1 class is the float network's; the same photos calibrate int8 static.")
+    return Subject(
+        net.key,
+        net.model,
+        photos,
+        photos,
+        None,
+        "Agreement with float (%)",
+        f"Agreement: the share of the {len(photos)} sample photos (and their mirror images) on which the "
+        "variant's top-1 class is the float network's; the same photos calibrate int8 static.",
+    )
 
 
 def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
@@ -61,24 +78,34 @@ def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
     if distilled is None:
         return ()
     student, teacher = distilled.comparison.student, distilled.teacher
-    return (Variant("distilled student", student, student.spec,
-                    f"{student.spec.name}, {distilled.steps} steps taught by {teacher.spec.name} "
-                    f"({distilled.comparison.gain * 100:+.1f} points over the labels alone)"),
-            Variant("its teacher", teacher, teacher.spec, f"{teacher.spec.name}, the distillation's teacher"))
+    return (
+        Variant(
+            "distilled student",
+            student,
+            student.spec,
+            f"{student.spec.name}, {distilled.steps} steps taught by {teacher.spec.name} "
+            f"({distilled.comparison.gain * 100:+.1f} points over the labels alone)",
+        ),
+        Variant("its teacher", teacher, teacher.spec, f"{teacher.spec.name}, the distillation's teacher"),
+    )
 
 
 def distillation_note(rows: Sequence[Row]) -> str:
     """What the distilled student's and its teacher's rows teach, from their measured numbers."""
-    note = ("**Distillation** is the other road to a small network: the last two rows are the student and the "
-            "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "
-            "student's size.")
+    note = (
+        "**Distillation** is the other road to a small network: the last two rows are the student and the "
+        "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "
+        "student's size."
+    )
     by_name = {r.variant: r for r in rows}
     student, teacher = by_name["distilled student"], by_name["its teacher"]
     if teacher.macs > student.macs and teacher.latency_ms < student.latency_ms:
-        note += (f" Yet here the teacher, with {teacher.macs / student.macs:.1f}× the student's MACs, runs "
-                 f"{student.latency_ms / teacher.latency_ms:.1f}× faster: its dense convolutions are what a CPU "
-                 "does best, while the student's many small depthwise and SE layers each pay a fixed cost. "
-                 "Fewer MACs is not the same as less time.")
+        note += (
+            f" Yet here the teacher, with {teacher.macs / student.macs:.1f}× the student's MACs, runs "
+            f"{student.latency_ms / teacher.latency_ms:.1f}× faster: its dense convolutions are what a CPU "
+            "does best, while the student's many small depthwise and SE layers each pay a fixed cost. "
+            "Fewer MACs is not the same as less time."
+        )
     return note
 
 
@@ -91,20 +118,34 @@ def measured_rows(target: Subject, sparsities: Sequence[float], keep: float, qat
     done = st.session_state.get("compress_rows")
     if done is not None and done[0] == key:
         return done[1]
-    if not st.button("Make and measure every variant", type="primary", icon=":material/compress:",
-                     key="compress_measure"):
+    if not st.button(
+        "Make and measure every variant", type="primary", icon=":material/compress:", key="compress_measure"
+    ):
         st.info("Quantizing, pruning and timing every variant takes 10 to 60 seconds.", icon=":material/timer:")
         return None
     bar = st.progress(0.0, text="Quantizing and pruning…")
     aware = None
     if qat:
-        int8 = quantize_aware(target.model, target.data, progress=lambda step, total, loss: bar.progress(
-            step / total, text=f"Quantization-aware training: step {step} of {total}, loss {loss:.3f}"))
+        int8 = quantize_aware(
+            target.model,
+            target.data,
+            progress=lambda step, total, loss: bar.progress(
+                step / total, text=f"Quantization-aware training: step {step} of {total}, loss {loss:.3f}"
+            ),
+        )
         aware = Variant("int8 QAT", int8, target.model.spec, f"{QAT_STEPS} steps of quantization-aware training")
     with timing_lock():
-        rows = compare_variants(target.model, target.calibration, target.inputs, target.labels, sparsities, keep,
-                                target.extra, aware,
-                                progress=lambda share, name: bar.progress(share, text=f"Measured {name}"))
+        rows = compare_variants(
+            target.model,
+            target.calibration,
+            target.inputs,
+            target.labels,
+            sparsities,
+            keep,
+            target.extra,
+            aware,
+            progress=lambda share, name: bar.progress(share, text=f"Measured {name}"),
+        )
     bar.empty()
     st.session_state.compress_rows = key, rows
     return rows
@@ -114,7 +155,16 @@ def rows_table(rows: Sequence[Row], score_label: str) -> list[dict]:
     def mb(n: int | None) -> float | None:
         return None if n is None else round(n / 1e6, 2)
 
-    return [{"variant": r.variant, "file MB": mb(r.size_bytes), "zipped MB": mb(r.zipped_bytes),
-             "params (non-zero)": r.params_nonzero, "MACs (M)": round(r.macs / 1e6, 1),
-             "latency ms": None if r.latency_ms is None else round(r.latency_ms, 1),
-             score_label: None if r.score is None else round(100 * r.score, 1), "note": r.note} for r in rows]
+    return [
+        {
+            "variant": r.variant,
+            "file MB": mb(r.size_bytes),
+            "zipped MB": mb(r.zipped_bytes),
+            "params (non-zero)": r.params_nonzero,
+            "MACs (M)": round(r.macs / 1e6, 1),
+            "latency ms": None if r.latency_ms is None else round(r.latency_ms, 1),
+            score_label: None if r.score is None else round(100 * r.score, 1),
+            "note": r.note,
+        }
+        for r in rows
+    ]

@@ -4,6 +4,7 @@ A Streamlit script run ends at every widget change, so training inside it would 
 click, the Stop button included. A :class:`Job` runs the work on its own thread; the page polls
 it from a fragment (progress bar and live curves) and asks it to stop between two steps.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -61,8 +62,13 @@ class Job:
 
     def state(self) -> JobState:
         with self._lock:
-            return JobState(self._state.step, self._state.total, list(self._state.losses),
-                            list(self._state.accuracies), time.perf_counter() - self._start)
+            return JobState(
+                self._state.step,
+                self._state.total,
+                list(self._state.losses),
+                list(self._state.accuracies),
+                time.perf_counter() - self._start,
+            )
 
     def stop(self) -> None:
         """Ask the work to end after the current step (it returns what it has)."""

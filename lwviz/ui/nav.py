@@ -1,4 +1,5 @@
 """The app's pages: one list that the navigation and the landing page both read."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,31 +14,63 @@ class PageInfo:
 
 
 PAGES = (
-    PageInfo("pages/build.py", "Build", ":material/construction:",
-             "Build a network from sliders: block type, width, resolution, kernel, expansion, SE.  \n"
-             "Every layer's parameters and MACs against a standard convolution, updated as you move them."),
-    PageInfo("pages/layer.py", "One layer", ":material/filter_center_focus:",
-             "One convolution, standard vs depthwise + pointwise: the paper's formulas with your numbers filled in.  \n"
-             "See what each kernel reads for one output value, and why the saving is 1/N + 1/K²."),
-    PageInfo("pages/classify.py", "Classify", ":material/image_search:",
-             "A real pretrained lightweight network names what is in a photo, your upload or a camera snapshot.  \n"
-             "Top-5 answers with how sure it is and how many milliseconds it took, offline on this laptop."),
-    PageInfo("pages/zoo.py", "Zoo", ":material/leaderboard:",
-             "Every preset beside ResNet-18 and VGG-16: ImageNet accuracy against MACs and against speed "
-             "measured on this laptop.  \nWhere counting MACs and timing the network disagree, and why."),
-    PageInfo("pages/webcam.py", "Webcam", ":material/videocam:",
-             "Hold an object up to the camera: a pretrained lightweight network names it, live.  \n"
-             "Model milliseconds and frames per second on this laptop, float32 against int8."),
-    PageInfo("pages/explain.py", "Look inside", ":material/visibility:",
-             "Grad-CAM: which parts of a picture a layer found evidence for a class in, from sharp early maps "
-             "to coarse late ones.  \nChannel attention: the squeeze-and-excitation gates, and what happens "
-             "when they are switched off."),
-    PageInfo("pages/train.py", "Train", ":material/model_training:",
-             "Train your design on handwritten digits (offline) or CIFAR-10 photos, in about a minute on this CPU.  \n"
-             "Watch the loss fall; then distill a bigger teacher's knowledge into a small student."),
-    PageInfo("pages/compress.py", "Compress", ":material/compress:",
-             "Make a network smaller still: int8 quantization, zeroed weights, removed channels.  \n"
-             "File size, speed and accuracy of every variant, measured side by side on this laptop."),
+    PageInfo(
+        "pages/build.py",
+        "Build",
+        ":material/construction:",
+        "Build a network from sliders: block type, width, resolution, kernel, expansion, SE.  \n"
+        "Every layer's parameters and MACs against a standard convolution, updated as you move them.",
+    ),
+    PageInfo(
+        "pages/layer.py",
+        "One layer",
+        ":material/filter_center_focus:",
+        "One convolution, standard vs depthwise + pointwise: the paper's formulas with your numbers filled in.  \n"
+        "See what each kernel reads for one output value, and why the saving is 1/N + 1/K².",
+    ),
+    PageInfo(
+        "pages/classify.py",
+        "Classify",
+        ":material/image_search:",
+        "A real pretrained lightweight network names what is in a photo, your upload or a camera snapshot.  \n"
+        "Top-5 answers with how sure it is and how many milliseconds it took, offline on this laptop.",
+    ),
+    PageInfo(
+        "pages/zoo.py",
+        "Zoo",
+        ":material/leaderboard:",
+        "Every preset beside ResNet-18 and VGG-16: ImageNet accuracy against MACs and against speed "
+        "measured on this laptop.  \nWhere counting MACs and timing the network disagree, and why.",
+    ),
+    PageInfo(
+        "pages/webcam.py",
+        "Webcam",
+        ":material/videocam:",
+        "Hold an object up to the camera: a pretrained lightweight network names it, live.  \n"
+        "Model milliseconds and frames per second on this laptop, float32 against int8.",
+    ),
+    PageInfo(
+        "pages/explain.py",
+        "Look inside",
+        ":material/visibility:",
+        "Grad-CAM: which parts of a picture a layer found evidence for a class in, from sharp early maps "
+        "to coarse late ones.  \nChannel attention: the squeeze-and-excitation gates, and what happens "
+        "when they are switched off.",
+    ),
+    PageInfo(
+        "pages/train.py",
+        "Train",
+        ":material/model_training:",
+        "Train your design on handwritten digits (offline) or CIFAR-10 photos, in about a minute on this CPU.  \n"
+        "Watch the loss fall; then distill a bigger teacher's knowledge into a small student.",
+    ),
+    PageInfo(
+        "pages/compress.py",
+        "Compress",
+        ":material/compress:",
+        "Make a network smaller still: int8 quantization, zeroed weights, removed channels.  \n"
+        "File size, speed and accuracy of every variant, measured side by side on this laptop.",
+    ),
 )
 
 

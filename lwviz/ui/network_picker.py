@@ -6,6 +6,7 @@ with a network that loads when pretrained weights are damaged, and returns the c
 ``lwviz.networks.resolve`` from the server-wide caches, so every page runs the same network for the
 same choice.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
@@ -26,8 +27,16 @@ from lwviz.weights import SOURCES, CheckpointError, WeightsUnavailable, get_sour
 CHECKPOINT_TYPES = ("pt", "pth", "safetensors")
 
 
-def pick_network(page: str, design: Spec, offer: Sequence[str], *, key: str | None = None, label: str = "Network",
-                 help: str | None = None, exclude: Collection[str] = ()) -> Network | None:
+def pick_network(
+    page: str,
+    design: Spec,
+    offer: Sequence[str],
+    *,
+    key: str | None = None,
+    label: str = "Network",
+    help: str | None = None,
+    exclude: Collection[str] = (),
+) -> Network | None:
     """The network picked among ``offer`` (see ``lwviz.networks.choices``) minus ``exclude``; None while it
     cannot run yet (weights to download, a checkpoint to upload) or when nothing loads, with the reason shown.
 
@@ -37,8 +46,13 @@ def pick_network(page: str, design: Spec, offer: Sequence[str], *, key: str | No
     """
     trained = trained_net()
     options = choices(offer, trained is not None, exclude)
-    choice = st.selectbox(label, options, key=key or f"{page}_network", help=help,
-                          format_func=partial(choice_label, design=design, trained=trained))
+    choice = st.selectbox(
+        label,
+        options,
+        key=key or f"{page}_network",
+        help=help,
+        format_func=partial(choice_label, design=design, trained=trained),
+    )
     if choice is None:
         return None
     if choice == OWN:
@@ -53,8 +67,10 @@ def pick_network(page: str, design: Spec, offer: Sequence[str], *, key: str | No
             offer_download(page, choice)
             return None
         if st.session_state.pop(f"{page}_downloaded", None) == choice:
-            st.success(plain(f"Downloaded and cached: {source.spec.name} works offline from now on."),
-                       icon=":material/download_done:")
+            st.success(
+                plain(f"Downloaded and cached: {source.spec.name} works offline from now on."),
+                icon=":material/download_done:",
+            )
         with st.spinner(f"Loading {source.label}..."):
             choice = usable_source(choice) or (DESIGN if DESIGN in offer else None)
         if choice is None:
@@ -72,8 +88,10 @@ def usable_source(name: str) -> str | None:
     if (problem := load_problem(name)) is None:
         return name
     fallback = next((s for s in ready_sources() if s.name != name and load_problem(s.name) is None), None)
-    st.error(plain(problem if fallback is None else f"{problem} Using {fallback.label} meanwhile."),
-             icon=":material/broken_image:")
+    st.error(
+        plain(problem if fallback is None else f"{problem} Using {fallback.label} meanwhile."),
+        icon=":material/broken_image:",
+    )
     return None if fallback is None else fallback.name
 
 
@@ -99,9 +117,12 @@ def show_download(bar, done: int, total: int | None) -> None:
 
 def own_checkpoint(page: str, design: Spec) -> Network | None:
     """The design with the weights of an uploaded state_dict; None until there is one, or when it is refused."""
-    upload = st.file_uploader("Checkpoint for the current design (.pt, .pth, .safetensors)", type=CHECKPOINT_TYPES,
-                              key=f"{page}_checkpoint",
-                              help="A state_dict only; pickles that try to run code are refused.")
+    upload = st.file_uploader(
+        "Checkpoint for the current design (.pt, .pth, .safetensors)",
+        type=CHECKPOINT_TYPES,
+        key=f"{page}_checkpoint",
+        help="A state_dict only; pickles that try to run code are refused.",
+    )
     if upload is None:
         st.info(f"Upload a state_dict for **{plain(design.name)}** (design it on the Build page).")
         return None

@@ -1,4 +1,5 @@
 """Widgets more than one page uses to pick its input."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -17,8 +18,9 @@ def pick_picture(prefix: str, label: str = "Picture", photo: str | None = None) 
     mode = st.segmented_control(label, PICTURE_MODES, default=PICTURE_MODES[0], required=True, key=f"{prefix}_mode")
     if mode == "Sample photo":
         names = list(SAMPLE_PHOTOS)
-        picture = sample_photo(st.selectbox("Photo", names, index=names.index(photo) if photo else 0,
-                                            key=f"{prefix}_photo"))
+        picture = sample_photo(
+            st.selectbox("Photo", names, index=names.index(photo) if photo else 0, key=f"{prefix}_photo")
+        )
     elif mode == "Upload":
         picture = st.file_uploader("An image file", key=f"{prefix}_upload")
     else:

@@ -5,6 +5,7 @@ the same network on a student's machine. A bad or hand-edited URL gives a warnin
 falls back to the default preset; it never raises. A valid design from a link is kept as it
 is: the Build page's knob widgets widen to show any value the spec allows.
 """
+
 from __future__ import annotations
 
 from dataclasses import fields

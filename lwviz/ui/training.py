@@ -3,6 +3,7 @@
 The trained network belongs to the session that trained it (``st.session_state``), never to the
 server's caches, and every page that runs networks offers it (Webcam, Look inside, Compress).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,15 +35,19 @@ class TrainedNet:
 
     @property
     def label(self) -> str:
-        return (f"{self.model.spec.name} trained on {self.data.name} ({self.history.steps} steps, "
-                f"{self.history.test_accuracy:.1%} on held-out pictures)")
+        return (
+            f"{self.model.spec.name} trained on {self.data.name} ({self.history.steps} steps, "
+            f"{self.history.test_accuracy:.1%} on held-out pictures)"
+        )
 
     @property
     def camera_hint(self) -> str:
         size = f"{self.data.resolution}×{self.data.resolution}"
         if self.data.name == "digits":
-            return (f"It learned from {size} handwritten digits: write one big and thick on white paper and fill "
-                    "the square with it.")
+            return (
+                f"It learned from {size} handwritten digits: write one big and thick on white paper and fill "
+                "the square with it."
+            )
         return f"It learned from {size} photos of {', '.join(self.data.classes)}: fill the square with one."
 
     def camera_preprocess(self) -> Preprocess:
@@ -74,8 +79,11 @@ def load_dataset(name: str) -> Dataset | None:
         return None
     bar = st.progress(0.0, text="CIFAR-10…")
     try:
-        return cifar10(progress=lambda done, total: bar.progress(
-            min(1.0, done / total) if total else 0.0, text=f"Downloading CIFAR-10: {done / 1e6:.0f} MB"))
+        return cifar10(
+            progress=lambda done, total: bar.progress(
+                min(1.0, done / total) if total else 0.0, text=f"Downloading CIFAR-10: {done / 1e6:.0f} MB"
+            )
+        )
     except DatasetUnavailable as exc:
         st.error(plain(str(exc)), icon=":material/cloud_off:")
         return None
@@ -85,6 +93,7 @@ def load_dataset(name: str) -> Dataset | None:
 
 def training_work(spec: Spec, data: Dataset, steps: int, seed: int) -> Work:
     """The job that trains ``spec`` on ``data``, reporting each training batch's accuracy as it goes."""
+
     def work(progress, should_stop, on_accuracy) -> TrainedNet:
         def loss(logits, labels, index):
             on_accuracy((logits.detach().argmax(1) == labels).float().mean().item())
@@ -92,6 +101,7 @@ def training_work(spec: Spec, data: Dataset, steps: int, seed: int) -> Work:
 
         model, history = train(spec, steps, progress, should_stop, seed, data, loss=loss)
         return TrainedNet(model, data, history)
+
     return work
 
 
@@ -103,19 +113,39 @@ class Distilled:
     steps: int  # asked per student run
 
 
-def distill_work(student: Spec, teacher: Net | None, teacher_spec: Spec, data: Dataset, steps: int, seed: int,
-                 temperature: float, alpha: float) -> Work:
+def distill_work(
+    student: Spec,
+    teacher: Net | None,
+    teacher_spec: Spec,
+    data: Dataset,
+    steps: int,
+    seed: int,
+    temperature: float,
+    alpha: float,
+) -> Work:
     """The job that trains the teacher first when there is none, then the student without and with it."""
+
     def work(progress, should_stop, on_accuracy) -> Distilled:
         model, done = teacher, 0
         total = 2 * steps + (TEACHER_STEPS if teacher is None else 0)
         if model is None:
-            model, _ = train(teacher_spec, TEACHER_STEPS, lambda s, _, loss: progress(s, total, loss), should_stop,
-                             seed, data)
+            model, _ = train(
+                teacher_spec, TEACHER_STEPS, lambda s, _, loss: progress(s, total, loss), should_stop, seed, data
+            )
             done = TEACHER_STEPS
-        comparison = compare(student, model, steps, temperature, alpha, seed, data,
-                             lambda s, _, loss: progress(done + s, total, loss), should_stop)
+        comparison = compare(
+            student,
+            model,
+            steps,
+            temperature,
+            alpha,
+            seed,
+            data,
+            lambda s, _, loss: progress(done + s, total, loss),
+            should_stop,
+        )
         return Distilled(comparison, model, data, steps)
+
     return work
 
 
@@ -125,6 +155,7 @@ def show_job(job: Job, key: str) -> None:
     Watching costs little once Streamlit's collection after every rerun is off (.streamlit/config.toml;
     docs/BENCHMARKS.md, training on the digits).
     """
+
     @st.fragment(run_every=None if job.done else 0.5)
     def progress() -> None:
         if job.done:
@@ -136,13 +167,18 @@ def show_job(job: Job, key: str) -> None:
         state = job.state()
         loss = f", loss {state.losses[-1]:.3f}" if state.losses else ""
         bar_col, stop_col = st.columns([5, 1], vertical_alignment="center")
-        bar_col.progress(state.step / max(1, state.total),
-                         text=f"Step {state.step} of {state.total}{loss}, {state.seconds:.0f} s"
-                              + (" — stopping after this step" if job.stopping else ""))
-        stop_col.button("Stop", on_click=job.stop, icon=":material/stop_circle:", key=f"{key}_stop",
-                        disabled=job.stopping)
-        st.plotly_chart(training_curves({"this run": (state.losses, state.accuracies)}), width="stretch",
-                        key=f"{key}_live_curves")
+        bar_col.progress(
+            state.step / max(1, state.total),
+            text=f"Step {state.step} of {state.total}{loss}, {state.seconds:.0f} s"
+            + (" — stopping after this step" if job.stopping else ""),
+        )
+        stop_col.button(
+            "Stop", on_click=job.stop, icon=":material/stop_circle:", key=f"{key}_stop", disabled=job.stopping
+        )
+        st.plotly_chart(
+            training_curves({"this run": (state.losses, state.accuracies)}), width="stretch", key=f"{key}_live_curves"
+        )
+
     progress()
     if job.done and job.error:
         st.error(plain(f"Training failed: {job.error}"))
@@ -161,13 +197,17 @@ def show_trained(trained: TrainedNet, state: JobState | None) -> None:
     """What the network learned: held-out accuracy, its curves, and its answers on a few held-out pictures."""
     history, data = trained.history, trained.data
     acc_col, steps_col, time_col = st.columns(3)
-    acc_col.metric("Held-out accuracy", f"{history.test_accuracy:.1%}",
-                   help=f"On {len(data.test_x):,} pictures it never trained on; chance is {1 / len(data.classes):.0%}.")
+    acc_col.metric(
+        "Held-out accuracy",
+        f"{history.test_accuracy:.1%}",
+        help=f"On {len(data.test_x):,} pictures it never trained on; chance is {1 / len(data.classes):.0%}.",
+    )
     steps_col.metric("Steps", f"{history.steps}", help="Fewer than asked when stopped early.")
     time_col.metric("Training time", f"{history.seconds:.0f} s")
     if state is not None:
-        st.plotly_chart(training_curves({"training": (state.losses, state.accuracies)}), width="stretch",
-                        key="train_curves")
+        st.plotly_chart(
+            training_curves({"training": (state.losses, state.accuracies)}), width="stretch", key="train_curves"
+        )
     st.markdown("**Its answers on held-out pictures** (wrong ones in red):")
     x = data.test_x[:SHOWN_PICTURES]
     with torch.inference_mode():
@@ -176,8 +216,10 @@ def show_trained(trained: TrainedNet, state: JobState | None) -> None:
         column.image(data.picture(picture), width="stretch")
         shown = plain(data.classes[answer])
         column.markdown(shown if answer == truth else f":red[{shown}]")
-    st.success(plain(f"In this session: {trained.label}. Pick it on the Webcam, Look inside and Compress pages."),
-               icon=":material/check_circle:")
+    st.success(
+        plain(f"In this session: {trained.label}. Pick it on the Webcam, Look inside and Compress pages."),
+        icon=":material/check_circle:",
+    )
 
 
 def show_distilled(distilled: Distilled) -> None:
@@ -186,9 +228,13 @@ def show_distilled(distilled: Distilled) -> None:
     teacher_col.metric("Teacher", f"{c.teacher_accuracy:.1%}", help="Held-out accuracy of the teacher.")
     plain_col.metric("Student from the labels", f"{c.plain.test_accuracy:.1%}")
     taught_col.metric("Student distilled", f"{c.distilled.test_accuracy:.1%}", f"{c.gain * 100:+.1f} points")
-    st.plotly_chart(training_curves({"from the labels": (c.plain.losses, ()),
-                                     "distilled": (c.distilled.losses, ())}), width="stretch",
-                    key="distill_curves")
-    st.caption(f"Same student, same start, same {c.plain.steps} batches; only the loss differs. The distilled "
-               "loss includes the teacher's term, so the two loss curves are not on the same scale: compare the "
-               "held-out accuracies. Distillation helps most when training is short or data is scarce.")
+    st.plotly_chart(
+        training_curves({"from the labels": (c.plain.losses, ()), "distilled": (c.distilled.losses, ())}),
+        width="stretch",
+        key="distill_curves",
+    )
+    st.caption(
+        f"Same student, same start, same {c.plain.steps} batches; only the loss differs. The distilled "
+        "loss includes the teacher's term, so the two loss curves are not on the same scale: compare the "
+        "held-out accuracies. Distillation helps most when training is short or data is scarce."
+    )

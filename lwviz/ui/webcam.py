@@ -4,6 +4,7 @@ Models are cached per server and shared by every session (never mutated: quantiz
 a copy, and the forward pass only reads them). The frame processor is per session, so one
 student's stream and counters never show in another's.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,9 +19,17 @@ from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize_trace import traced
 from lwviz.networks import DESIGN, Network
-from lwviz.realtime import (STAGES, AnnotatedVideo, FrameModel, FrameProcessor, StatsSnapshot, annotate_video, inference_copy)
-from lwviz.realtime.modes import start_problem, track_start
 from lwviz.perf import freeze_long_lived
+from lwviz.realtime import (
+    STAGES,
+    AnnotatedVideo,
+    FrameModel,
+    FrameProcessor,
+    StatsSnapshot,
+    annotate_video,
+    inference_copy,
+)
+from lwviz.realtime.modes import start_problem, track_start
 from lwviz.spec import Spec
 from lwviz.ui.cache import design_model, pretrained_model
 from lwviz.ui.network_picker import network_explainer
@@ -44,6 +53,7 @@ def resolutions(net: Network) -> list[int]:
 
 # In the functions below ``design`` is the Build page's spec when ``key`` is DESIGN, else None
 # (so the caches do not keep a copy of a pretrained network per design the student tried).
+
 
 def float_model(key: str, design: Spec | None) -> Net:
     return design_model(design) if key == DESIGN else pretrained_model(key)
@@ -88,8 +98,9 @@ def frame_model(net: Network, resolution: int, int8: bool, grad_cam: bool = Fals
         model, title = quantized, f"{net.label} int8"
     else:
         title = net.label
-    return FrameModel(model, preprocess, net.categories, title, net.trained,
-                      network_explainer(net) if grad_cam else None), note
+    return FrameModel(
+        model, preprocess, net.categories, title, net.trained, network_explainer(net) if grad_cam else None
+    ), note
 
 
 class TrainedCopies:
@@ -138,8 +149,7 @@ def track_playing(processor: FrameProcessor, playing: bool) -> None:
 def track_connection(state) -> bool:
     """Follow this session's press of Start across reruns (``track_start``, from streamlit-webrtc's
     ``ctx.state``); True while it waits for video, so the page keeps refreshing to say if it waits too long."""
-    start = track_start(st.session_state.get("webcam_start"), bool(state.signalling), bool(state.playing),
-                        monotonic())
+    start = track_start(st.session_state.get("webcam_start"), bool(state.signalling), bool(state.playing), monotonic())
     st.session_state.webcam_start = start
     return start is not None and start.ended is None
 
@@ -160,8 +170,12 @@ def annotated_video(upload, processor: FrameProcessor, settings: tuple) -> Annot
     if done is None or done[0] != key:
         bar = st.progress(0.0, text="Classifying frames…")
         try:
-            done = key, annotate_video(upload.getvalue(), processor,
-                                       progress=lambda share: bar.progress(share, text="Classifying frames…"))
+            done = (
+                key,
+                annotate_video(
+                    upload.getvalue(), processor, progress=lambda share: bar.progress(share, text="Classifying frames…")
+                ),
+            )
         finally:
             bar.empty()
         st.session_state.webcam_video = done
@@ -192,14 +206,22 @@ def show_predictions(predictions: Sequence[Prediction], trained: bool) -> None:
 
 def show_stats(stats: StatsSnapshot) -> None:
     model_col, fps_col = st.columns(2)
-    model_col.metric("Model", "–" if stats.model_ms is None else f"{stats.model_ms:.0f} ms",
-                     help="Median time of the forward pass alone over recent frames, on one CPU thread, with "
-                          "batch norm folded into the convolutions as deployment tools do.")
+    model_col.metric(
+        "Model",
+        "–" if stats.model_ms is None else f"{stats.model_ms:.0f} ms",
+        help="Median time of the forward pass alone over recent frames, on one CPU thread, with "
+        "batch norm folded into the convolutions as deployment tools do.",
+    )
     fps_col.metric("Processed", f"{stats.fps:.1f} FPS", help="Frames classified per second, last 2 seconds.")
     share = "" if stats.processed_share is None else f", {stats.processed_share:.0%}"
-    st.markdown(f"Frames: **{stats.processed}** classified of **{stats.received}** received{share} "
-                f"({stats.dropped} stale frames skipped to stay live). Whole callback: "
-                + ("–" if stats.callback_ms is None else f"**{stats.callback_ms:.1f} ms**") + " median.")
+    st.markdown(
+        f"Frames: **{stats.processed}** classified of **{stats.received}** received{share} "
+        f"({stats.dropped} stale frames skipped to stay live). Whole callback: "
+        + ("–" if stats.callback_ms is None else f"**{stats.callback_ms:.1f} ms**")
+        + " median."
+    )
     if stats.stages_ms:
-        st.caption("Where the time goes, median ms per frame: "
-                   + ", ".join(f"{s} {stats.stages_ms[s]:.1f}" for s in STAGES if s in stats.stages_ms))
+        st.caption(
+            "Where the time goes, median ms per frame: "
+            + ", ".join(f"{s} {stats.stages_ms[s]:.1f}" for s in STAGES if s in stats.stages_ms)
+        )

@@ -1,4 +1,5 @@
 """Figures of where a network's parameters and MACs go, against the standard-conv baseline."""
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -33,16 +34,33 @@ def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) 
     for kind in OP_KINDS:
         values = [sum(getattr(o, metric) for o in layer.ops if o.kind == kind) for layer in table.layers]
         if any(values):
-            fig.add_bar(x=names, y=values, name=kind, marker_color=KIND_COLORS[kind], offsetgroup="net",
-                        legendgroup="net",
-                        hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>")
-    fig.add_bar(x=names, y=[getattr(layer, f"baseline_{metric}") for layer in table.layers], name="standard conv",
-                marker_color=BASELINE_COLOR, offsetgroup="baseline",
-                hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + " as one dense conv<extra></extra>")
-    fig.update_layout(barmode="relative", bargap=0.15, height=380, margin=dict(l=10, r=10, t=40, b=10),
-                      title=f"{METRICS[metric]} per layer: this network (by operation) vs standard conv",
-                      legend=dict(orientation="h", y=-0.25), yaxis_type="log" if log else "linear",
-                      yaxis_title=METRICS[metric])
+            fig.add_bar(
+                x=names,
+                y=values,
+                name=kind,
+                marker_color=KIND_COLORS[kind],
+                offsetgroup="net",
+                legendgroup="net",
+                hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>",
+            )
+    fig.add_bar(
+        x=names,
+        y=[getattr(layer, f"baseline_{metric}") for layer in table.layers],
+        name="standard conv",
+        marker_color=BASELINE_COLOR,
+        offsetgroup="baseline",
+        hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + " as one dense conv<extra></extra>",
+    )
+    fig.update_layout(
+        barmode="relative",
+        bargap=0.15,
+        height=380,
+        margin=dict(l=10, r=10, t=40, b=10),
+        title=f"{METRICS[metric]} per layer: this network (by operation) vs standard conv",
+        legend=dict(orientation="h", y=-0.25),
+        yaxis_type="log" if log else "linear",
+        yaxis_title=METRICS[metric],
+    )
     return fig
 
 
@@ -62,12 +80,24 @@ def share_figure(table: CostTable) -> go.Figure:
     for kind in OP_KINDS:
         xs = [shares[m][kind] for m in METRICS]
         if any(xs):
-            fig.add_bar(y=[METRICS[m] for m in METRICS], x=xs, name=kind, orientation="h",
-                        marker_color=KIND_COLORS[kind], text=[f"{x:.0%}" if x >= 0.04 else "" for x in xs],
-                        textposition="inside", hovertemplate=f"{kind}: " + "%{x:.1%}<extra></extra>")
-    fig.update_layout(barmode="stack", height=200, margin=dict(l=10, r=10, t=40, b=10),
-                      title="Where the cost goes", xaxis=dict(tickformat=".0%", range=[0, 1]),
-                      legend=dict(orientation="h", y=-0.4))
+            fig.add_bar(
+                y=[METRICS[m] for m in METRICS],
+                x=xs,
+                name=kind,
+                orientation="h",
+                marker_color=KIND_COLORS[kind],
+                text=[f"{x:.0%}" if x >= 0.04 else "" for x in xs],
+                textposition="inside",
+                hovertemplate=f"{kind}: " + "%{x:.1%}<extra></extra>",
+            )
+    fig.update_layout(
+        barmode="stack",
+        height=200,
+        margin=dict(l=10, r=10, t=40, b=10),
+        title="Where the cost goes",
+        xaxis=dict(tickformat=".0%", range=[0, 1]),
+        legend=dict(orientation="h", y=-0.4),
+    )
     return fig
 
 
@@ -76,15 +106,34 @@ def savings_figure(table: CostTable) -> go.Figure:
     blocks = [layer for layer in table.layers if layer.is_block]
     names = [short_name(layer.name) for layer in blocks]
     fig = go.Figure()
-    fig.add_scatter(x=names, y=[layer.theory_ratio for layer in blocks], mode="lines", name="theory 1/N + 1/K²",
-                    line=dict(dash="dash", color="#ff7f0e", width=3), hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-    fig.add_scatter(x=names, y=[layer.macs_ratio for layer in blocks], mode="markers", name="this network: MACs / std conv",
-                    marker=dict(color="#1f77b4", size=9), hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-    fig.add_hline(y=1, line=dict(color="gray", width=1), annotation_text="as costly as a standard conv",
-                  annotation_position="top left")
+    fig.add_scatter(
+        x=names,
+        y=[layer.theory_ratio for layer in blocks],
+        mode="lines",
+        name="theory 1/N + 1/K²",
+        line=dict(dash="dash", color="#ff7f0e", width=3),
+        hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=names,
+        y=[layer.macs_ratio for layer in blocks],
+        mode="markers",
+        name="this network: MACs / std conv",
+        marker=dict(color="#1f77b4", size=9),
+        hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+    )
+    fig.add_hline(
+        y=1,
+        line=dict(color="gray", width=1),
+        annotation_text="as costly as a standard conv",
+        annotation_position="top left",
+    )
     ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
     fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}×" for t in ticks])
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10),
-                      title="Cost of each block relative to one standard convolution (lower is cheaper)",
-                      legend=dict(orientation="h", y=-0.3))
+    fig.update_layout(
+        height=320,
+        margin=dict(l=10, r=10, t=40, b=10),
+        title="Cost of each block relative to one standard convolution (lower is cheaper)",
+        legend=dict(orientation="h", y=-0.3),
+    )
     return fig

@@ -8,6 +8,7 @@ Identical consecutive blocks collapse into one node marked ×n, so a stage is at
 blocks become 12 nodes in 7 rows. Each node shows its operations as a strip of cells
 colored like the cost charts, so the blue of a depthwise conv here is the blue there.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -81,8 +82,10 @@ def _op_cell(op: OpCost) -> str | None:
     text = OP_TEXT[op.kind](op) if op.kind in OP_TEXT else ELEMENTWISE_SHOWN.get(op.name.rsplit(".", 1)[-1])
     if text is None:
         return None
-    return (f'<TD BGCOLOR="{KIND_COLORS[op.kind]}" TITLE="{escape(op.kind)}">'
-            f'<FONT COLOR="white" POINT-SIZE="10">{escape(text)}</FONT></TD>')
+    return (
+        f'<TD BGCOLOR="{KIND_COLORS[op.kind]}" TITLE="{escape(op.kind)}">'
+        f'<FONT COLOR="white" POINT-SIZE="10">{escape(text)}</FONT></TD>'
+    )
 
 
 def _label(title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: str = "") -> Html:
@@ -90,20 +93,25 @@ def _label(title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: st
     badge = f'<B><FONT POINT-SIZE="13">{escape(badge)}</FONT></B>' if badge else ""  # an empty FONT blanks a label
     rows = [f'<TR><TD ALIGN="LEFT"><B>{escape(title)}</B></TD><TD ALIGN="RIGHT">{badge}</TD></TR>']
     if facts:
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT COLOR="{MUTED}" POINT-SIZE="11">'
-                    f'{escape(" · ".join(facts))}</FONT></TD></TR>')
+        rows.append(
+            f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT COLOR="{MUTED}" POINT-SIZE="11">'
+            f"{escape(' · '.join(facts))}</FONT></TD></TR>"
+        )
     cells = "".join(filter(None, map(_op_cell, ops)))
     if cells:
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">'
-                    f'<TR>{cells}</TR></TABLE></TD></TR>')
+        rows.append(
+            f'<TR><TD COLSPAN="2" ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">'
+            f"<TR>{cells}</TR></TABLE></TD></TR>"
+        )
     return Html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>')
 
 
 def _stem_label(g: Group) -> Html:
     a = g.first
     pool = ["3×3 max-pool, stride 2"] if a.pool != "none" else []
-    return _label("stem", [f"{a.kernel}×{a.kernel} conv, stride {a.stride}", ACTIVATION_LABELS[a.act], *pool],
-                  g.costs[0].ops)
+    return _label(
+        "stem", [f"{a.kernel}×{a.kernel} conv, stride {a.stride}", ACTIVATION_LABELS[a.act], *pool], g.costs[0].ops
+    )
 
 
 def _head_label(g: Group) -> Html:
@@ -129,8 +137,7 @@ def _block_label(g: Group) -> Html:
     return _label(family.title(a), [*family.facts(a), ACTIVATION_LABELS[a.act]], g.costs[0].ops, badge)
 
 
-LABELS: dict[str, Callable[[Group], Html]] = {"stem": _stem_label, "head": _head_label,
-                                              "classifier": _classifier_label}
+LABELS: dict[str, Callable[[Group], Html]] = {"stem": _stem_label, "head": _head_label, "classifier": _classifier_label}
 
 
 def _group_label(g: Group) -> Html:
@@ -138,6 +145,7 @@ def _group_label(g: Group) -> Html:
 
 
 # ----- DOT ----------------------------------------------------------------------------------
+
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -155,8 +163,9 @@ def _value(v) -> str:
 def _legend(table: CostTable) -> Html:
     """The op-kind colors this network uses, and what the dashed loop means if it has one."""
     kinds = [k for k in OP_KINDS if any(o.kind == k for o in table.ops)]
-    cells = "".join(f'<TD BGCOLOR="{KIND_COLORS[k]}"><FONT COLOR="white" POINT-SIZE="10">{k}</FONT></TD>'
-                    for k in kinds)
+    cells = "".join(
+        f'<TD BGCOLOR="{KIND_COLORS[k]}"><FONT COLOR="white" POINT-SIZE="10">{k}</FONT></TD>' for k in kinds
+    )
     if any(layer.has_skip for layer in table.layers):
         cells += f'<TD><FONT COLOR="{SKIP_COLOR}">╌╌ skip: the block adds its input</FONT></TD>'
     return Html(f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2"><TR><TD>operations:</TD>{cells}</TR></TABLE>')
@@ -191,15 +200,39 @@ def network_dot(source: Spec | CostTable) -> str:
     """
     table = source if isinstance(source, CostTable) else analyze(source)
     groups = group_layers(table)
-    rows = [list(row) for _, row in itertools.groupby(groups, lambda g: g.first.stage if g.first.is_block
-                                                      else g.node_id)]
+    rows = [
+        list(row) for _, row in itertools.groupby(groups, lambda g: g.first.stage if g.first.is_block else g.node_id)
+    ]
     io = dict(shape="box", style="filled", fillcolor="#e8eef8")
     lines = [
         "digraph network {",
-        "  graph " + _attrs(rankdir="TB", bgcolor="white", fontname=FONT, fontcolor=INK, fontsize=12, nodesep=0.35,
-                            ranksep=0.3, labeljust="l", labelloc="t", pad=0.2, label=_legend(table)) + ";",
-        "  node " + _attrs(shape="box", style="rounded,filled", fillcolor="white", color="#9aa0ac", fontname=FONT,
-                           fontcolor=INK, fontsize=12, margin="0.1,0.05") + ";",
+        "  graph "
+        + _attrs(
+            rankdir="TB",
+            bgcolor="white",
+            fontname=FONT,
+            fontcolor=INK,
+            fontsize=12,
+            nodesep=0.35,
+            ranksep=0.3,
+            labeljust="l",
+            labelloc="t",
+            pad=0.2,
+            label=_legend(table),
+        )
+        + ";",
+        "  node "
+        + _attrs(
+            shape="box",
+            style="rounded,filled",
+            fillcolor="white",
+            color="#9aa0ac",
+            fontname=FONT,
+            fontcolor=INK,
+            fontsize=12,
+            margin="0.1,0.05",
+        )
+        + ";",
         "  edge " + _attrs(color="#555a66", fontname=FONT, fontcolor=INK, fontsize=11, arrowsize=0.7) + ";",
         _node("input", _label("input image", [shape_text(groups[0].in_shape)]), **io),
     ]
@@ -215,8 +248,17 @@ def network_dot(source: Spec | CostTable) -> str:
     spine = ["input", *(row[0].node_id for row in rows), "output"]
     drawn = set(zip(path, path[1:]))
     lines += [_edge(a, b, style="invis", weight=10) for a, b in zip(spine, spine[1:]) if (a, b) not in drawn]
-    lines += [_edge(g.node_id, g.node_id, style="dashed", color=SKIP_COLOR, arrowsize=0.6,
-                    tooltip="skip connection: the block adds its input to its output")
-              for g in groups if g.costs[0].has_skip]
+    lines += [
+        _edge(
+            g.node_id,
+            g.node_id,
+            style="dashed",
+            color=SKIP_COLOR,
+            arrowsize=0.6,
+            tooltip="skip connection: the block adds its input to its output",
+        )
+        for g in groups
+        if g.costs[0].has_skip
+    ]
     lines.append("}")
     return "\n".join(lines) + "\n"

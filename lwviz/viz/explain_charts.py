@@ -1,4 +1,5 @@
 """Figures of squeeze-and-excitation gates: all blocks at once, one block's channels, the maps they gate."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,22 +18,41 @@ def gate_matrix(gates: tuple[np.ndarray, ...] | list[np.ndarray], sort: bool = F
     width = max(len(g) for g in gates)
     matrix = np.full((len(gates), width), np.nan, dtype=np.float32)
     for row, gate in zip(matrix, gates):
-        row[:len(gate)] = np.sort(gate)[::-1] if sort else gate
+        row[: len(gate)] = np.sort(gate)[::-1] if sort else gate
     return matrix
 
 
 def _heatmap(z: np.ndarray, blocks: tuple[str, ...], hover: str, **colors) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=z, y=[short_name(b) for b in blocks], hoverongaps=False,
-                               hovertemplate="%{y}, channel %{x}: " + hover + "<extra></extra>", **colors))
-    fig.update_layout(height=120 + 22 * len(blocks), margin=dict(l=10, r=10, t=10, b=40), font=dict(size=14),
-                      xaxis_title="channel", yaxis=dict(autorange="reversed", title="block (input → output)"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            y=[short_name(b) for b in blocks],
+            hoverongaps=False,
+            hovertemplate="%{y}, channel %{x}: " + hover + "<extra></extra>",
+            **colors,
+        )
+    )
+    fig.update_layout(
+        height=120 + 22 * len(blocks),
+        margin=dict(l=10, r=10, t=10, b=40),
+        font=dict(size=14),
+        xaxis_title="channel",
+        yaxis=dict(autorange="reversed", title="block (input → output)"),
+    )
     return fig
 
 
 def gate_heatmap(capture: GateCapture, sort: bool = False) -> go.Figure:
     """Every SE block (rows, input to output) by its channels (columns), colored by gate; ``sort``: largest first."""
-    fig = _heatmap(gate_matrix(capture.gates, sort), capture.blocks, "gate %{z:.3f}", colorscale=GATE_SCALE,
-                   zmin=0, zmax=1, colorbar=dict(title="gate"))
+    fig = _heatmap(
+        gate_matrix(capture.gates, sort),
+        capture.blocks,
+        "gate %{z:.3f}",
+        colorscale=GATE_SCALE,
+        zmin=0,
+        zmax=1,
+        colorbar=dict(title="gate"),
+    )
     if sort:
         fig.update_xaxes(title="channels, most excited first")
     return fig
@@ -43,28 +63,59 @@ def gate_difference_heatmap(a: GateCapture, b: GateCapture) -> go.Figure:
     if a.blocks != b.blocks:
         raise ValueError("captures: they come from different networks")
     diff = gate_matrix(a.gates) - gate_matrix(b.gates)
-    return _heatmap(diff, a.blocks, "A − B = %{z:+.3f}", colorscale=DIFF_SCALE, reversescale=True, zmin=-1, zmax=1,
-                    zmid=0, colorbar=dict(title="A − B"))
+    return _heatmap(
+        diff,
+        a.blocks,
+        "A − B = %{z:+.3f}",
+        colorscale=DIFF_SCALE,
+        reversescale=True,
+        zmin=-1,
+        zmax=1,
+        zmid=0,
+        colorbar=dict(title="A − B"),
+    )
 
 
 def gate_divergence_figure(a: GateCapture, b: GateCapture) -> go.Figure:
     """Mean |gate A − gate B| per block: early gates barely depend on the picture, late ones on its class."""
     spread = [float(np.abs(ga - gb).mean()) for ga, gb in zip(a.gates, b.gates)]
-    fig = go.Figure(go.Bar(x=[short_name(n) for n in a.blocks], y=spread, marker_color="#9467bd",
-                           hovertemplate="%{x}: mean |A − B| = %{y:.3f}<extra></extra>"))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=40), font=dict(size=14),
-                      yaxis_title="mean |A − B|", xaxis_title="block (input → output)")
+    fig = go.Figure(
+        go.Bar(
+            x=[short_name(n) for n in a.blocks],
+            y=spread,
+            marker_color="#9467bd",
+            hovertemplate="%{x}: mean |A − B| = %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=300,
+        margin=dict(l=10, r=10, t=10, b=40),
+        font=dict(size=14),
+        yaxis_title="mean |A − B|",
+        xaxis_title="block (input → output)",
+    )
     return fig
 
 
 def gate_bars(gate: np.ndarray, block: str) -> go.Figure:
     """One block's gate per channel, in channel order."""
-    fig = go.Figure(go.Bar(x=np.arange(len(gate)), y=gate, marker=dict(color=gate, colorscale=GATE_SCALE, cmin=0,
-                                                                       cmax=1),
-                           hovertemplate="channel %{x}: gate %{y:.3f}<extra></extra>"))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=40), font=dict(size=14), bargap=0.05,
-                      title=f"{short_name(block)}: {len(gate)} channels", xaxis_title="channel",
-                      yaxis=dict(range=[0, 1], title="gate"))
+    fig = go.Figure(
+        go.Bar(
+            x=np.arange(len(gate)),
+            y=gate,
+            marker=dict(color=gate, colorscale=GATE_SCALE, cmin=0, cmax=1),
+            hovertemplate="channel %{x}: gate %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=300,
+        margin=dict(l=10, r=10, t=40, b=40),
+        font=dict(size=14),
+        bargap=0.05,
+        title=f"{short_name(block)}: {len(gate)} channels",
+        xaxis_title="channel",
+        yaxis=dict(range=[0, 1], title="gate"),
+    )
     return fig
 
 
@@ -84,9 +135,16 @@ def feature_maps_figure(features: np.ndarray, gate: np.ndarray, count: int = 4) 
     titles = [f"ch {c}: gate {gate[c]:.2f}" for c in (*top, *bottom)]
     fig = make_subplots(rows=2, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.12)
     for i, channel in enumerate((*top, *bottom)):
-        fig.add_trace(go.Heatmap(z=features[channel], colorscale="gray", showscale=False,
-                                 hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>"),
-                      row=i // cols + 1, col=i % cols + 1)
+        fig.add_trace(
+            go.Heatmap(
+                z=features[channel],
+                colorscale="gray",
+                showscale=False,
+                hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     for axis in range(2, 2 * cols + 1):  # each map square, keyed to its own x axis

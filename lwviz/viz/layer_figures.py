@@ -5,6 +5,7 @@ count is the MACs per output value); ``ratio_figure`` shows how the separable /
 standard MAC ratio moves with the output channels N and the kernel K;
 ``latex_formulas`` writes the paper's formulas with the layer's numbers filled in.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,6 +44,7 @@ def fewer(ratio: float) -> str:
 
 # ----- what each kernel reads --------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _KernelRow:
     title: str
@@ -75,12 +77,30 @@ def _kernel_rows(layer: OneLayer) -> list[_KernelRow]:
     std, dw, pw = layer.standard, layer.depthwise, layer.pointwise
     each = lambda conv: f"= {conv.macs_per_output:,} MACs per output value × {conv.outputs:,} outputs"  # noqa: E731
     return [
-        _KernelRow(f"<b>Standard {k}×{k} conv</b>: a {k}×{k} window in all {m:,} input channels {each(std)}",
-                   std, layer.height, layer.width, True, KIND_COLORS["standard"]),
-        _KernelRow(f"<b>Depthwise {k}×{k}</b>: a {k}×{k} window in one channel only {each(dw)}",
-                   dw, layer.height, layer.width, False, KIND_COLORS["depthwise"]),
-        _KernelRow(f"<b>Pointwise 1×1</b>: one pixel in all {m:,} channels {each(pw)}",
-                   pw, layer.out_height, layer.out_width, True, KIND_COLORS["pointwise"]),
+        _KernelRow(
+            f"<b>Standard {k}×{k} conv</b>: a {k}×{k} window in all {m:,} input channels {each(std)}",
+            std,
+            layer.height,
+            layer.width,
+            True,
+            KIND_COLORS["standard"],
+        ),
+        _KernelRow(
+            f"<b>Depthwise {k}×{k}</b>: a {k}×{k} window in one channel only {each(dw)}",
+            dw,
+            layer.height,
+            layer.width,
+            False,
+            KIND_COLORS["depthwise"],
+        ),
+        _KernelRow(
+            f"<b>Pointwise 1×1</b>: one pixel in all {m:,} channels {each(pw)}",
+            pw,
+            layer.out_height,
+            layer.out_width,
+            True,
+            KIND_COLORS["pointwise"],
+        ),
     ]
 
 
@@ -114,13 +134,15 @@ def _row_grid(row: _KernelRow, channels: list[int], chs: int):
         x += w + 1
     out_row = (rs - r0) + row.conv.kernel // 2  # level with the window's centre
     z[out_row, cols - 1] = OUTPUT
-    text[out_row, cols - 1] = (f"the one output value (channel 1 of {row.conv.out_chs:,}):<br>"
-                               f"{row.conv.macs_per_output:,} multiply-accumulates")
+    text[out_row, cols - 1] = (
+        f"the one output value (channel 1 of {row.conv.out_chs:,}):<br>"
+        f"{row.conv.macs_per_output:,} multiply-accumulates"
+    )
     return z, text, centres, x
 
 
 def _colorscale(read_color: str) -> list:
-    r, g, b = (int(read_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(read_color[i : i + 2], 16) for i in (1, 3, 5))
     colors = [PADDING_COLOR, UNREAD_COLOR, f"rgba({r}, {g}, {b}, 0.35)", read_color, read_color]
     scale = []
     for i, color in enumerate(colors):
@@ -144,29 +166,66 @@ def kernel_figure(layer: OneLayer, max_channels: int = 8) -> go.Figure:
     width = max(z.shape[1] for z, *_ in grids)
     height = max(z.shape[0] for z, *_ in grids)
     for i, (row, (z, text, centres, gap)) in enumerate(zip(rows, grids), start=1):
-        fig.add_heatmap(z=z, text=text, hovertemplate="%{text}<extra></extra>", hoverongaps=False, showscale=False,
-                        colorscale=_colorscale(row.color), zmin=PADDING - 0.5, zmax=OUTPUT + 0.5, xgap=2, ygap=2,
-                        row=i, col=1)
+        fig.add_heatmap(
+            z=z,
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            hoverongaps=False,
+            showscale=False,
+            colorscale=_colorscale(row.color),
+            zmin=PADDING - 0.5,
+            zmax=OUTPUT + 0.5,
+            xgap=2,
+            ygap=2,
+            row=i,
+            col=1,
+        )
         for x, ch in zip(centres, channels):
-            fig.add_annotation(x=x, y=z.shape[0] - 0.5, yanchor="top", text=f"ch {ch + 1:,}", showarrow=False,
-                               font=dict(size=13), row=i, col=1)
+            fig.add_annotation(
+                x=x,
+                y=z.shape[0] - 0.5,
+                yanchor="top",
+                text=f"ch {ch + 1:,}",
+                showarrow=False,
+                font=dict(size=13),
+                row=i,
+                col=1,
+            )
         if len(channels) < layer.in_chs:
-            fig.add_annotation(x=centres[-2] + (centres[-1] - centres[-2]) / 2, y=(z.shape[0] - 1) / 2,
-                               text="<b>…</b>", showarrow=False, font=dict(size=22), row=i, col=1)
-        fig.add_annotation(x=gap, y=(z.shape[0] - 1) / 2, text="<b>→</b>", showarrow=False, font=dict(size=24),
-                           row=i, col=1)
+            fig.add_annotation(
+                x=centres[-2] + (centres[-1] - centres[-2]) / 2,
+                y=(z.shape[0] - 1) / 2,
+                text="<b>…</b>",
+                showarrow=False,
+                font=dict(size=22),
+                row=i,
+                col=1,
+            )
+        fig.add_annotation(
+            x=gap, y=(z.shape[0] - 1) / 2, text="<b>→</b>", showarrow=False, font=dict(size=24), row=i, col=1
+        )
         fig.update_xaxes(range=[-0.5, width - 0.5], visible=False, row=i, col=1)
-        fig.update_yaxes(range=[height + 0.3, -0.5], visible=False, scaleanchor=f"x{i if i > 1 else ''}",
-                         constrain="domain", row=i, col=1)
+        fig.update_yaxes(
+            range=[height + 0.3, -0.5],
+            visible=False,
+            scaleanchor=f"x{i if i > 1 else ''}",
+            constrain="domain",
+            row=i,
+            col=1,
+        )
     shown = "all" if len(channels) == layer.in_chs else f"{len(channels)} of"
     title = f"What one output value reads ({shown} {layer.in_chs:,} input channels drawn; hover a cell)"
-    fig.update_layout(title=dict(text=title, font_size=17),
-                      height=int(min(900, max(480, 3 * (height + 2) * 1100 / max(width, 1) + 200))),
-                      margin=dict(l=10, r=10, t=80, b=10), plot_bgcolor="white")
+    fig.update_layout(
+        title=dict(text=title, font_size=17),
+        height=int(min(900, max(480, 3 * (height + 2) * 1100 / max(width, 1) + 200))),
+        margin=dict(l=10, r=10, t=80, b=10),
+        plot_bgcolor="white",
+    )
     return fig
 
 
 # ----- how the ratio moves -----------------------------------------------------------------
+
 
 def _log_range(low: int, high: int, points: int = 120) -> list[int]:
     return sorted({round(v) for v in np.geomspace(low, high, points)})
@@ -179,48 +238,107 @@ def ratio_figure(layer: OneLayer, kernels: tuple[int, ...] = RATIO_KERNELS) -> g
     the limits 1/K² that no number of output channels gets below.
     """
     ratio = lambda **change: float(replace(layer, **change).macs_ratio)  # noqa: E731
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.1, subplot_titles=[
-        "against output channels N", f"against kernel size K (N = {layer.out_chs:,})"])
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.62, 0.38],
+        horizontal_spacing=0.1,
+        subplot_titles=["against output channels N", f"against kernel size K (N = {layer.out_chs:,})"],
+    )
     n_max = max(2048, layer.out_chs)
     ns = _log_range(1, n_max)
     for k in sorted({*kernels, layer.kernel}):
         color = KERNEL_COLORS[k]
         ys = [ratio(out_chs=n, kernel=k) for n in ns]
-        fig.add_scatter(x=ns, y=ys, mode="lines", name=f"K = {k}", line=dict(color=color, width=3),
-                        customdata=[fewer(y) for y in ys], legendgroup=f"k{k}", row=1, col=1,
-                        hovertemplate=f"K = {k}, " + "N = %{x:,}<br>ratio %{y:.4f}: %{customdata} MACs<extra></extra>")
-        fig.add_scatter(x=[1, n_max], y=[1 / k**2] * 2, mode="lines", line=dict(color=color, width=1, dash="dot"),
-                        name=f"limit 1/{k}² = {1 / k**2:.3f}", legendgroup=f"k{k}", showlegend=False, row=1, col=1,
-                        hovertemplate=f"limit for K = {k}: 1/{k}² = {1 / k**2:.4f} "
-                                      f"(at most {k * k}× fewer MACs)<extra></extra>")
-        fig.add_annotation(x=math.log10(n_max), y=math.log10(1 / k**2), text=f"1/{k * k}", showarrow=False,
-                           xanchor="left", font=dict(color=color, size=13), row=1, col=1)
+        fig.add_scatter(
+            x=ns,
+            y=ys,
+            mode="lines",
+            name=f"K = {k}",
+            line=dict(color=color, width=3),
+            customdata=[fewer(y) for y in ys],
+            legendgroup=f"k{k}",
+            row=1,
+            col=1,
+            hovertemplate=f"K = {k}, " + "N = %{x:,}<br>ratio %{y:.4f}: %{customdata} MACs<extra></extra>",
+        )
+        fig.add_scatter(
+            x=[1, n_max],
+            y=[1 / k**2] * 2,
+            mode="lines",
+            line=dict(color=color, width=1, dash="dot"),
+            name=f"limit 1/{k}² = {1 / k**2:.3f}",
+            legendgroup=f"k{k}",
+            showlegend=False,
+            row=1,
+            col=1,
+            hovertemplate=f"limit for K = {k}: 1/{k}² = {1 / k**2:.4f} (at most {k * k}× fewer MACs)<extra></extra>",
+        )
+        fig.add_annotation(
+            x=math.log10(n_max),
+            y=math.log10(1 / k**2),
+            text=f"1/{k * k}",
+            showarrow=False,
+            xanchor="left",
+            font=dict(color=color, size=13),
+            row=1,
+            col=1,
+        )
     kernel_limit = LIMITS["kernel"]
     ks = list(range(kernel_limit.low, kernel_limit.high + 1, 2))
     ys = [ratio(kernel=k) for k in ks]
-    fig.add_scatter(x=ks, y=ys, mode="lines+markers", name=f"N = {layer.out_chs:,}", customdata=[fewer(y) for y in ys],
-                    line=dict(color="#444", width=3), marker=dict(size=9), row=1, col=2,
-                    hovertemplate="K = %{x}<br>ratio %{y:.4f}: %{customdata} MACs<extra></extra>")
+    fig.add_scatter(
+        x=ks,
+        y=ys,
+        mode="lines+markers",
+        name=f"N = {layer.out_chs:,}",
+        customdata=[fewer(y) for y in ys],
+        line=dict(color="#444", width=3),
+        marker=dict(size=9),
+        row=1,
+        col=2,
+        hovertemplate="K = %{x}<br>ratio %{y:.4f}: %{customdata} MACs<extra></extra>",
+    )
     here = float(layer.macs_ratio)
     for col, x in ((1, layer.out_chs), (2, layer.kernel)):
-        fig.add_scatter(x=[x], y=[here], mode="markers", name="this layer", showlegend=col == 1,
-                        marker=dict(size=16, color="black", symbol="star"), legendgroup="here", row=1, col=col,
-                        hovertemplate=f"this layer: N = {layer.out_chs:,}, K = {layer.kernel}<br>"
-                                      f"ratio {here:.4f}: {fewer(here)} MACs<extra></extra>")
+        fig.add_scatter(
+            x=[x],
+            y=[here],
+            mode="markers",
+            name="this layer",
+            showlegend=col == 1,
+            marker=dict(size=16, color="black", symbol="star"),
+            legendgroup="here",
+            row=1,
+            col=col,
+            hovertemplate=f"this layer: N = {layer.out_chs:,}, K = {layer.kernel}<br>"
+            f"ratio {here:.4f}: {fewer(here)} MACs<extra></extra>",
+        )
         fig.add_hline(y=1, line=dict(color="gray", width=1), row=1, col=col)
     low = min(RATIO_TICKS[0], 1 / kernel_limit.high**2)
-    fig.update_yaxes(type="log", range=[math.log10(low * 0.8), math.log10(2.2)], tickvals=RATIO_TICKS,
-                     ticktext=[f"{t:g}" for t in RATIO_TICKS])
+    fig.update_yaxes(
+        type="log",
+        range=[math.log10(low * 0.8), math.log10(2.2)],
+        tickvals=RATIO_TICKS,
+        ticktext=[f"{t:g}" for t in RATIO_TICKS],
+    )
     fig.update_yaxes(title_text="separable MACs / standard MACs", row=1, col=1)
     fig.update_xaxes(type="log", title_text="output channels N (log scale)", row=1, col=1)
     fig.update_xaxes(tickvals=ks, title_text="kernel size K", row=1, col=2)
-    fig.update_layout(title=dict(text="How much depthwise + pointwise saves: 1/N + 1/K² (lower is cheaper; "
-                                      "above 1 it costs more)", font_size=17),
-                      height=430, margin=dict(l=10, r=10, t=80, b=10), legend=dict(orientation="h", y=-0.22))
+    fig.update_layout(
+        title=dict(
+            text="How much depthwise + pointwise saves: 1/N + 1/K² (lower is cheaper; above 1 it costs more)",
+            font_size=17,
+        ),
+        height=430,
+        margin=dict(l=10, r=10, t=80, b=10),
+        legend=dict(orientation="h", y=-0.22),
+    )
     return fig
 
 
 # ----- the formulas --------------------------------------------------------------------------
+
 
 def _num(n: int) -> str:
     """An integer with KaTeX thousands separators: 462{,}422{,}016."""
@@ -243,23 +361,37 @@ def latex_formulas(layer: OneLayer) -> dict[str, str]:
     ratio = layer.macs_ratio
 
     def aligned(name: str, symbols: str, numbers: str, result: str) -> str:
-        return (rf"\begin{{aligned}} \text{{{name}}} &= {symbols} \\ &= {numbers} \\ &= {result} "
-                r"\end{aligned}")
+        return (
+            rf"\begin{{aligned}} \text{{{name}}} &= {symbols} \\ &= {numbers} \\ &= {result} "
+            r"\end{aligned}"
+        )
 
     return {
-        "standard MACs": aligned("standard", rf"D_K \cdot D_K \cdot M \cdot N \cdot {out}",
-                                 _product(k, k, m, n, ho, wo), rf"{_num(std.macs)} \text{{ MACs}}"),
-        "separable MACs": aligned("depthwise + pointwise",
-                                  rf"D_K \cdot D_K \cdot M \cdot {out} + M \cdot N \cdot {out}",
-                                  f"{_product(k, k, m, ho, wo)} + {_product(m, n, ho, wo)}",
-                                  rf"{_num(dw.macs)} + {_num(pw.macs)} = {_num(layer.separable_macs)} \text{{ MACs}}"),
-        "ratio": (r"\frac{\text{depthwise + pointwise}}{\text{standard}} = \frac{1}{N} + \frac{1}{D_K^2} = "
-                  rf"\frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}} = \frac{{{_num(ratio.numerator)}}}"
-                  rf"{{{_num(ratio.denominator)}}} \approx {float(ratio):.4f}"),
-        "standard params": aligned("standard", r"D_K \cdot D_K \cdot M \cdot N", _product(k, k, m, n),
-                                   rf"{_num(std.params)} \text{{ weights}}"),
-        "separable params": aligned("depthwise + pointwise", r"D_K \cdot D_K \cdot M + M \cdot N",
-                                    f"{_product(k, k, m)} + {_product(m, n)}",
-                                    rf"{_num(dw.params)} + {_num(pw.params)} = {_num(layer.separable_params)} "
-                                    r"\text{ weights}"),
+        "standard MACs": aligned(
+            "standard",
+            rf"D_K \cdot D_K \cdot M \cdot N \cdot {out}",
+            _product(k, k, m, n, ho, wo),
+            rf"{_num(std.macs)} \text{{ MACs}}",
+        ),
+        "separable MACs": aligned(
+            "depthwise + pointwise",
+            rf"D_K \cdot D_K \cdot M \cdot {out} + M \cdot N \cdot {out}",
+            f"{_product(k, k, m, ho, wo)} + {_product(m, n, ho, wo)}",
+            rf"{_num(dw.macs)} + {_num(pw.macs)} = {_num(layer.separable_macs)} \text{{ MACs}}",
+        ),
+        "ratio": (
+            r"\frac{\text{depthwise + pointwise}}{\text{standard}} = \frac{1}{N} + \frac{1}{D_K^2} = "
+            rf"\frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}} = \frac{{{_num(ratio.numerator)}}}"
+            rf"{{{_num(ratio.denominator)}}} \approx {float(ratio):.4f}"
+        ),
+        "standard params": aligned(
+            "standard", r"D_K \cdot D_K \cdot M \cdot N", _product(k, k, m, n), rf"{_num(std.params)} \text{{ weights}}"
+        ),
+        "separable params": aligned(
+            "depthwise + pointwise",
+            r"D_K \cdot D_K \cdot M + M \cdot N",
+            f"{_product(k, k, m)} + {_product(m, n)}",
+            rf"{_num(dw.params)} + {_num(pw.params)} = {_num(layer.separable_params)} "
+            r"\text{ weights}",
+        ),
     }

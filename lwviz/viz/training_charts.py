@@ -1,4 +1,5 @@
 """Live curves of a training run: the loss and the training batches' accuracy, step by step."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ def moving_average(values: Sequence[float], window: int = SMOOTH) -> np.ndarray:
     """The mean of the last ``window`` values at each step (fewer at the start)."""
     sums = np.cumsum(np.asarray(values, dtype=float))
     counts = np.minimum(np.arange(1, len(values) + 1), window)
-    shifted = np.concatenate([np.zeros(window), sums])[:len(values)]
+    shifted = np.concatenate([np.zeros(window), sums])[: len(values)]
     return (sums - shifted) / counts
 
 
@@ -29,13 +30,36 @@ def training_curves(runs: dict[str, tuple[Sequence[float], Sequence[float]]], he
             if not len(values):
                 continue
             steps = np.arange(1, len(values) + 1)
-            fig.add_scatter(x=steps, y=values, yaxis=axis, line=dict(color=color, width=1, dash=dash), opacity=0.25,
-                            showlegend=False, hoverinfo="skip")
-            fig.add_scatter(x=steps, y=moving_average(values), yaxis=axis, name=f"{name}: {what}",
-                            line=dict(color=color, width=2.5, dash=dash))
-    fig.update_layout(height=height, margin=dict(t=20, b=40, l=60, r=60), xaxis_title="training step",
-                      yaxis=dict(title="loss", rangemode="tozero"),
-                      yaxis2=dict(title="accuracy on the training batches", overlaying="y", side="right",
-                                  range=[0, 1.0], dtick=0.25, tickformat=".0%", showgrid=False),
-                      legend=dict(orientation="h", y=-0.22))
+            fig.add_scatter(
+                x=steps,
+                y=values,
+                yaxis=axis,
+                line=dict(color=color, width=1, dash=dash),
+                opacity=0.25,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+            fig.add_scatter(
+                x=steps,
+                y=moving_average(values),
+                yaxis=axis,
+                name=f"{name}: {what}",
+                line=dict(color=color, width=2.5, dash=dash),
+            )
+    fig.update_layout(
+        height=height,
+        margin=dict(t=20, b=40, l=60, r=60),
+        xaxis_title="training step",
+        yaxis=dict(title="loss", rangemode="tozero"),
+        yaxis2=dict(
+            title="accuracy on the training batches",
+            overlaying="y",
+            side="right",
+            range=[0, 1.0],
+            dtick=0.25,
+            tickformat=".0%",
+            showgrid=False,
+        ),
+        legend=dict(orientation="h", y=-0.22),
+    )
     return fig

@@ -1,4 +1,5 @@
 """Bubble charts of the zoo: ImageNet top-1 against MACs or measured latency, bubble area = params."""
+
 from __future__ import annotations
 
 import math
@@ -8,8 +9,13 @@ import plotly.graph_objects as go
 
 from lwviz.zoo import Timings, ZooEntry, pareto_front, thread_label
 
-FAMILY_COLORS = {"MobileNet": "#1f77b4", "ShuffleNet": "#2ca02c", "SqueezeNet": "#9467bd",
-                 "EfficientNet": "#ff7f0e", "MnasNet": "#17becf"}
+FAMILY_COLORS = {
+    "MobileNet": "#1f77b4",
+    "ShuffleNet": "#2ca02c",
+    "SqueezeNet": "#9467bd",
+    "EfficientNet": "#ff7f0e",
+    "MnasNet": "#17becf",
+}
 REFERENCE = dict(name="standard conv (reference)", color="#6b6b6b", symbol="diamond")
 FRONT_COLOR = "#d62728"
 MAX_BUBBLE_PX, MIN_BUBBLE_PX = 64, 10  # diameters; area is proportional to params
@@ -43,8 +49,9 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
-def place_labels(points: Sequence[tuple[float, float]], radii: Sequence[float], labels: Sequence[str],
-                 bounds: tuple[float, float]) -> list[tuple[float, float]]:
+def place_labels(
+    points: Sequence[tuple[float, float]], radii: Sequence[float], labels: Sequence[str], bounds: tuple[float, float]
+) -> list[tuple[float, float]]:
     """Pixel offsets (dx, dy) of each label's centre from its point, so labels avoid each other and the bubbles.
 
     Greedy: labels are placed in order of crowding, each at the first candidate spot (beside,
@@ -61,8 +68,14 @@ def place_labels(points: Sequence[tuple[float, float]], radii: Sequence[float], 
         side, up = w / 2 + r + 4, h / 2 + r + 2
         candidates = [(0, -up), (side, 0), (-side, 0), (0, up)]
         for reach in (30, 60, 90):
-            candidates += [(side + reach, -reach), (-side - reach, -reach), (side + reach, reach),
-                           (-side - reach, reach), (0, -up - reach), (0, up + reach)]
+            candidates += [
+                (side + reach, -reach),
+                (-side - reach, -reach),
+                (side + reach, reach),
+                (-side - reach, reach),
+                (0, -up - reach),
+                (0, up + reach),
+            ]
         boxes = [_box(x + dx, y + dy, w, h) for dx, dy in candidates]
         costs = [_crowding(box, placed + bubbles, bounds) for box in boxes]
         best = candidates[costs.index(min(costs))]  # the first free spot in order of preference
@@ -87,26 +100,50 @@ def _axis_ranges(shown: Sequence[ZooEntry], xs: Sequence[float], radius: Mapping
     left, right = shown[xs.index(min(xs))], shown[xs.index(max(xs))]
     low, high = min(shown, key=lambda e: e.top1), max(shown, key=lambda e: e.top1)
     room = LINE_PX + 16
-    return (_padded(min(xs), max(xs), radius[left.name] + 12, radius[right.name] + 12, width),
-            _padded(low.top1, high.top1, radius[low.name] + room, radius[high.name] + room, height))
+    return (
+        _padded(min(xs), max(xs), radius[left.name] + 12, radius[right.name] + 12, width),
+        _padded(low.top1, high.top1, radius[low.name] + room, radius[high.name] + room, height),
+    )
 
 
-def _add_labels(fig: go.Figure, shown: Sequence[ZooEntry], xs: Sequence[float], radius: Mapping[str, float],
-                x_range: Sequence[float], y_range: Sequence[float]) -> None:
+def _add_labels(
+    fig: go.Figure,
+    shown: Sequence[ZooEntry],
+    xs: Sequence[float],
+    radius: Mapping[str, float],
+    x_range: Sequence[float],
+    y_range: Sequence[float],
+) -> None:
     """Every network's name beside its bubble; a thin leader line when the label had to move away."""
     width, height = PLOT_PX
-    points = [((lx - x_range[0]) / (x_range[1] - x_range[0]) * width,
-               (y_range[1] - e.top1) / (y_range[1] - y_range[0]) * height) for lx, e in zip(xs, shown)]
+    points = [
+        (
+            (lx - x_range[0]) / (x_range[1] - x_range[0]) * width,
+            (y_range[1] - e.top1) / (y_range[1] - y_range[0]) * height,
+        )
+        for lx, e in zip(xs, shown)
+    ]
     offsets = place_labels(points, [radius[e.name] for e in shown], [e.name for e in shown], PLOT_PX)
     for e, lx, (dx, dy) in zip(shown, xs, offsets):
         far = abs(dx) > len(e.name) * CHAR_PX / 2 + radius[e.name] + 8 or abs(dy) > radius[e.name] + 14
-        fig.add_annotation(x=lx, y=e.top1, text=e.name, ax=dx, ay=dy, showarrow=True, arrowhead=0, arrowwidth=1,
-                           arrowcolor="#888" if far else "rgba(0,0,0,0)",
-                           font=dict(size=LABEL_FONT_PX, color="#222"), bgcolor="rgba(255,255,255,0.7)")
+        fig.add_annotation(
+            x=lx,
+            y=e.top1,
+            text=e.name,
+            ax=dx,
+            ay=dy,
+            showarrow=True,
+            arrowhead=0,
+            arrowwidth=1,
+            arrowcolor="#888" if far else "rgba(0,0,0,0)",
+            font=dict(size=LABEL_FONT_PX, color="#222"),
+            bgcolor="rgba(255,255,255,0.7)",
+        )
 
 
-def bubble_figure(entries: Sequence[ZooEntry], x: Mapping[str, float], x_title: str, unit: str,
-                  title: str) -> go.Figure:
+def bubble_figure(
+    entries: Sequence[ZooEntry], x: Mapping[str, float], x_title: str, unit: str, title: str
+) -> go.Figure:
     """Top-1 against ``x`` (log scale) for the entries that have an x; the Pareto front as a line."""
     shown = [e for e in entries if e.name in x]
     biggest = max(e.params for e in shown)
@@ -119,19 +156,32 @@ def bubble_figure(entries: Sequence[ZooEntry], x: Mapping[str, float], x_title: 
     for group, members in groups.items():
         is_ref = group == REFERENCE["name"]
         fig.add_scatter(
-            x=[x[e.name] for e in members], y=[e.top1 for e in members], name=group, mode="markers",
+            x=[x[e.name] for e in members],
+            y=[e.top1 for e in members],
+            name=group,
+            mode="markers",
             text=[e.name for e in members],
-            marker=dict(size=[diameter[e.name] for e in members], color=REFERENCE["color"] if is_ref
-                        else FAMILY_COLORS[group], symbol=REFERENCE["symbol"] if is_ref else "circle", opacity=0.8,
-                        line=dict(width=2, color="black" if is_ref else "white")),
+            marker=dict(
+                size=[diameter[e.name] for e in members],
+                color=REFERENCE["color"] if is_ref else FAMILY_COLORS[group],
+                symbol=REFERENCE["symbol"] if is_ref else "circle",
+                opacity=0.8,
+                line=dict(width=2, color="black" if is_ref else "white"),
+            ),
             customdata=[[e.params / 1e6, e.macs / 1e6, e.top1_source] for e in members],
             hovertemplate="<b>%{text}</b><br>top-1 %{y:.1f}%<br>%{customdata[0]:.2f}M params, "
-                          "%{customdata[1]:,.0f}M MACs" + UNITS[unit][1] + "<br>"
-                          "accuracy: %{customdata[2]}<extra></extra>")
+            "%{customdata[1]:,.0f}M MACs" + UNITS[unit][1] + "<br>"
+            "accuracy: %{customdata[2]}<extra></extra>",
+        )
     front = [shown[i] for i in pareto_front([(x[e.name], e.top1) for e in shown])]
-    fig.add_scatter(x=[x[e.name] for e in front], y=[e.top1 for e in front], mode="lines",
-                    name="Pareto front (nothing cheaper is more accurate)",
-                    line=dict(color=FRONT_COLOR, width=3, dash="dash"), hoverinfo="skip")
+    fig.add_scatter(
+        x=[x[e.name] for e in front],
+        y=[e.top1 for e in front],
+        mode="lines",
+        name="Pareto front (nothing cheaper is more accurate)",
+        line=dict(color=FRONT_COLOR, width=3, dash="dash"),
+        hoverinfo="skip",
+    )
 
     xs = [math.log10(x[e.name]) for e in shown]
     radius = {name: d / 2 for name, d in diameter.items()}
@@ -140,18 +190,33 @@ def bubble_figure(entries: Sequence[ZooEntry], x: Mapping[str, float], x_title: 
     tickvals, ticktext = _log_ticks(min(x.values()), max(x.values()), unit)
     fig.update_xaxes(type="log", title=x_title, tickvals=tickvals, ticktext=ticktext, range=x_range)
     fig.update_yaxes(title="ImageNet top-1 (%)", ticksuffix="%", range=y_range)
-    fig.update_layout(title=title, height=HEIGHT, font=dict(size=16), margin=dict(l=10, r=10, t=60, b=10),
-                      legend=dict(orientation="h", y=-0.15, itemsizing="constant"))
+    fig.update_layout(
+        title=title,
+        height=HEIGHT,
+        font=dict(size=16),
+        margin=dict(l=10, r=10, t=60, b=10),
+        legend=dict(orientation="h", y=-0.15, itemsizing="constant"),
+    )
     return fig
 
 
 def macs_figure(entries: Sequence[ZooEntry]) -> go.Figure:
-    return bubble_figure(entries, {e.name: e.macs for e in entries}, "MACs per image at 224×224 (log scale)", "macs",
-                         "Accuracy against compute (bubble area = parameters)")
+    return bubble_figure(
+        entries,
+        {e.name: e.macs for e in entries},
+        "MACs per image at 224×224 (log scale)",
+        "macs",
+        "Accuracy against compute (bubble area = parameters)",
+    )
 
 
 def latency_figure(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> go.Figure:
     ms = {name: by_threads[threads] for name, by_threads in latency.items() if threads in by_threads}
     label = thread_label(threads)
-    return bubble_figure(entries, ms, f"median latency, batch 1, {label} (log scale)", "ms",
-                         f"Accuracy against measured CPU latency on this machine, {label}")
+    return bubble_figure(
+        entries,
+        ms,
+        f"median latency, batch 1, {label} (log scale)",
+        "ms",
+        f"Accuracy against measured CPU latency on this machine, {label}",
+    )

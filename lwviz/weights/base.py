@@ -1,4 +1,5 @@
 """The one interface every weight source implements, and the error for weights that are not here."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

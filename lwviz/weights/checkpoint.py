@@ -5,6 +5,7 @@ Only tensors are read: ``.safetensors`` through the safetensors package, ``.pt``
 so a pickle built to run code fails before anything runs. The format is recognised from the bytes,
 not the file name, which can lie.
 """
+
 from __future__ import annotations
 
 import io
@@ -56,11 +57,20 @@ def match_state_dict(state: Mapping[str, torch.Tensor], model: Net) -> dict[str,
             raise CheckpointError(f"the checkpoint does not fit {model.spec.name}: {exc}") from None
     missing = [k for k in target if k not in state]
     unexpected = [k for k in state if k not in target]
-    wrong_shape = [f"{k} {tuple(state[k].shape)} vs model {tuple(target[k].shape)}"
-                   for k in target if k in state and state[k].shape != target[k].shape]
-    problems = [f"{len(items)} {what} ({_first(items)})"
-                for what, items in (("missing keys", missing), ("unexpected keys", unexpected),
-                                    ("shape mismatches", wrong_shape)) if items]
+    wrong_shape = [
+        f"{k} {tuple(state[k].shape)} vs model {tuple(target[k].shape)}"
+        for k in target
+        if k in state and state[k].shape != target[k].shape
+    ]
+    problems = [
+        f"{len(items)} {what} ({_first(items)})"
+        for what, items in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("shape mismatches", wrong_shape),
+        )
+        if items
+    ]
     if problems:
         raise CheckpointError(f"the checkpoint does not fit {model.spec.name}: " + "; ".join(problems))
     return {k: state[k] for k in target}
@@ -112,8 +122,9 @@ def _read_bytes(source: CheckpointInput, max_bytes: int) -> bytes:
             raise CheckpointError(f"{path}: no such file")
         size = path.stat().st_size
     if size > max_bytes:
-        raise CheckpointError(f"the checkpoint is {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:.0f} MB "
-                              "limit")
+        raise CheckpointError(
+            f"the checkpoint is {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:.0f} MB limit"
+        )
     if size == 0:
         raise CheckpointError("the checkpoint file is empty")
     return bytes(source) if isinstance(source, bytes | bytearray | memoryview) else Path(source).read_bytes()
@@ -144,9 +155,11 @@ def _load_torch(data: bytes) -> dict:
             raise CheckpointError(
                 f"refused: the file is a pickle that asks to import {blocked.group(1)}, which could run code; "
                 "only state_dicts of tensors are accepted (save one with torch.save(model.state_dict(), path) "
-                "or as .safetensors)") from None
-        raise CheckpointError("not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is "
-                              "damaged") from None
+                "or as .safetensors)"
+            ) from None
+        raise CheckpointError(
+            "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged"
+        ) from None
 
 
 def _unwrap(state) -> dict[str, torch.Tensor]:
@@ -164,7 +177,7 @@ def _all_tensors(state: Mapping) -> bool:
 
 def _strip_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> Mapping[str, torch.Tensor]:
     if state and all(k.startswith(prefix) for k in state):
-        return {k[len(prefix):]: v for k, v in state.items()}
+        return {k[len(prefix) :]: v for k, v in state.items()}
     return state
 
 

@@ -5,6 +5,7 @@ The builder registers its layers in the same order as the reference implementati
 so tensors pair up by position. Every pair is checked by shape and the counts must
 match exactly, so a wrong pairing fails loudly instead of loading garbage.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -29,4 +30,3 @@ def convert_state_dict(source: Mapping[str, torch.Tensor], model: nn.Module) -> 
     if mismatches:
         raise ValueError(f"{len(mismatches)} shape mismatches, first: " + "; ".join(mismatches[:3]))
     return converted
-

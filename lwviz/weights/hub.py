@@ -6,6 +6,7 @@ here and the other way round. The download is our own chunked loop only so that 
 can follow it; like ``torch.hub`` it checks the SHA-256 prefix in the file name and writes to a
 temporary file first, so a broken download never leaves a corrupt cache behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +52,10 @@ def download(url: str, dst: Path, progress: DownloadProgress | None = None, time
     partial = dst.with_name(f"{dst.name}.{uuid.uuid4().hex}.partial")
     sha256 = hashlib.sha256()
     try:
-        with urlopen(Request(url, headers={"User-Agent": "lwviz"}), timeout=timeout) as response, \
-                open(partial, "wb") as out:
+        with (
+            urlopen(Request(url, headers={"User-Agent": "lwviz"}), timeout=timeout) as response,
+            open(partial, "wb") as out,
+        ):
             total = int(response.headers.get("Content-Length") or 0) or None
             done = 0
             while chunk := response.read(CHUNK_BYTES):
@@ -64,8 +67,10 @@ def download(url: str, dst: Path, progress: DownloadProgress | None = None, time
         if total is not None and done != total:
             raise ValueError(f"download stopped after {done:,} of {total:,} bytes")
         if match and not sha256.hexdigest().startswith(match.group(1)):
-            raise ValueError(f"the downloaded file's SHA-256 {sha256.hexdigest()[:12]}... does not start with "
-                             f"{match.group(1)} as its name promises")
+            raise ValueError(
+                f"the downloaded file's SHA-256 {sha256.hexdigest()[:12]}... does not start with "
+                f"{match.group(1)} as its name promises"
+            )
         os.replace(partial, dst)
     finally:
         partial.unlink(missing_ok=True)
@@ -128,10 +133,12 @@ class TorchvisionSource(WeightSource):
     def missing(self) -> str | None:
         if self.cache_path.is_file():
             return None
-        return (f"{self.preset} weights are not on this machine: {self.file_name} ({self.size_mb:.1f} MB) is missing "
-                f"from {self.cache_path.parent}. Download it once with internet (choose these weights in the app, "
-                f"or run `lwviz classify IMAGE --model {self.preset} --download`), or copy that folder from a "
-                f"machine that has it (set TORCH_HOME to use a cache elsewhere).")
+        return (
+            f"{self.preset} weights are not on this machine: {self.file_name} ({self.size_mb:.1f} MB) is missing "
+            f"from {self.cache_path.parent}. Download it once with internet (choose these weights in the app, "
+            f"or run `lwviz classify IMAGE --model {self.preset} --download`), or copy that folder from a "
+            f"machine that has it (set TORCH_HOME to use a cache elsewhere)."
+        )
 
     def fetch(self, progress: DownloadProgress | None = None) -> Path:
         """The cached file, downloading it first if needed; ``WeightsUnavailable`` when that fails."""
@@ -153,6 +160,7 @@ class TorchvisionSource(WeightSource):
                 reference = tvm.get_model(PRESETS[self.preset].torchvision)
             reference.load_state_dict(state, assign=True)
         except Exception as exc:  # a damaged cache file fails in many ways; all mean "fetch it again"
-            raise WeightsUnavailable(f"{path} is damaged ({describe_error(exc)}): delete it and download it again.") \
-                from exc
+            raise WeightsUnavailable(
+                f"{path} is damaged ({describe_error(exc)}): delete it and download it again."
+            ) from exc
         return convert_state_dict(reference.state_dict(), model)

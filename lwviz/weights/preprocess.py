@@ -1,4 +1,5 @@
 """How a weight source expects its images: resize, center crop, normalize."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -26,8 +27,13 @@ class Preprocess:
     def from_torchvision(cls, weights: WeightsEnum) -> Preprocess:
         """The eval transform torchvision publishes with ``weights`` (sizes and resampling differ per model)."""
         t = weights.transforms()
-        return cls(crop=t.crop_size[0], resize=t.resize_size[0], mean=tuple(t.mean), std=tuple(t.std),
-                   interpolation=t.interpolation.value)
+        return cls(
+            crop=t.crop_size[0],
+            resize=t.resize_size[0],
+            mean=tuple(t.mean),
+            std=tuple(t.std),
+            interpolation=t.interpolation.value,
+        )
 
     def at_resolution(self, resolution: int) -> Preprocess:
         """The same preprocessing cropping ``resolution`` pixels, keeping the crop-to-resize ratio (224/256)."""

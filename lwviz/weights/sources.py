@@ -4,6 +4,7 @@ Lite0 comes from an installed package and always works; every preset torchvision
 torchvision's weights, which work once they are in the hub cache. Pages and the CLI ask for the
 best source that works offline and carry on with it when the rest are missing.
 """
+
 from __future__ import annotations
 
 from lwviz.presets import PRESETS
@@ -50,8 +51,10 @@ def best_offline_source(preset: str | None = None) -> WeightSource:
     candidates = sources_for(preset)
     if not candidates:
         with_weights = sorted({s.spec.name for s in SOURCES.values()})
-        raise WeightsUnavailable(f"{preset} has no pretrained weights (it is built from its spec only); "
-                                 f"presets with weights: {', '.join(with_weights)}.")
+        raise WeightsUnavailable(
+            f"{preset} has no pretrained weights (it is built from its spec only); "
+            f"presets with weights: {', '.join(with_weights)}."
+        )
     for source in candidates:
         if source.is_available():
             return source

@@ -6,6 +6,7 @@ Elsewhere the browser tests skip with a message saying what to install.
 Two browsers share one Playwright: ``browser`` with Chromium's built-in fake camera (a test
 pattern), and ``camera_browser`` whose camera plays a known photo from a Y4M clip.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,9 +28,18 @@ from lwviz.realtime import cover, write_y4m
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots, for a person to look at
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
-                  "--use-fake-ui-for-media-stream", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 def _missing(what: str) -> None:
@@ -56,9 +66,21 @@ def serve_app() -> Iterator[AppServer]:
     """``streamlit run app.py`` on a free port until the block ends (the benchmarks use it too)."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -69,7 +91,8 @@ def serve_app() -> Iterator[AppServer]:
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"the app server did not start: {server.stderr.read().decode()[-2000:]}") from None
+                        f"the app server did not start: {server.stderr.read().decode()[-2000:]}"
+                    ) from None
                 time.sleep(0.3)
         yield AppServer(url, server.pid)
     finally:
@@ -146,8 +169,9 @@ CAMERA_SIZE = (640, 480)
 @pytest.fixture(scope="session")
 def camera_clip(tmp_path_factory) -> Path:
     """skimage's coffee photo as a still 640x480 camera (Chromium loops the one frame)."""
-    return write_y4m(tmp_path_factory.mktemp("camera") / "coffee.y4m",
-                     [cover(skimage.data.coffee(), *CAMERA_SIZE)], fps=30)
+    return write_y4m(
+        tmp_path_factory.mktemp("camera") / "coffee.y4m", [cover(skimage.data.coffee(), *CAMERA_SIZE)], fps=30
+    )
 
 
 @pytest.fixture(scope="package")  # Playwright's event loop must be gone before AppTests run

@@ -1,4 +1,5 @@
 """The Build page in a real browser: a slider moves, the numbers and charts follow."""
+
 from lwviz.cost import analyze
 from lwviz.presets import get_preset
 from lwviz.ui.nav import PAGES
@@ -7,8 +8,11 @@ from .conftest import screenshot
 
 
 def _macs(page) -> str:
-    return page.locator('[data-testid="stMetric"]', has_text="MACs").first \
-        .locator('[data-testid="stMetricValue"]').inner_text()
+    return (
+        page.locator('[data-testid="stMetric"]', has_text="MACs")
+        .first.locator('[data-testid="stMetricValue"]')
+        .inner_text()
+    )
 
 
 def test_width_slider_updates_numbers_and_charts(app_url, page):
@@ -26,7 +30,9 @@ def test_width_slider_updates_numbers_and_charts(app_url, page):
     expected = f"{analyze(get_preset('mobilenet_v2').with_(width=0.5)).macs / 1e6:.1f} M"
     page.wait_for_function(
         """expected => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-                       .some(e => e.innerText.trim() === expected)""", arg=expected)
+                       .some(e => e.innerText.trim() === expected)""",
+        arg=expected,
+    )
     assert _macs(page) == expected
     assert "spec=" in page.url and "w0.5" in page.url  # the design is in the link
 

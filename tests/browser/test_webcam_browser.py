@@ -4,6 +4,7 @@ The video goes browser -> WebRTC -> the app's frame processor -> back to the bro
 tests check both ends: the picture that comes back carries the overlay, and the server-side
 predictions shown beside it are the offline Lite0's for that photo.
 """
+
 import itertools
 import re
 import statistics
@@ -61,8 +62,11 @@ def wait_for_video(page, js: str, arg=None, timeout_s: float = 60):
 def frame_counts(page, timeout_s: float = 10) -> tuple[int, int]:
     """(classified, received) as the text beside the video says (it is redrawn every second)."""
     deadline = time.monotonic() + timeout_s
-    while not (match := re.search(r"Frames: (\d+) classified of (\d+) received",
-                                  page.locator(".st-key-webcam_live").inner_text())):
+    while not (
+        match := re.search(
+            r"Frames: (\d+) classified of (\d+) received", page.locator(".st-key-webcam_live").inner_text()
+        )
+    ):
         assert time.monotonic() < deadline, "the frame counts are not shown"
         page.wait_for_timeout(100)
     return int(match[1]), int(match[2])
@@ -70,7 +74,7 @@ def frame_counts(page, timeout_s: float = 10) -> tuple[int, int]:
 
 def dark_share(rgb, box) -> float:
     x, y, w, h = box
-    return float((rgb[y:y + h, x:x + w].max(-1) < 60).mean())
+    return float((rgb[y : y + h, x : x + w].max(-1) < 60).mean())
 
 
 def test_live_video_comes_back_annotated_and_names_the_coffee(app_url, camera_page):
@@ -90,9 +94,13 @@ def test_live_video_comes_back_annotated_and_names_the_coffee(app_url, camera_pa
     page.wait_for_function("""() => [...document.querySelectorAll('.st-key-webcam_live h2')]
                                      .some(h => h.innerText.startsWith('espresso: '))""")
     first = frame_counts(page)
-    page.wait_for_function("""first => {
+    page.wait_for_function(
+        """first => {
         const m = document.querySelector('.st-key-webcam_live').innerText.match(/Frames: (\\d+) classified/);
-        return m && Number(m[1]) > first; }""", arg=first[0], timeout=5_000)  # refreshed about every second
+        return m && Number(m[1]) > first; }""",
+        arg=first[0],
+        timeout=5_000,
+    )  # refreshed about every second
     classified, received = frame_counts(page)
     assert classified > first[0] > 0 and received >= classified, (first, (classified, received))
     headings = page.locator(".st-key-webcam_live h2, .st-key-webcam_live h3").all_inner_texts()

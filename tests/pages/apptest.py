@@ -1,4 +1,5 @@
 """Run the real app.py in AppTest and land on a page."""
+
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest

@@ -35,8 +35,12 @@ def assert_shows(at, spec):
         "FLOPs (2 × MACs)": (f"{table.flops / 1e6:.1f} M", table.flops, preset.flops, 2 * table.baseline_macs),
         "Size, fp32": (mib(4 * table.params), table.params, preset.params, table.baseline_params),
         "Size, int8": (mib(table.params), table.params, preset.params, table.baseline_params),
-        "Peak activation memory": (mib(table.peak_memory), table.peak_memory, preset.peak_memory,
-                                   table.baseline_peak_memory),
+        "Peak activation memory": (
+            mib(table.peak_memory),
+            table.peak_memory,
+            preset.peak_memory,
+            table.baseline_peak_memory,
+        ),
     }
     shown = headline(at)
     assert list(shown) == list(expected)
@@ -70,16 +74,19 @@ def test_default_is_mobilenet_v2_at_300_8m_macs():
     assert len(at.get("plotly_chart")) == 3
 
 
-@pytest.mark.parametrize("key, value, change", [
-    ("knob_width", 0.5, dict(width=0.5)),
-    ("knob_resolution", 160, dict(resolution=160)),
-    ("knob_depth", 1.5, dict(depth=1.5)),
-    ("knob_block", "dws", dict(block="dws")),
-    ("knob_kernel", 5, dict(kernel=5)),
-    ("knob_expand", 4.0, dict(expand=4.0)),
-    ("knob_se", 0.25, dict(se=0.25)),
-    ("knob_act", "hswish", dict(act="hswish")),
-])
+@pytest.mark.parametrize(
+    "key, value, change",
+    [
+        ("knob_width", 0.5, dict(width=0.5)),
+        ("knob_resolution", 160, dict(resolution=160)),
+        ("knob_depth", 1.5, dict(depth=1.5)),
+        ("knob_block", "dws", dict(block="dws")),
+        ("knob_kernel", 5, dict(kernel=5)),
+        ("knob_expand", 4.0, dict(expand=4.0)),
+        ("knob_se", 0.25, dict(se=0.25)),
+        ("knob_act", "hswish", dict(act="hswish")),
+    ],
+)
 def test_each_control_updates_the_totals(key, value, change):
     at = open_page()
     widget = at.slider(key) if key in ("knob_width", "knob_resolution", "knob_depth") else at.selectbox(key)
@@ -124,8 +131,13 @@ def test_bad_link_warns_and_falls_back(bad):
 
 
 ODD_LINKS = {  # valid designs whose knobs lie outside what the widgets usually offer
-    "w3": dict(width=3.0), "w0.15": dict(width=0.15), "res512": dict(resolution=512), "d3": dict(depth=3.0),
-    "k9": dict(kernel=9), "e5": dict(expand=5.0), "se0.3": dict(se=0.3),
+    "w3": dict(width=3.0),
+    "w0.15": dict(width=0.15),
+    "res512": dict(resolution=512),
+    "d3": dict(depth=3.0),
+    "k9": dict(kernel=9),
+    "e5": dict(expand=5.0),
+    "se0.3": dict(se=0.3),
 }
 
 
@@ -135,7 +147,7 @@ def knob_widget(at, knob):
 
 @pytest.mark.parametrize("case", list(ODD_LINKS))
 def test_odd_but_valid_link_is_kept_and_shown_exactly(case):
-    (knob, value), = ODD_LINKS[case].items()
+    ((knob, value),) = ODD_LINKS[case].items()
     spec = get_preset("mobilenet_v2").with_(**ODD_LINKS[case]).validate()
     at = open_page(spec=spec.to_string())
     assert not at.exception and not at.error and not at.warning
@@ -212,7 +224,7 @@ def test_per_layer_chart_follows_its_controls(metric, log):
     assert fig.layout.yaxis.title.text == ("MACs" if key == "macs" else "Parameters")
     net = [t for t in fig.data if t.offsetgroup == "net"]
     assert sum(sum(t.y) for t in net) == getattr(table, key)
-    baseline, = (t for t in fig.data if t.offsetgroup == "baseline")
+    (baseline,) = (t for t in fig.data if t.offsetgroup == "baseline")
     assert sum(baseline.y) == getattr(table, f"baseline_{key}")
 
 
@@ -231,7 +243,10 @@ def test_downloads_are_the_shown_table_and_spec(downloads):
 
 def edit_stages(at, edited=None, added=(), deleted=(), version=0):
     at.session_state[f"stage_editor_{version}"] = {
-        "edited_rows": edited or {}, "added_rows": list(added), "deleted_rows": list(deleted)}
+        "edited_rows": edited or {},
+        "added_rows": list(added),
+        "deleted_rows": list(deleted),
+    }
     return at.run()
 
 
@@ -264,10 +279,13 @@ def test_added_stage_and_knobs_combine():
     assert_shows(at, base.with_(stages=(*base.stages, Spec.from_dict({"stages": [row]}).stages[0]), width=0.5))
 
 
-@pytest.mark.parametrize("edit, message", [
-    ({0: {"kernel": 4}}, "stages[0].kernel"),
-    ({1: {"out_chs": None}}, "stages[1].out_chs"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({0: {"kernel": 4}}, "stages[0].kernel"),
+        ({1: {"out_chs": None}}, "stages[1].out_chs"),
+    ],
+)
 def test_invalid_stage_edit_names_the_cell_and_keeps_the_design(edit, message):
     at = edit_stages(open_page(), edited=edit)
     assert not at.exception

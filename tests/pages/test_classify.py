@@ -14,7 +14,6 @@ from lwviz.weights import LITE0, get_source
 from tests.pages.apptest import open_page, with_damaged_weights
 from tests.weights_fakes import serve_torchvision_file
 
-
 pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
@@ -41,10 +40,13 @@ def test_offline_lite0_names_the_sample_photos():
     assert not at.error and not at.exception
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    (b"%PDF-1.7 not a picture", "not an image"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"%PDF-1.7 not a picture", "not an image"),
+    ],
+)
 def test_bad_upload_is_a_message(content, message):
     at = open_page("classify")
     at.segmented_control("classify_mode").set_value("Upload").run()
@@ -53,10 +55,14 @@ def test_bad_upload_is_a_message(content, message):
     assert message in at.error[0].value.lower()
 
 
-@pytest.mark.parametrize("array", [
-    np.random.default_rng(0).integers(0, 255, (64, 80), dtype=np.uint8),  # grayscale
-    np.random.default_rng(0).integers(0, 255, (64, 80, 4), dtype=np.uint8),  # RGBA
-], ids=["gray", "rgba"])
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.random.default_rng(0).integers(0, 255, (64, 80), dtype=np.uint8),  # grayscale
+        np.random.default_rng(0).integers(0, 255, (64, 80, 4), dtype=np.uint8),  # RGBA
+    ],
+    ids=["gray", "rgba"],
+)
 def test_odd_images_are_converted(array):
     at = open_page("classify")
     at.segmented_control("classify_mode").set_value("Upload").run()

@@ -1,4 +1,5 @@
 """Compress page in AppTest, on a network trained here (fast, and scored by real held-out accuracy)."""
+
 from unittest import mock
 
 import pytest
@@ -33,10 +34,21 @@ def measured():
 def test_every_variant_is_measured_with_exact_sizes_and_macs(measured):
     at, trained = measured
     rows = {r["variant"]: r for r in at.dataframe[0].value.to_dict("records")}
-    assert list(rows) == ["float", "int8 dynamic", "int8 static", "int8 QAT", "50% weights zeroed", "90% weights zeroed",
-                          "50% channels kept", "distilled student", "its teacher"]
+    assert list(rows) == [
+        "float",
+        "int8 dynamic",
+        "int8 static",
+        "int8 QAT",
+        "50% weights zeroed",
+        "90% weights zeroed",
+        "50% channels kept",
+        "distilled student",
+        "its teacher",
+    ]
     macs = round(analyze(trained.model.spec).macs / 1e6, 1)
-    assert rows["float"]["MACs (M)"] == rows["int8 static"]["MACs (M)"] == rows["90% weights zeroed"]["MACs (M)"] == macs
+    assert (
+        rows["float"]["MACs (M)"] == rows["int8 static"]["MACs (M)"] == rows["90% weights zeroed"]["MACs (M)"] == macs
+    )
     assert rows["50% channels kept"]["MACs (M)"] == round(analyze(pruned_spec(trained.model.spec, 0.5)).macs / 1e6, 1)
     assert rows["float"]["params (non-zero)"] == sum(p.numel() for p in trained.model.parameters())
     assert rows["90% weights zeroed"]["params (non-zero)"] < 0.2 * rows["float"]["params (non-zero)"]
@@ -56,8 +68,10 @@ def test_the_distilled_student_and_its_teacher_are_rows_too(measured):
     rows = {r["variant"]: r for r in at.dataframe[0].value.to_dict("records")}
     distilled = at.session_state.distilled
     c = distilled.comparison
-    for variant, model, accuracy in (("distilled student", c.student, c.distilled.test_accuracy),
-                                     ("its teacher", distilled.teacher, c.teacher_accuracy)):
+    for variant, model, accuracy in (
+        ("distilled student", c.student, c.distilled.test_accuracy),
+        ("its teacher", distilled.teacher, c.teacher_accuracy),
+    ):
         assert rows[variant]["Held-out accuracy (%)"] == round(100 * accuracy, 1)
         assert rows[variant]["MACs (M)"] == round(analyze(model.spec).macs / 1e6, 1)
         assert rows[variant]["params (non-zero)"] == sum(p.numel() for p in model.parameters())
@@ -82,8 +96,10 @@ def test_a_damaged_weights_file_is_a_message_and_lite0_is_compressed_instead():
 
 def test_the_distillation_note_says_when_the_bigger_teacher_runs_faster():
     def rows(teacher_ms):
-        return [Row("distilled student", 1, 1, 40_000, 1_500_000, 2.2, 0.9),
-                Row("its teacher", 1, 1, 160_000, 5_500_000, teacher_ms, 0.99)]
+        return [
+            Row("distilled student", 1, 1, 40_000, 1_500_000, 2.2, 0.9),
+            Row("its teacher", 1, 1, 160_000, 5_500_000, teacher_ms, 0.99),
+        ]
 
     assert "3.7× the student's MACs, runs 2.0× faster" in distillation_note(rows(1.1))
     assert "faster" not in distillation_note(rows(3.0))

@@ -37,10 +37,19 @@ def test_opens_on_the_mobilenet_paper_example():
     assert "462{,}422{,}016" in at.latex[0].value and "52{,}283{,}392" in at.latex[1].value
 
 
-@pytest.mark.parametrize("field, value", [
-    ("in_chs", 32), ("out_chs", 64), ("kernel", 5), ("kernel", 1), ("height", 7), ("width", 9), ("stride", 2),
-    ("stride", 4),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("in_chs", 32),
+        ("out_chs", 64),
+        ("kernel", 5),
+        ("kernel", 1),
+        ("height", 7),
+        ("width", 9),
+        ("stride", 2),
+        ("stride", 4),
+    ],
+)
 def test_each_control_updates_the_totals(field, value):
     at = open_page("layer")
     at.number_input(f"layer_{field}").set_value(value).run()

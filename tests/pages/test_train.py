@@ -1,5 +1,6 @@
 """Train page in AppTest: a real (short) training run in the background, stopping, CIFAR-10 offline, distillation,
 and the trained network on the Look inside and Webcam pages."""
+
 import time
 from unittest import mock
 
@@ -59,9 +60,11 @@ def test_stop_ends_training_early_and_keeps_what_it_learned():
 
 def test_cifar10_offline_says_what_is_missing_and_the_failed_download_keeps_the_page():
     at = open_page("train")
-    with mock.patch.object(training, "cifar10_missing", return_value="CIFAR-10 is not on this machine: x"), \
-            mock.patch.object(data_module, "cifar10_missing", return_value="CIFAR-10 is not on this machine: x"), \
-            mock.patch.object(data_module, "download", side_effect=OSError("no route to host")):
+    with (
+        mock.patch.object(training, "cifar10_missing", return_value="CIFAR-10 is not on this machine: x"),
+        mock.patch.object(data_module, "cifar10_missing", return_value="CIFAR-10 is not on this machine: x"),
+        mock.patch.object(data_module, "download", side_effect=OSError("no route to host")),
+    ):
         at.segmented_control("train_dataset").set_value("cifar10").run()
         assert "CIFAR-10 is not on this machine" in at.info[0].value
         at.button("train_download").click().run()

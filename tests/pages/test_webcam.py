@@ -1,4 +1,5 @@
 """Webcam page in AppTest, with ``webrtc_streamer`` patched (it needs a browser) and frames fed to its callback."""
+
 import io
 from fractions import Fraction
 from types import SimpleNamespace
@@ -171,9 +172,12 @@ def test_int8_lite0_runs_quantized(streamer):
 def test_stun_and_turn_servers_are_a_setting(streamer):
     at = open_page("webcam")
     at.text_area("webcam_ice").set_value("stun:stun.example.org:3478\nturn:turn.example.org:3478 a b").run()
-    assert streamer.last["rtc_configuration"] == {"iceServers": [
-        {"urls": ["stun:stun.example.org:3478"]},
-        {"urls": ["turn:turn.example.org:3478"], "username": "a", "credential": "b"}]}
+    assert streamer.last["rtc_configuration"] == {
+        "iceServers": [
+            {"urls": ["stun:stun.example.org:3478"]},
+            {"urls": ["turn:turn.example.org:3478"], "username": "a", "credential": "b"},
+        ]
+    }
     at.text_area("webcam_ice").set_value("turn:turn.example.org:3478").run()
     assert "line 1" in at.error[0].value and streamer.last["rtc_configuration"] == {"iceServers": []}
 

@@ -33,8 +33,10 @@ def test_measuring_fills_latency_for_every_network_and_keeps_it_for_the_session(
     for threads in thread_counts():
         assert table[latency_column(threads)].notna().all() and (table[latency_column(threads)] > 0).all()
     assert len(at.get("plotly_chart")) == 2 and not at.info
-    assert any(c.value.startswith(f"Measured {len(zoo_entries())} networks in") and "(1 timed run each)" in c.value
-               for c in at.caption)
+    assert any(
+        c.value.startswith(f"Measured {len(zoo_entries())} networks in") and "(1 timed run each)" in c.value
+        for c in at.caption
+    )
     lessons = [m.value for m in at.markdown if m.value.startswith("- **")]
     assert any("GMAC/s" in lesson for lesson in lessons)
 
