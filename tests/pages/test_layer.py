@@ -10,6 +10,10 @@ from tests.pages.apptest import metrics, open_page
 PAPER = dict(in_chs=512, out_chs=512, kernel=3, height=14, width=14, stride=1)
 
 
+def _tex(n: int) -> str:
+    return f"{n:,}".replace(",", "{,}")
+
+
 def assert_shows(at, layer: OneLayer):
     """The metrics are lwviz's one-layer costs, and the formulas carry the same numbers in full."""
     assert not at.exception and not at.error
@@ -18,14 +22,17 @@ def assert_shows(at, layer: OneLayer):
         "Standard MACs": count(layer.standard.macs),
         "Separable params": count(layer.separable_params),
         "Separable MACs": count(layer.separable_macs),
-        "MAC saving": fewer(float(layer.macs_ratio)),
+    }
+    deltas = {m.label: m.delta for m in at.metric if m.delta}
+    assert deltas == {
+        "Separable params": fewer(float(layer.params_ratio)),
+        "Separable MACs": fewer(float(layer.macs_ratio)),
     }
     latex = " ".join(item.value for item in at.latex)
-    tex = lambda n: f"{n:,}".replace(",", "{,}")  # noqa: E731
     k, m, n, ho, wo = layer.kernel, layer.in_chs, layer.out_chs, layer.out_height, layer.out_width
-    assert rf"= {k} \cdot {k} \cdot {m} \cdot {n} \cdot {ho} \cdot {wo} \\ &= {tex(layer.standard.macs)} " in latex
+    assert rf"= {k} \cdot {k} \cdot {m} \cdot {n} \cdot {ho} \cdot {wo} \\ &= {_tex(layer.standard.macs)} " in latex
     assert rf"{k} \cdot {k} \cdot {m} \cdot {ho} \cdot {wo} + {m} \cdot {n} \cdot {ho} \cdot {wo}" in latex
-    assert f"= {tex(layer.separable_macs)} " in latex and f"= {tex(layer.separable_params)} " in latex
+    assert f"= {_tex(layer.separable_macs)} " in latex and f"= {_tex(layer.separable_params)} " in latex
     assert rf"\frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}}" in latex
     assert len(at.get("plotly_chart")) == 2
 
