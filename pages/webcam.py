@@ -22,7 +22,7 @@ from lwviz.ui.webcam import (
     show_start_problem,
     show_stats,
     track_connection,
-    track_playing,
+    track_stream,
     webrtc_error,
 )
 
@@ -182,7 +182,7 @@ if mode == LIVE:
             async_processing=True,
         )
     playing = bool(ctx.state.playing)
-    track_playing(processor, playing)
+    track_stream(processor, ctx.state)
     connecting = track_connection(ctx.state)
     with text_col:
         st.fragment(show_live_text, run_every=1.0 if playing or connecting else None)(model.trained)

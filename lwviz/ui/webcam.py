@@ -139,11 +139,17 @@ def session_processor() -> FrameProcessor:
     return st.session_state.webcam_processor
 
 
-def track_playing(processor: FrameProcessor, playing: bool) -> None:
-    """Reset the counters when the stream starts (Start pressed), not when it stops."""
-    if playing and not st.session_state.get("webcam_was_playing", False):
+def track_stream(processor: FrameProcessor, state) -> None:
+    """Reset the counters when a stream starts (Start pressed), not when it stops.
+
+    The reset follows the press (``state.signalling``), which comes before any video: waiting for
+    ``state.playing`` would zero counts that frames already made, since the first frames can be
+    classified before the rerun that sees ``playing`` runs.
+    """
+    started = bool(state.signalling or state.playing)
+    if started and not st.session_state.get("webcam_was_started", False):
         processor.reset()
-    st.session_state.webcam_was_playing = playing
+    st.session_state.webcam_was_started = started
 
 
 def track_connection(state) -> bool:

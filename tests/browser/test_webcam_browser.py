@@ -94,6 +94,7 @@ def test_live_video_comes_back_annotated_and_names_the_coffee(app_url, camera_pa
     page.wait_for_function("""() => [...document.querySelectorAll('.st-key-webcam_live h2')]
                                      .some(h => h.innerText.startsWith('espresso: '))""")
     first = frame_counts(page)
+    assert first[0] > 0, first  # the counters were zeroed at Start, before the first frame, not after it
     page.wait_for_function(
         """first => {
         const m = document.querySelector('.st-key-webcam_live').innerText.match(/Frames: (\\d+) classified/);
