@@ -54,6 +54,11 @@ def _se_words(ratio: float) -> str:
     return "off" if ratio == 0 else f"on, ratio {ratio}"
 
 
+def _knob_options(knob: str) -> list:
+    """A knob's choices: "as in the preset", then the usual values widened to hold the seed's own."""
+    return [AS_PRESET, *choice_options(knob, getattr(seed, knob))]
+
+
 def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
@@ -112,20 +117,20 @@ with controls:
         ),
         kernel=st.selectbox(
             "Kernel size",
-            [AS_PRESET, *choice_options("kernel", seed.kernel)],
+            _knob_options("kernel"),
             key="knob_kernel",
             format_func=_in_words(),
         ),
         expand=st.selectbox(
             "Expansion ratio",
-            [AS_PRESET, *choice_options("expand", seed.expand)],
+            _knob_options("expand"),
             key="knob_expand",
             format_func=_in_words(),
             help="Inverted residual / MBConv: hidden = input × ratio.",
         ),
         se=st.selectbox(
             "Squeeze-and-excitation",
-            [AS_PRESET, *choice_options("se", seed.se)],
+            _knob_options("se"),
             key="knob_se",
             format_func=_in_words(_se_words),
         ),

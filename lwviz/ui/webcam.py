@@ -72,9 +72,13 @@ def int8_model(key: str, design: Spec | None, preprocess: Preprocess) -> tuple[n
 
     Failures are returned rather than raised so they are cached too: calibration takes seconds.
     """
-    photos = calibration_images(preprocess)
+    return int8_graph(float_model(key, design), calibration_images(preprocess))
+
+
+def int8_graph(model: nn.Module, pictures) -> tuple[nn.Module | None, str | None]:
+    """(an int8 copy of ``model`` calibrated on ``pictures``, as its traced graph, None) or (None, why not)."""
     try:
-        return traced(quantize_int8(float_model(key, design), photos), photos[:1]), None
+        return traced(quantize_int8(model, pictures), pictures[:1]), None
     except QuantizationUnsupported as exc:
         return None, str(exc)
 
@@ -113,10 +117,7 @@ class TrainedCopies:
 
     @cached_property
     def int8(self) -> tuple[nn.Module | None, str | None]:
-        try:  # calibrated on its own training pictures
-            return traced(quantize_int8(self.model, self.pictures), self.pictures[:1]), None
-        except QuantizationUnsupported as exc:
-            return None, str(exc)
+        return int8_graph(self.model, self.pictures)  # calibrated on its own training pictures
 
 
 def trained_copies(net: Network) -> TrainedCopies:
