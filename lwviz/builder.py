@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lwviz import limits
 from lwviz.blocks import build_layer
+from lwviz.cost.analytic import analyze
 from lwviz.plan import Plan, resolve
 from lwviz.spec import Spec
 
@@ -41,8 +43,11 @@ class Net(nn.Module):
 
 
 def build(spec: Spec) -> Net:
-    """Check the spec and build its model (random initialization, train mode)."""
-    return Net(resolve(spec))
+    """Check the spec, and that it is small enough to run here (:data:`lwviz.limits.RUN`), and build its model
+    (random initialization, train mode)."""
+    plan = resolve(spec)
+    limits.check_runnable(analyze(plan))
+    return Net(plan)
 
 
 def _init_weights(model: nn.Module) -> None:

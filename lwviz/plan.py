@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from lwviz.families import FAMILIES, LayerArgs, conv_out, make_divisible, pool_out
+from lwviz import limits
+from lwviz.families import FAMILIES, LayerArgs, conv_out, layer_ops, make_divisible, peak_activation_bytes, pool_out
 from lwviz.spec import Spec, Stage
 
 
@@ -55,11 +56,13 @@ def scaled_chs(chs: int, spec: Spec, scaling: str = "scale") -> int:
 
 @lru_cache(maxsize=256)
 def resolve(spec: Spec) -> Plan:
-    """Check a spec whole (its fields, then what only concrete shapes reveal) and resolve it into its plan.
+    """Check a spec whole (its fields, its size, what only concrete shapes reveal) and resolve it into its plan.
 
-    Raises ``ValueError`` naming the offending field.
+    Raises ``ValueError`` naming the offending field, or :class:`~lwviz.limits.DesignTooLarge` for a design
+    beyond :data:`lwviz.limits.DESIGN`: its blocks are counted before any is resolved.
     """
     spec.validate()
+    limits.check(limits.DESIGN, blocks=limits.block_count(spec))
     common = dict(
         norm=spec.norm,
         bn_eps=spec.bn_eps,
@@ -148,7 +151,19 @@ def resolve(spec: Spec) -> Plan:
             **common,
         )
     )
+    _check_totals(layers)
     return Plan(spec, tuple(layers))
+
+
+def _check_totals(layers: list[LayerArgs]) -> None:
+    """The design's parameters, MACs and peak activation memory against :data:`lwviz.limits.DESIGN`."""
+    params = macs = peak = 0
+    for a in layers:
+        ops = layer_ops(a)
+        params += sum(o.params for o in ops)
+        macs += sum(o.macs for o in ops)
+        peak = max(peak, peak_activation_bytes(a, ops, a.has_skip))
+    limits.check(limits.DESIGN, params=params, macs=macs, peak_memory=peak)
 
 
 def _check_size(spec: Spec, in_size: int, out_size: int, stride: int, where: str) -> None:

@@ -8,9 +8,11 @@ from lwviz.cost.latency import time_layers
 from lwviz.export import ExportError, to_onnx
 from lwviz.families import FAMILIES
 from lwviz.layers.activations import ACTIVATION_LABELS
+from lwviz.limits import TIMED_RUNS, TIMING_SECONDS, DesignTooLarge, check_runnable
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
 from lwviz.ui.cache import cost_table, timing_lock
+from lwviz.ui.jobs import turn
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import choice_options, current_spec, plain, set_spec, slider_range
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
@@ -158,6 +160,11 @@ with controls:
 
 table = cost_table(spec)
 preset_table = cost_table(get_preset(spec.name)) if spec.name in PRESETS else table
+try:
+    check_runnable(table)
+    too_big_to_run = None
+except DesignTooLarge as exc:  # priced and drawn, but not built here
+    too_big_to_run = str(exc)
 
 with results:
     headline = [  # (label, shown value, this network, the preset, the standard-conv version)
@@ -223,20 +230,31 @@ with speed:
         key="latency_threads",
         format_func=lambda t: f"{t} thread{'s' * (t > 1)}",
     )
-    runs = runs_col.number_input("Timed runs (median)", 1, 50, 5, key="latency_runs")
+    runs = runs_col.number_input(
+        "Timed runs (median)",
+        1,
+        TIMED_RUNS,
+        5,
+        key="latency_runs",
+        help=f"At most {TIMING_SECONDS:.0f} seconds of timed runs: a big design makes fewer.",
+    )
     report = st.session_state.get("latency_report")
-    if measure and not (report and (report.spec, report.threads, report.runs) == (spec, threads, runs)):
-        bar = st.progress(0.0, text="Timing forward passes...")
-        with timing_lock():
-            report = time_layers(
-                spec,
-                runs=runs,
-                threads=threads,
-                progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"),
-            )
+    if measure and too_big_to_run:
+        st.warning(plain(f"Not measured: {too_big_to_run}."))
+    elif measure and not (report and (report.spec, report.threads, report.asked) == (spec, threads, runs)):
+        with turn("latency"):
+            bar = st.progress(0.0, text="Timing forward passes...")
+            with timing_lock():
+                report = time_layers(
+                    spec,
+                    runs=runs,
+                    threads=threads,
+                    progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"),
+                    max_seconds=TIMING_SECONDS,
+                )
         st.session_state.latency_report = report
         bar.empty()
-    if measure:
+    if measure and not too_big_to_run:
         st.caption(
             f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
             f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s."
@@ -266,9 +284,12 @@ with layers:
             help="Random weights: open it in Netron to see the graph.",
         )
     elif d3.button(
-        "Export to ONNX", key="export_onnx", help="Builds this network and exports it with torch.onnx (a few seconds)."
+        "Export to ONNX",
+        key="export_onnx",
+        help=too_big_to_run or "Builds this network and exports it with torch.onnx (a few seconds).",
+        disabled=bool(too_big_to_run),
     ):
-        with st.spinner("Exporting to ONNX..."):
+        with turn("export"), st.spinner("Exporting to ONNX..."):
             try:
                 st.session_state.onnx = (spec, to_onnx(build(spec)))
             except ExportError as exc:

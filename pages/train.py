@@ -4,6 +4,7 @@ import streamlit as st
 
 from lwviz.compress.distill import ALPHA, TEMPERATURE, digits_teacher_spec
 from lwviz.cost import analyze
+from lwviz.limits import TRAINING_STEPS, DesignTooLarge, check_runnable
 from lwviz.train.loop import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.ui.jobs import Job
 from lwviz.ui.state import current_spec, plain
@@ -42,13 +43,18 @@ except ValueError as exc:
     st.error(plain(f"This design cannot read {data.name}'s {data.resolution}×{data.resolution} pictures: {exc}"))
     st.stop()
 cost = analyze(student)
+try:
+    check_runnable(cost)
+except DesignTooLarge as exc:
+    st.error(plain(f"This design is too big to train here: {exc}."))
+    st.stop()
 st.caption(
     f"{student.name} fitted to {data.name}: {data.resolution}×{data.resolution} pictures, "
     f"{len(data.classes)} classes → {cost.params / 1e6:.2f}M parameters, {cost.macs / 1e6:.1f}M MACs per "
     f"picture. {len(data.train_x):,} training and {len(data.test_x):,} held-out pictures."
 )
 steps_col, seed_col = st.columns([3, 1])
-steps = steps_col.slider("Training steps (64 pictures each)", 50, 1000, PAGE_STEPS, 50, key="train_steps")
+steps = steps_col.slider("Training steps (64 pictures each)", 50, TRAINING_STEPS, PAGE_STEPS, 50, key="train_steps")
 seed = seed_col.number_input(
     "Seed", 0, 10_000, 0, key="train_seed", help="The same seed gives the same starting weights and the same batches."
 )

@@ -4,7 +4,9 @@ import time
 
 import streamlit as st
 
+from lwviz.limits import TIMED_RUNS
 from lwviz.ui.cache import timing_lock
+from lwviz.ui.jobs import turn
 from lwviz.ui.state import current_spec
 from lwviz.viz.zoo_charts import latency_figure, macs_figure
 from lwviz.zoo import latency_column, latency_lessons, measure_zoo, thread_counts, zoo_entries, zoo_frame
@@ -32,19 +34,25 @@ st.subheader("Measured speed on this machine")
 threads = thread_counts()
 runs_col, button_col = st.columns([1, 3], vertical_alignment="bottom")
 runs = runs_col.number_input(
-    "Timed runs per network", 1, 50, DEFAULT_RUNS, key="zoo_runs", help="After one warm-up pass; the median is shown."
+    "Timed runs per network",
+    1,
+    TIMED_RUNS,
+    DEFAULT_RUNS,
+    key="zoo_runs",
+    help="After one warm-up pass; the median is shown.",
 )
 if button_col.button("Measure latency on this machine", type="primary", icon=":material/timer:", key="zoo_measure"):
-    bar = st.progress(0.0, text="Starting…")
+    with turn("Zoo timing"):
+        bar = st.progress(0.0, text="Starting…")
 
-    def show_progress(done: float, name: str) -> None:
-        bar.progress(done, text=f"Timing {name}…" if name else "Done")
+        def show_progress(done: float, name: str) -> None:
+            bar.progress(done, text=f"Timing {name}…" if name else "Done")
 
-    start = time.perf_counter()
-    with timing_lock():
-        latency = measure_zoo(entries, runs, threads, progress=show_progress)
-    st.session_state.zoo_latency = dict(latency=latency, runs=runs, seconds=time.perf_counter() - start)
-    bar.empty()
+        start = time.perf_counter()
+        with timing_lock():
+            latency = measure_zoo(entries, runs, threads, progress=show_progress)
+        st.session_state.zoo_latency = dict(latency=latency, runs=runs, seconds=time.perf_counter() - start)
+        bar.empty()
 st.caption(
     f"Randomly initialized models, batch 1, 224×224, float32, eval mode: speed does not depend on what the "
     f"weights are. Each network is timed with 1 thread and with all {threads[-1]} threads of this machine. "

@@ -206,3 +206,12 @@ def test_macs_vs_time_figure_plots_every_op_with_macs_and_the_proportional_line(
     assert fig.layout.xaxis.type == fig.layout.yaxis.type == "log"
     assert list(fig.layout.yaxis.ticktext) == ["0.1", "0.2", "0.5", "1"]  # 1-2-5 around 0.25..0.75 ms
     assert set(OP_KINDS) >= set(points)
+
+
+def test_timing_ends_when_its_time_is_up_and_says_how_many_passes_it_made():
+    spec = get_preset("mobilenet_v3_small").with_(resolution=64)
+    calls = []
+    report = time_layers(spec, runs=50, max_seconds=0.0, progress=lambda done, total: calls.append((done, total)))
+    assert (report.runs, report.asked) == (1, 50)
+    assert calls == [(1, 51), (2, 51)]  # the warm-up pass and one timed pass
+    assert time_layers(spec, runs=2).runs == 2

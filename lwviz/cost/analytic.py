@@ -13,14 +13,12 @@ network, with the output memory (float32, batch 1) and the standard-conv baselin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from lwviz.families import FAMILIES, LayerArgs, OpCost
-from lwviz.families.ops import conv_op, elementwise_op, fc_op, numel, pool_op
+from lwviz.families import BYTES_FP32, LayerArgs, OpCost, layer_ops, peak_activation_bytes
+from lwviz.families.ops import conv_op, numel
 from lwviz.plan import Plan, resolve
 from lwviz.spec import Spec
-
-BYTES_FP32 = 4
 
 
 @dataclass(frozen=True)
@@ -142,40 +140,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape))
 
 
-# ----- the layers that are not a family's block -----------------------------------------------
-
-
-def stem_ops(a: LayerArgs) -> list[OpCost]:
-    conv = conv_op(
-        "stem.conv", a.in_chs, a.out_chs, a.kernel, a.stride, a.in_size, act=a.act, norm=a.norm, padded=a.padded
-    )
-    if a.pool == "none":
-        return [conv]
-    return [conv, pool_op("stem.pool", a.out_chs, conv.out_shape[1], a.out_size)]
-
-
-def classifier_ops(a: LayerArgs) -> list[OpCost]:
-    c, s, n = a.in_chs, a.in_size, a.out_chs
-    if a.classifier == "conv":
-        fc = replace(conv_op("classifier.fc", c, n, 1, 1, s, act=a.act, norm=False), kind="fc")
-        return [fc, elementwise_op("classifier.pool", fc.out_shape, (n, 1, 1), n * s * s)]
-    ops = [elementwise_op("classifier.pool", (c, s, s), (c, 1, 1), c * s * s)]
-    if a.hidden:
-        ops.append(fc_op("classifier.fc_hidden", c, a.hidden, act=a.act))
-        c = a.hidden
-    return ops + [fc_op("classifier.fc", c, n)]
-
-
 # ----- the table ---------------------------------------------------------------------
-
-
-def peak_activation_bytes(a: LayerArgs, ops: list[OpCost], has_skip: bool) -> int:
-    """Largest input + output pair of any op, plus the block input a residual keeps alive.
-
-    A lower bound for sequential execution, batch 1, float32 (frameworks may add workspace).
-    """
-    held = a.in_chs * a.in_size**2 if has_skip else 0
-    return BYTES_FP32 * (held + max(numel(o.in_shape) + numel(o.out_shape) for o in ops))
 
 
 def baseline_ops(a: LayerArgs, ops: list[OpCost]) -> list[OpCost]:
@@ -195,15 +160,6 @@ def baseline_ops(a: LayerArgs, ops: list[OpCost]) -> list[OpCost]:
             out_size=a.out_size,
         )
     ]
-
-
-def layer_ops(a: LayerArgs) -> list[OpCost]:
-    """The priced operations of any resolved layer."""
-    if a.block == "stem":
-        return stem_ops(a)
-    if a.block == "classifier":
-        return classifier_ops(a)
-    return FAMILIES[a.block].formula(a)
 
 
 def layer_cost(a: LayerArgs) -> LayerCost:

@@ -65,8 +65,9 @@ class LatencyReport:
     ops: tuple[Latency, ...]
     layers: tuple[Latency, ...]
     threads: int
-    runs: int
+    runs: int  # timed passes made
     seconds: float  # wall time the whole measurement took, building the model included
+    asked: int = 0  # timed passes asked for: more than ``runs`` when the time allowed ran out
 
     @property
     def ms(self) -> float:
@@ -118,13 +119,16 @@ def time_layers(
     threads: int | None = None,
     progress: TimingProgress | None = None,
     seed: int = 0,
+    max_seconds: float | None = None,
 ) -> LatencyReport:
     """Time every op and layer of a network on this CPU.
 
     A ``Spec`` is built into a private model, so nothing shared is touched; a ``Net``
     gets temporary hooks (removed before return, also on error) and gets its training
     mode back, so do not pass one that other threads are running. ``threads`` sets
-    torch's intra-op thread count for the measurement (process-wide) and restores it.
+    torch's intra-op thread count for the measurement (process-wide) and restores it. With
+    ``max_seconds`` the timed passes end once that long has gone by (at least one is made), so
+    a big design holds the CPU for a bounded time; the report says how many were made.
     """
     start = time.perf_counter()
     model = build(source) if isinstance(source, Spec) else source
@@ -134,18 +138,19 @@ def time_layers(
     modules = dict(model.named_modules())
     names = [n for n in [o.name for o in table.ops] + [layer.name for layer in table.layers] if n in modules]
     with num_threads(threads) as used:
-        ms = time_modules(model, (x,), names, runs=runs, warmup=warmup, progress=progress)
+        samples, made = sample_modules(model, (x,), names, runs, warmup, progress, max_seconds)
+    ms = medians_ms(samples)
     return LatencyReport(
         spec=table.spec,
         ops=tuple(Latency(o.name, o.kind, o.macs, ms[o.name]) for o in table.ops if o.name in ms),
         layers=tuple(Latency(layer.name, layer.block, layer.macs, ms[layer.name]) for layer in table.layers),
         threads=used,
-        runs=runs,
+        runs=made,
         seconds=time.perf_counter() - start,
+        asked=runs,
     )
 
 
-@torch.inference_mode()
 def time_modules(
     model: nn.Module,
     inputs: tuple,
@@ -162,6 +167,21 @@ def time_modules(
     ``warmup + runs`` passes. The model is in eval mode while it runs and gets its
     training mode back; the hooks are removed, also on error.
     """
+    return medians_ms(sample_modules(model, inputs, names, runs, warmup, progress)[0])
+
+
+@torch.inference_mode()
+def sample_modules(
+    model: nn.Module,
+    inputs: tuple,
+    names: Sequence[str],
+    runs: int,
+    warmup: int,
+    progress: TimingProgress | None = None,
+    max_seconds: float | None = None,
+) -> tuple[dict[str, list[float]], int]:
+    """Every timed call's seconds per named submodule, and the number of timed passes made (see
+    :func:`time_modules`); the timed passes end early once ``max_seconds`` have gone by."""
     _at_least("runs", runs, 1)
     _at_least("warmup", warmup, 0)
     modules = {n: model.get_submodule(n) for n in dict.fromkeys(names)}
@@ -178,14 +198,23 @@ def time_modules(
         pre=[(m, partial(start, n)) for n, m in modules.items()],
         post=[(m, partial(stop, n)) for n, m in modules.items()],
     )
+    timed = 0
     with eval_mode(model), hooks:
         for done in range(1, warmup + runs + 1):
             if done == warmup + 1:
                 times.clear()  # the warm-up passes do not count
+                timing_since = time.perf_counter()
             model(*inputs)
+            timed = max(0, done - warmup)
             if progress is not None:
                 progress(done, warmup + runs)
-    return {n: statistics.median(t) * 1e3 for n, t in times.items()}
+            if timed and max_seconds is not None and time.perf_counter() - timing_since > max_seconds:
+                break
+    return times, timed
+
+
+def medians_ms(samples: dict[str, list[float]]) -> dict[str, float]:
+    return {n: statistics.median(t) * 1e3 for n, t in samples.items()}
 
 
 def _at_least(field: str, value: int, lowest: int) -> None:

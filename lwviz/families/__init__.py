@@ -9,9 +9,10 @@ family is one file here and one there.
 
 from __future__ import annotations
 
-from lwviz.families.base import Family, LayerArgs
+from lwviz.families.base import BYTES_FP32, Family, LayerArgs, peak_activation_bytes
 from lwviz.families.ops import OP_KINDS, OpCost
 from lwviz.families.shapes import conv_out, make_divisible, pool_out, se_channels
+from lwviz.families.stem_head import classifier_ops, stem_ops
 from lwviz.registry import add, from_each_module
 
 FAMILIES: dict[str, Family] = {}
@@ -27,14 +28,27 @@ for family in sorted(
 ):
     register(family)
 
+
+def layer_ops(a: LayerArgs) -> list[OpCost]:
+    """The priced operations of any resolved layer: a block by its family's formula, stem and classifier by theirs."""
+    if a.block == "stem":
+        return stem_ops(a)
+    if a.block == "classifier":
+        return classifier_ops(a)
+    return FAMILIES[a.block].formula(a)
+
+
 __all__ = [
+    "BYTES_FP32",
     "FAMILIES",
     "Family",
     "LayerArgs",
     "OP_KINDS",
     "OpCost",
     "conv_out",
+    "layer_ops",
     "make_divisible",
+    "peak_activation_bytes",
     "pool_out",
     "register",
     "se_channels",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from lwviz.families.ops import OpCost
+from lwviz.families.ops import OpCost, numel
 from lwviz.families.shapes import conv_out, pool_out
 
 
@@ -85,3 +85,15 @@ class Family:
 
     def has_skip(self, in_chs: int, out_chs: int, stride: int) -> bool:
         return self.residual and stride == 1 and in_chs == out_chs
+
+
+BYTES_FP32 = 4
+
+
+def peak_activation_bytes(a: LayerArgs, ops: list[OpCost], has_skip: bool) -> int:
+    """Largest input + output pair of any op, plus the block input a residual keeps alive.
+
+    A lower bound for sequential execution, batch 1, float32 (frameworks may add workspace).
+    """
+    held = a.in_chs * a.in_size**2 if has_skip else 0
+    return BYTES_FP32 * (held + max(numel(o.in_shape) + numel(o.out_shape) for o in ops))

@@ -17,6 +17,7 @@ from lwviz.data import Dataset
 from lwviz.networks import Network
 from lwviz.spec import Spec
 from lwviz.ui.cache import timing_lock
+from lwviz.ui.jobs import turn
 from lwviz.ui.training import Distilled
 
 
@@ -123,6 +124,13 @@ def measured_rows(target: Subject, sparsities: Sequence[float], keep: float, qat
     ):
         st.info("Quantizing, pruning and timing every variant takes 10 to 60 seconds.", icon=":material/timer:")
         return None
+    with turn("compression"):
+        rows = _measure(target, sparsities, keep, qat)
+    st.session_state.compress_rows = key, rows
+    return rows
+
+
+def _measure(target: Subject, sparsities: Sequence[float], keep: float, qat: bool) -> list[Row]:
     bar = st.progress(0.0, text="Quantizing and pruning…")
     aware = None
     if qat:
@@ -147,7 +155,6 @@ def measured_rows(target: Subject, sparsities: Sequence[float], keep: float, qat
             progress=lambda share, name: bar.progress(share, text=f"Measured {name}"),
         )
     bar.empty()
-    st.session_state.compress_rows = key, rows
     return rows
 
 

@@ -16,10 +16,12 @@ import streamlit as st
 
 from lwviz.data import digits
 from lwviz.explain import Explainer
+from lwviz.limits import DesignTooLarge
 from lwviz.networks import DESIGN, DIGITS, OWN, TRAINED, Network, choice_label, choices, ready_sources, resolve
 from lwviz.spec import Spec
 from lwviz.train.loop import digits_se_spec, train
 from lwviz.ui.cache import design_explainer, design_model, load_problem, pretrained_model, source_explainer
+from lwviz.ui.jobs import turn
 from lwviz.ui.state import plain
 from lwviz.ui.training import TrainedNet, trained_net
 from lwviz.weights import SOURCES, CheckpointError, WeightsUnavailable, get_source
@@ -75,7 +77,11 @@ def pick_network(
             choice = usable_source(choice) or (DESIGN if DESIGN in offer else None)
         if choice is None:
             return None
-    return resolve(choice, design, load=pretrained_model, build_design=design_model)
+    try:
+        return resolve(choice, design, load=pretrained_model, build_design=design_model)
+    except DesignTooLarge as exc:
+        st.error(plain(f"Your design cannot run here: {exc}."), icon=":material/block:")
+        return None
 
 
 def usable_source(name: str) -> str | None:
@@ -129,7 +135,7 @@ def own_checkpoint(page: str, design: Spec) -> Network | None:
     try:
         with st.spinner("Loading your checkpoint..."):
             return resolve(OWN, design, checkpoint=upload.getvalue(), checkpoint_name=upload.name)
-    except CheckpointError as exc:
+    except (CheckpointError, DesignTooLarge) as exc:
         st.error(plain(str(exc)))
         return None
 
@@ -138,9 +144,10 @@ def digits_net(page: str) -> TrainedNet:
     """A small SE network trained on handwritten digits in this session: trained on first use, in seconds."""
     key = f"{page}_digits"
     if key not in st.session_state:
-        bar = st.progress(0.0, text="Training a small SE network on handwritten digits...")
-        model, history = train(digits_se_spec(), progress=partial(show_training, bar))
-        bar.empty()
+        with turn("training on digits"):
+            bar = st.progress(0.0, text="Training a small SE network on handwritten digits...")
+            model, history = train(digits_se_spec(), progress=partial(show_training, bar))
+            bar.empty()
         st.session_state[key] = TrainedNet(model, digits(), history)
     return st.session_state[key]
 

@@ -16,7 +16,7 @@ from lwviz.compress.distill import TEACHER_STEPS, Comparison, compare
 from lwviz.data import Dataset, DatasetUnavailable, cifar10, cifar10_missing, digits
 from lwviz.spec import Spec
 from lwviz.train.loop import History, cross_entropy, train
-from lwviz.ui.jobs import Job, JobState, Work
+from lwviz.ui.jobs import Job, JobState, Work, waiting_text
 from lwviz.ui.state import plain
 from lwviz.viz.training_charts import training_curves
 from lwviz.weights.preprocess import Preprocess
@@ -167,11 +167,14 @@ def show_job(job: Job, key: str) -> None:
         state = job.state()
         loss = f", loss {state.losses[-1]:.3f}" if state.losses else ""
         bar_col, stop_col = st.columns([5, 1], vertical_alignment="center")
-        bar_col.progress(
-            state.step / max(1, state.total),
-            text=f"Step {state.step} of {state.total}{loss}, {state.seconds:.0f} s"
-            + (" — stopping after this step" if job.stopping else ""),
-        )
+        if state.ahead:
+            bar_col.info(waiting_text(state.ahead), icon=":material/hourglass_top:")
+        else:
+            bar_col.progress(
+                state.step / max(1, state.total),
+                text=f"Step {state.step} of {state.total}{loss}, {state.seconds:.0f} s"
+                + (" — stopping after this step" if job.stopping else ""),
+            )
         stop_col.button(
             "Stop", on_click=job.stop, icon=":material/stop_circle:", key=f"{key}_stop", disabled=job.stopping
         )

@@ -32,6 +32,7 @@ from lwviz.realtime import (
 from lwviz.realtime.modes import start_problem, track_start
 from lwviz.spec import Spec
 from lwviz.ui.cache import design_model, pretrained_model
+from lwviz.ui.jobs import turn
 from lwviz.ui.network_picker import network_explainer
 from lwviz.ui.state import plain
 from lwviz.weights import sources_for
@@ -175,18 +176,20 @@ def annotated_video(upload, processor: FrameProcessor, settings: tuple) -> Annot
     key = (upload.file_id, settings)
     done = st.session_state.get("webcam_video")
     if done is None or done[0] != key:
-        bar = st.progress(0.0, text="Classifying frames…")
-        try:
-            done = (
-                key,
-                annotate_video(
-                    upload.getvalue(), processor, progress=lambda share: bar.progress(share, text="Classifying frames…")
-                ),
-            )
-        finally:
-            bar.empty()
+        with turn("video"):
+            done = _annotate(upload, processor, key)
         st.session_state.webcam_video = done
     return done[1]
+
+
+def _annotate(upload, processor: FrameProcessor, key: tuple) -> tuple:
+    bar = st.progress(0.0, text="Classifying frames…")
+    try:
+        return key, annotate_video(
+            upload.getvalue(), processor, progress=lambda share: bar.progress(share, text="Classifying frames…")
+        )
+    finally:
+        bar.empty()
 
 
 def webrtc_error() -> str | None:

@@ -1,4 +1,5 @@
 import io
+import time
 from dataclasses import replace
 
 import pandas as pd
@@ -8,8 +9,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from lwviz.cost import analyze
 from lwviz.presets import PRESETS, get_preset
-from lwviz.spec import Spec
-from lwviz.ui.state import CHOICES, SLIDERS
+from lwviz.spec import Spec, Stage
+from lwviz.ui.state import CHOICES, SLIDERS, plain
 from tests.pages.apptest import metrics, open_page
 
 
@@ -343,3 +344,30 @@ def test_latency_toggle_times_every_layer_of_the_design():
     assert f"{report.ms:.1f} ms per image" in " ".join(c.value for c in at.caption)
     at.slider("knob_width").set_value(0.5).run()  # a new design is measured again
     assert at.session_state.latency_report.spec == spec.with_(width=0.5)
+
+
+def test_a_hostile_link_warns_within_a_second_and_shows_the_default():
+    hostile = get_preset("mobilenet_v2").with_(stages=(Stage(block="ir", repeats=64, out_chs=64, expand=16),) * 500)
+    start = time.perf_counter()
+    at = open_page(spec=hostile.to_string())
+    assert time.perf_counter() - start < 5  # AppTest's own start-up included; the library refuses it in ms
+    assert at.warning[0].value == plain(
+        "The link's network could not be read (this design has 32,000 blocks, but a design may have at most 300 "
+        "(lower the depth or the repeats)); showing mobilenet_v2."
+    )
+    assert_shows(at, get_preset("mobilenet_v2"))
+
+
+TOO_BIG_TO_RUN = get_preset("mobilenet_v2").with_(width=4.0, depth=4.0, resolution=1024)
+
+
+def test_a_design_too_big_to_run_is_priced_but_neither_timed_nor_exported():
+    at = open_page(spec=TOO_BIG_TO_RUN.to_string())
+    assert_shows(at, TOO_BIG_TO_RUN)
+    assert at.button("export_onnx").disabled
+    at.toggle("latency_on").set_value(True).run()
+    assert not at.exception and "latency_report" not in at.session_state
+    assert at.warning[0].value == plain(
+        "Not measured: this design has 172M parameters, but a network run on this server may have at most 50M "
+        "(lower the width, depth or resolution)."
+    )

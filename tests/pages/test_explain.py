@@ -86,3 +86,11 @@ def test_a_design_with_ten_classes_names_them_class_0_to_9():
     assert classes.options[1:] == [f"class {i}" for i in range(10)]
     assert metrics(at)["Explaining"] in classes.options[1:]
     assert at.get("plotly_chart")  # it has SE: its gates are shown
+
+
+def test_a_design_too_big_to_run_says_so_instead_of_building_it():
+    big = get_preset("mobilenet_v2").with_(width=4.0, depth=4.0, resolution=1024)
+    at = open_page("explain", spec=big.to_string())
+    at.selectbox("explain_network").set_value("design").run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Your design cannot run here: this design has 172M parameters")

@@ -8,6 +8,7 @@ import av
 import numpy as np
 
 from lwviz import data as data_module
+from lwviz.presets import get_preset
 from lwviz.ui import training
 from tests.pages.apptest import open_page
 
@@ -120,3 +121,10 @@ def test_the_trained_network_runs_on_look_inside_and_webcam(monkeypatch):
     paper[140:340, 310:330] = 0  # a thick "1"
     streamer.send(av.VideoFrame.from_ndarray(paper, format="rgb24"))
     assert at.session_state.webcam_processor.stats.snapshot().predictions[0].label in trained.data.classes
+
+
+def test_a_design_too_big_to_train_says_so():
+    big = get_preset("mobilenet_v2").with_(width=4.0, depth=4.0)  # 125M parameters, fitted to the digits
+    at = open_page("train", spec=big.to_string())
+    assert not at.exception and not at.button
+    assert at.error[0].value.startswith("This design is too big to train here: this design has ")

@@ -1,0 +1,91 @@
+"""Whole-design limits (lwviz.limits): what a link may price, and what the server may build and run."""
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from lwviz import limits
+from lwviz.builder import build
+from lwviz.cost import analyze
+from lwviz.limits import DESIGN, RUN, DesignTooLarge, block_count, check_runnable
+from lwviz.plan import resolve
+from lwviz.presets import PRESETS, get_preset, spec_from_text
+from lwviz.spec import Stage
+
+HOSTILE_STAGES = (Stage(block="ir", repeats=64, out_chs=64, expand=16),) * 500  # every field within its range
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_may_be_priced_and_run_and_so_may_its_slider_corner(name):
+    spec = get_preset(name)
+    check_runnable(analyze(spec))
+    resolve(spec.with_(width=4.0, depth=4.0, resolution=1024))  # priced and drawn, if not run
+
+
+def test_efficientnet_b7_fits_with_room_to_spare():
+    b7 = get_preset("efficientnet_b0").with_(width=2.0, depth=3.1, resolution=600)  # torchvision's B7 scaling
+    table = analyze(b7)
+    assert len(resolve(b7).blocks) == 55 and round(table.params / 1e6, 1) == 66.3
+    assert table.params * 7 < DESIGN.params and table.macs * 25 < DESIGN.macs and 55 * 5 < DESIGN.blocks
+
+
+def test_a_hostile_link_is_refused_at_once_naming_the_limit():
+    text = get_preset("mobilenet_v2").with_(stages=HOSTILE_STAGES).to_string()
+    start = time.perf_counter()
+    with pytest.raises(DesignTooLarge) as info:
+        spec_from_text(text)
+    assert time.perf_counter() - start < 0.5
+    assert str(info.value) == (
+        "this design has 32,000 blocks, but a design may have at most 300 (lower the depth or the repeats)"
+    )
+    assert (info.value.quantity, info.value.value, info.value.limit) == ("blocks", 32_000, 300)
+
+
+def test_block_count_is_what_resolving_makes():
+    for spec in [get_preset("efficientnet_b0").with_(depth=1.3), get_preset("squeezenet1_0").with_(depth=0.5)]:
+        assert block_count(spec) == len(resolve(spec).blocks)
+
+
+@pytest.mark.parametrize("quantity", ["params", "macs", "peak_memory"])
+def test_resolve_prices_a_design_as_analyze_does_and_stops_just_past_the_limit(monkeypatch, quantity):
+    spec = get_preset("mobilenet_v3_small").with_(width=0.75)
+    exact = getattr(analyze(spec), quantity)
+    resolve.cache_clear()
+    monkeypatch.setattr(limits, "DESIGN", replace(DESIGN, **{quantity: exact}))
+    resolve(spec)  # at the limit: allowed
+    resolve.cache_clear()
+    monkeypatch.setattr(limits, "DESIGN", replace(DESIGN, **{quantity: exact - 1}))
+    with pytest.raises(DesignTooLarge) as info:
+        resolve(spec)
+    resolve.cache_clear()
+    assert (info.value.quantity, info.value.value) == (quantity, exact)
+
+
+def test_messages_name_the_quantity_the_value_and_the_limit():
+    assert str(DesignTooLarge("params", 4_600_000_000, DESIGN)) == (
+        "this design has 4.6G parameters, but a design may have at most 500M (lower the width, depth or resolution)"
+    )
+    assert str(DesignTooLarge("macs", 56 * 10**15, DESIGN)).startswith("this design has 56,000T MACs, but a design")
+    assert str(DesignTooLarge("peak_memory", 3 * 2**30, DESIGN)).startswith(
+        "this design has 3,072 MiB of peak activation memory, but a design may have at most 2,048 MiB"
+    )
+
+
+def test_a_design_too_big_to_run_is_priced_but_not_built():
+    big = get_preset("mobilenet_v2").with_(width=4.0, depth=4.0, resolution=1024)
+    table = analyze(big)
+    assert table.params == 171_970_472 and table.params > RUN.params
+    start = time.perf_counter()
+    with pytest.raises(DesignTooLarge) as info:
+        build(big)
+    assert time.perf_counter() - start < 0.5
+    assert str(info.value) == (
+        "this design has 172M parameters, but a network run on this server may have at most 50M "
+        "(lower the width, depth or resolution)"
+    )
+
+
+def test_design_limits_hold_more_than_run_limits():
+    for quantity in ("blocks", "params", "macs", "peak_memory"):
+        assert getattr(RUN, quantity) <= getattr(DESIGN, quantity)
