@@ -62,8 +62,11 @@ class AppServer:
 
 
 @contextmanager
-def serve_app() -> Iterator[AppServer]:
-    """``streamlit run app.py`` on a free port until the block ends (the benchmarks use it too)."""
+def serve_app(jobs: int | None = None) -> Iterator[AppServer]:
+    """``streamlit run app.py`` on a free port until the block ends (the benchmarks use it too).
+
+    ``jobs``: heavy jobs at once (``LWVIZ_JOBS``), for a queue that behaves the same on any machine.
+    """
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -78,6 +81,7 @@ def serve_app() -> Iterator[AppServer]:
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
+        env={**os.environ, **({"LWVIZ_JOBS": str(jobs)} if jobs else {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -105,7 +109,7 @@ def serve_app() -> Iterator[AppServer]:
 
 @pytest.fixture(scope="session")
 def app_server():
-    with serve_app() as server:
+    with serve_app(jobs=1) as server:
         yield server
 
 
