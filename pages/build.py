@@ -19,6 +19,12 @@ from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 from lwviz.viz.diagram import network_dot
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
 
+VIEWS = {
+    "costs": "Cost per layer",
+    "diagram": "Network diagram",
+    "speed": "Measured latency",
+    "table": "Table and downloads",
+}
 AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None shows as an empty box)
 spec = current_spec()
 
@@ -191,10 +197,18 @@ with results:
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
         col.metric(name, value, delta, delta_color="inverse", help=helps.get(name))
         col.caption(f"{mine / baseline:.2f}× the standard-conv version")
-    costs, diagram, speed, layers = st.tabs(
-        ["Cost per layer", "Network diagram", "Measured latency", "Table and downloads"]
+    view = st.segmented_control(
+        "View",
+        list(VIEWS),
+        format_func=VIEWS.get,
+        default="costs",
+        required=True,
+        key="build_view",
+        label_visibility="collapsed",
     )
-with costs:
+
+
+def cost_view() -> None:
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
     log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
     st.plotly_chart(per_layer_figure(table, "macs" if metric == "MACs" else "params", log), width="stretch")
@@ -205,13 +219,17 @@ with costs:
     )
     st.plotly_chart(share_figure(table), width="stretch")
     st.plotly_chart(savings_figure(table), width="stretch")
-with diagram:
+
+
+def diagram_view() -> None:
     st.caption(
         "Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
         "a dashed loop is a residual connection."
     )
     st.graphviz_chart(network_dot(table))
-with speed:
+
+
+def latency_view() -> None:
     st.markdown(
         "**FLOPs are not latency.** Time every layer of this network on this machine and compare where the "
         "time goes with where the MACs go."
@@ -238,10 +256,13 @@ with speed:
         key="latency_runs",
         help=f"At most {TIMING_SECONDS:.0f} seconds of timed runs: a big design makes fewer.",
     )
-    report = st.session_state.get("latency_report")
-    if measure and too_big_to_run:
+    if not measure:
+        return
+    if too_big_to_run:
         st.warning(plain(f"Not measured: {too_big_to_run}."))
-    elif measure and not (report and (report.spec, report.threads, report.asked) == (spec, threads, runs)):
+        return
+    report = st.session_state.get("latency_report")
+    if not (report and (report.spec, report.threads, report.asked) == (spec, threads, runs)):
         with turn("latency"):
             bar = st.progress(0.0, text="Timing forward passes...")
             with timing_lock():
@@ -252,17 +273,18 @@ with speed:
                     progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"),
                     max_seconds=TIMING_SECONDS,
                 )
+            bar.empty()
         st.session_state.latency_report = report
-        bar.empty()
-    if measure and not too_big_to_run:
-        st.caption(
-            f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
-            f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s."
-        )
-        st.plotly_chart(time_share_figure(report), width="stretch")
-        st.plotly_chart(ms_per_gmac_figure(report), width="stretch")
-        st.plotly_chart(macs_vs_time_figure(report), width="stretch")
-with layers:
+    st.caption(
+        f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
+        f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s."
+    )
+    st.plotly_chart(time_share_figure(report), width="stretch")
+    st.plotly_chart(ms_per_gmac_figure(report), width="stretch")
+    st.plotly_chart(macs_vs_time_figure(report), width="stretch")
+
+
+def table_view() -> None:
     frame = table.to_frame()
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(
@@ -296,3 +318,7 @@ with layers:
                 d3.error(plain(str(exc)))
             else:
                 st.rerun()
+
+
+with results:  # only the chosen view is drawn: Streamlit sends and the browser lays out every tab's content
+    {"costs": cost_view, "diagram": diagram_view, "speed": latency_view, "table": table_view}[view]()

@@ -14,8 +14,19 @@ from lwviz.ui.state import CHOICES, SLIDERS, plain
 from tests.pages.apptest import metrics, open_page
 
 
+def show_view(at, view):
+    """Choose one of the results' views; the page draws only the chosen one."""
+    at.segmented_control("build_view").set_value(view).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def layer_table(at):
-    return next(d for d in at.dataframe if d.editing_mode == "read_only").value
+    """The per-layer table of the Table view, whichever view was shown (it is shown again after)."""
+    before = at.segmented_control("build_view").value
+    table = next(d for d in show_view(at, "table").dataframe if d.editing_mode == "read_only").value
+    show_view(at, before)
+    return table
 
 
 def headline(at):
@@ -233,7 +244,7 @@ def test_downloads_are_the_shown_table_and_spec(downloads):
     at = open_page()
     at.slider("knob_width").set_value(0.5).run()
     spec = get_preset("mobilenet_v2").with_(width=0.5)
-    csv, js = at.get("download_button")
+    csv, js = show_view(at, "table").get("download_button")
     assert (csv.label, js.label) == ("Per-layer table (CSV)", "Spec (JSON)")
     assert at.button(key="export_onnx").label == "Export to ONNX"
     pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(downloads(csv.proto.url))), layer_table(at))
@@ -302,7 +313,7 @@ def test_new_preset_reseeds_the_stage_table():
 
 
 def test_onnx_export_offers_the_file():
-    at = open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string())
+    at = show_view(open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string()), "table")
     at.button(key="export_onnx").click().run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.get("download_button")]
@@ -316,7 +327,7 @@ def test_onnx_export_failure_is_a_message(monkeypatch):
         raise RuntimeError("no such op")
 
     monkeypatch.setattr(torch.onnx, "export", broken)
-    at = open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string())
+    at = show_view(open_page(spec=get_preset("mobilenet_v3_small").with_(resolution=96).to_string()), "table")
     at.button(key="export_onnx").click().run()
     assert not at.exception
     assert "ONNX export failed: no such op" in at.error[0].value
@@ -325,14 +336,14 @@ def test_onnx_export_failure_is_a_message(monkeypatch):
 def test_diagram_follows_the_design():
     from lwviz.viz.diagram import network_dot
 
-    at = open_page()
+    at = show_view(open_page(), "diagram")
     at.slider("knob_width").set_value(0.5).run()
     assert at.get("graphviz_chart")[0].proto.spec == network_dot(get_preset("mobilenet_v2").with_(width=0.5))
 
 
 def test_latency_toggle_times_every_layer_of_the_design():
     spec = get_preset("mobilenet_v3_small").with_(resolution=96)
-    at = open_page(spec=spec.to_string())
+    at = show_view(open_page(spec=spec.to_string()), "speed")
     charts = len(at.get("plotly_chart"))
     at.number_input("latency_runs").set_value(1)
     at.toggle("latency_on").set_value(True).run()
@@ -364,10 +375,27 @@ TOO_BIG_TO_RUN = get_preset("mobilenet_v2").with_(width=4.0, depth=4.0, resoluti
 def test_a_design_too_big_to_run_is_priced_but_neither_timed_nor_exported():
     at = open_page(spec=TOO_BIG_TO_RUN.to_string())
     assert_shows(at, TOO_BIG_TO_RUN)
-    assert at.button("export_onnx").disabled
-    at.toggle("latency_on").set_value(True).run()
+    assert show_view(at, "table").button("export_onnx").disabled
+    show_view(at, "speed").toggle("latency_on").set_value(True).run()
     assert not at.exception and "latency_report" not in at.session_state
     assert at.warning[0].value == plain(
         "Not measured: this design has 172M parameters, but a network run on this server may have at most 50M "
         "(lower the width, depth or resolution)."
     )
+
+
+def test_only_the_chosen_view_is_drawn():
+    def drawn():
+        tables = [d for d in at.dataframe if d.editing_mode == "read_only"]  # not the stage editor
+        return (
+            len(at.get("plotly_chart")),
+            len(at.get("graphviz_chart")),
+            len(tables),
+            sum(t.key == "latency_on" for t in at.toggle),
+        )
+
+    at = open_page()
+    assert at.segmented_control("build_view").value == "costs" and drawn() == (3, 0, 0, 0)
+    assert show_view(at, "diagram") and drawn() == (0, 1, 0, 0)
+    assert show_view(at, "table") and drawn() == (0, 0, 1, 0)
+    assert show_view(at, "speed") and drawn() == (0, 0, 0, 1)
