@@ -1,5 +1,5 @@
 """Command line: ``lwviz presets``, ``lwviz cost PRESET [--width W] ... [--json]``,
-``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download]``,
+``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download | --checkpoint FILE]``,
 ``lwviz gradcam IMAGE [--model PRESET] [--layer NAME] [--target CLASS] --out FILE.png [--npy FILE.npy]``,
 ``lwviz layers PRESET`` and ``lwviz compress PRESET [--json]``."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,10 @@ def spec_from_arg(text: str) -> Spec:
     """A preset name, a spec string, or a spec JSON file (the Build page's "spec JSON" download)."""
     if not text.endswith(".json"):
         return spec_from_text(text)
+    from lwviz.images import file_problem
+
+    if problem := file_problem(Path(text), "a spec .json file"):
+        raise ValueError(f"spec: {problem}")
     try:
         return Spec.from_json(Path(text).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -99,12 +104,44 @@ def classify_image(args) -> str:
     from lwviz.weights import best_offline_source, sources_for
 
     image = load_image(args.image)  # a bad picture fails before any weights are read
+    if args.checkpoint:
+        return classify_with_checkpoint(args, image)
     if args.download and (candidates := sources_for(args.model)):
         source = candidates[0]  # the most accurate, fetched into the hub cache by load() if missing
     else:
         source = best_offline_source(args.model)
     result = classify_with(source, image, args.topk, model=source.load(progress=_report_download))
     return json.dumps(result.to_list(), indent=2) if args.json else format_classification(result, source.label)
+
+
+def classify_with_checkpoint(args, image) -> str:
+    """``lwviz classify --checkpoint``: the design ``--model`` names with the user's weights, loaded as the app's
+    network picker loads an upload (same size limits and checks, same messages)."""
+    from lwviz.classify import classify
+    from lwviz.networks import OWN, resolve
+    from lwviz.weights.checkpoint import read_checkpoint_bytes
+
+    spec = spec_from_arg(args.model)
+    data = read_checkpoint_bytes(args.checkpoint)
+    net = resolve(OWN, spec, checkpoint=data, checkpoint_name=Path(args.checkpoint).name)
+    result = classify(net.model, image, net.preprocess, net.categories, args.topk)
+    return json.dumps(result.to_list(), indent=2) if args.json else format_classification(result, net.label)
+
+
+def check_output(path: str, option: str) -> None:
+    """Raise ``ValueError`` if ``path`` cannot be written, before any slow work: a run that ends in a raw
+    ``[Errno 2]`` after the network ran wastes the time and says little."""
+    target = Path(path)
+    folder = target.parent
+    if not folder.exists():
+        raise ValueError(f"{option}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ValueError(f"{option}: {folder} is not a folder")
+    if target.is_dir():
+        raise ValueError(f"{option}: {target} is a directory, not a file name")
+    writable = target if target.exists() else folder
+    if not os.access(writable, os.W_OK):
+        raise ValueError(f"{option}: {writable} is not writable")
 
 
 def class_index(target: str, categories: tuple[str, ...]) -> int:
@@ -126,14 +163,20 @@ def gradcam_image(args) -> str:
     from lwviz.images import load_image
     from lwviz.weights import best_offline_source
 
+    for path, option in ((args.out, "--out"), (args.npy, "--npy")):
+        if path:
+            check_output(path, option)
     image = load_image(args.image)
     source = best_offline_source(args.model)
     target = None if args.target is None else class_index(args.target, source.categories)
     cam = grad_cam(source.load(), network_input(image, source.preprocess), args.layer, target)
     heatmap = resize_map(cam.heatmap, image.width, image.height)
-    Image.fromarray(overlay(image, heatmap)).save(args.out, format="PNG")
-    if args.npy:
-        np.save(args.npy, heatmap)
+    try:
+        Image.fromarray(overlay(image, heatmap)).save(args.out, format="PNG")
+        if args.npy:
+            np.save(args.npy, heatmap)
+    except OSError as exc:  # the disk filled up, or the folder went away, while the network ran
+        raise ValueError(f"cannot write {exc.filename or args.out} ({exc.strerror or exc})") from None
     return (
         f"{source.spec.name}: Grad-CAM of {cam.layer} for {source.categories[cam.target]} "
         f"({cam.prob:.1%}) -> {args.out}" + (f", {args.npy}" if args.npy else "")
@@ -233,10 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     classify.add_argument("--model", help="a preset with pretrained weights (default: the most accurate offline)")
     classify.add_argument("--topk", type=int, default=5, help="how many classes to print (default 5)")
     classify.add_argument("--json", action="store_true", help="print a JSON list of {label, prob}")
-    classify.add_argument(
+    weights = classify.add_mutually_exclusive_group()
+    weights.add_argument(
         "--download",
         action="store_true",
         help="use the most accurate weights even if they must be downloaded first (into the torch hub cache)",
+    )
+    weights.add_argument(
+        "--checkpoint",
+        help="your own weights for --model (a preset, spec string or spec .json): a state_dict in .pt, .pth "
+        "or .safetensors",
     )
     gradcam = sub.add_parser("gradcam", help="where in a picture a pretrained network sees its class (Grad-CAM)")
     gradcam.add_argument("image", help="a JPEG, PNG, WebP, GIF, BMP or TIFF file")
@@ -259,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         help="print a JSON list of {variant, size_bytes, params_nonzero, latency_ms, agreement, float_layers}",
     )
     args = parser.parse_args(argv)
+    if args.command == "classify" and args.checkpoint and not args.model:
+        parser.error("--checkpoint needs --model, the design the weights are for (a preset, spec string or .json)")
 
     if args.command == "presets":
         for name, preset in PRESETS.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import stat
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -115,12 +116,34 @@ def _read(source: bytes | str | os.PathLike | BinaryIO) -> bytes:
         data = source.read()
     else:
         path = Path(source)
-        if not path.is_file():
-            raise ImageError(f"{path}: no such file")
-        data = path.read_bytes()
+        if problem := file_problem(path, "an image file"):
+            raise ImageError(problem)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"{path}: cannot read it ({exc.strerror})") from None
     if not data:
         raise ImageError("the image file is empty")
     return data
+
+
+def file_problem(path: Path, kind: str) -> str | None:
+    """Why ``path`` cannot be read as ``kind`` ("an image file"), or None if it can.
+
+    A folder and a device (``/dev/zero`` never ends, a pipe may never start) each get their own words:
+    "no such file" would send a person looking for a file that is right there.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return f"{path}: no such file"
+    except OSError as exc:  # no permission to look in its folder, a loop of links...
+        return f"{path}: cannot read it ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return f"{path} is a directory, not {kind}"
+    if not stat.S_ISREG(mode):
+        return f"{path} is not a regular file"
+    return None
 
 
 def _decode(data: bytes, max_pixels: int) -> Image.Image:

@@ -161,6 +161,8 @@ class Spec:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"spec: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except (ValueError, RecursionError):  # a number of thousands of digits, arrays nested thousands deep
+            raise ValueError("spec: not valid JSON (a number too long or nesting too deep)") from None
         return cls.from_dict(data)
 
     # ----- compact string ---------------------------------------------------------------
@@ -242,9 +244,10 @@ def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
             return value
         if isinstance(raw, (str, int, float)):
             return str(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         pass
-    raise ValueError(f"{name}: {raw!r} is not a valid {kind.split(' ')[0]}")
+    shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:37] + "..."
+    raise ValueError(f"{name}: {shown} is not a valid {kind.split(' ')[0]}")
 
 
 def _from_dict(cls, data, prefix: str, **given):

@@ -1,6 +1,12 @@
 import io
+import json
 import os
 import pickle
+import struct
+import subprocess
+import sys
+import tracemalloc
+import zipfile
 
 import pytest
 import safetensors.torch
@@ -9,7 +15,13 @@ import torchvision.models as tvm
 
 from lwviz.builder import build
 from lwviz.presets import get_preset
-from lwviz.weights.checkpoint import CheckpointError, CheckpointSource, load_checkpoint, read_state_dict
+from lwviz.weights.checkpoint import (
+    MAX_ZIP_MEMBERS,
+    CheckpointError,
+    CheckpointSource,
+    load_checkpoint,
+    read_state_dict,
+)
 from lwviz.weights.offline import imagenet_categories
 
 SPEC = get_preset("mobilenet_v3_small")
@@ -185,3 +197,184 @@ def test_checkpoint_source_names_its_classes(trained):
     assert CheckpointSource(ten, b"", class_names=tuple("abcdefghij")).categories[2] == "c"
     model = source.load()
     torch.testing.assert_close(outputs(model), outputs(trained), rtol=0, atol=0)
+
+
+# --- files that claim to be small and unpack to a lot, or the other way round -----------------------------------
+
+MB = 2**20
+
+
+def torch_zip_with(size: int) -> tuple[bytes, str]:
+    """A real torch.save checkpoint whose tensor member is ``size`` zeros, deflated (64 MB become 64 KB)."""
+    good = zipfile.ZipFile(io.BytesIO(saved({"w": torch.zeros(4)})))
+    (tensor_member,) = (i.filename for i in good.infolist() if i.filename.endswith("/data/0"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in good.infolist():
+            if info.filename != tensor_member:
+                archive.writestr(info, good.read(info))
+                continue
+            deflated = zipfile.ZipInfo(tensor_member)
+            deflated.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(deflated, "w") as member:
+                for _ in range(size // MB):
+                    member.write(bytes(MB))
+    return out.getvalue(), tensor_member
+
+
+def declaring(data: bytes, name: str, size: int) -> bytes:
+    """``data`` with member ``name``'s unpacked size rewritten to ``size`` in its local header and central directory."""
+    data = bytearray(data)
+    struct.pack_into("<I", data, zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(name).header_offset + 22, size)
+    entry = data.find(b"PK\x01\x02")
+    while entry >= 0:
+        name_length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46 : entry + 46 + name_length] == name.encode():
+            struct.pack_into("<I", data, entry + 24, size)
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    return bytes(data)
+
+
+def refusal_and_peak(payload: bytes, max_bytes: int) -> tuple[str, int]:
+    """The CheckpointError's message and the peak of Python memory while reading (zipfile allocates through
+    Python; torch.load, which does not, must not be reached)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError) as err:
+            read_state_dict(payload, max_bytes=max_bytes)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return str(err.value), peak
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_unpacked():
+    payload, _ = torch_zip_with(64 * MB)
+    assert len(payload) < MB / 8  # what is uploaded is tiny
+    message, peak = refusal_and_peak(payload, max_bytes=MB)
+    assert message == "the checkpoint unpacks to 64.0 MB, more than the 1 MB limit"
+    assert peak < 2 * MB
+
+
+def test_a_central_directory_that_declares_little_and_holds_64_mb_is_read_no_further():
+    payload, member = torch_zip_with(64 * MB)
+    message, peak = refusal_and_peak(declaring(payload, member, 16), max_bytes=MB)
+    assert message == "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged"
+    assert peak < 4 * MB
+
+
+def test_a_deflated_checkpoint_within_the_limit_still_loads():
+    state = {"w": torch.arange(1000.0), "b": torch.ones(3, dtype=torch.int64)}
+    good = zipfile.ZipFile(io.BytesIO(saved(state)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:  # e.g. re-zipped by a tool
+        for info in good.infolist():
+            archive.writestr(info.filename, good.read(info))
+    got = read_state_dict(out.getvalue())
+    assert got.keys() == state.keys() and all(torch.equal(got[k], state[k]) for k in state)
+
+
+def test_a_zip_of_thousands_of_files_is_refused_before_listing_them():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for i in range(MAX_ZIP_MEMBERS + 1):
+            archive.writestr(f"archive/{i}", b"")
+    with pytest.raises(CheckpointError) as err:
+        read_state_dict(out.getvalue())
+    assert str(err.value) == (
+        "the checkpoint is a zip archive of more than 10000 files; a PyTorch checkpoint holds one per tensor, "
+        "so this is not one"
+    )
+
+
+def safetensors_with(header: dict, data: bytes = bytes(16)) -> bytes:
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + data
+
+
+ENTRY = {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ({"w": ENTRY | {"shape": [2**30]}}, "the checkpoint's tensors take 4096.0 MB, more than the 1 MB limit"),
+        (  # each tensor fits, but they overlap: together they are more than the file
+            {f"w{i}": ENTRY | {"shape": [2**12], "data_offsets": [0, 2**14]} for i in range(2**7)},
+            "the checkpoint's tensors take 2.0 MB, more than the 1 MB limit",
+        ),
+        (
+            {"w": ENTRY | {"data_offsets": [0, 2**30]}},
+            "not a valid safetensors file: tensor 'w' lies beyond the end of the file (it is truncated or damaged)",
+        ),
+        (
+            {"w": ENTRY | {"shape": [10**30, 0]}},
+            "not a valid safetensors file: the header's entry for 'w' is malformed",
+        ),
+        ({"w": ENTRY | {"shape": "4"}}, "not a valid safetensors file: the header's entry for 'w' is malformed"),
+        ({"w": ENTRY | {"dtype": ["F32"]}}, "not a valid safetensors file: the header's entry for 'w' is malformed"),
+        ({"w": [0, 16]}, "not a valid safetensors file: the header's entry for 'w' is malformed"),
+    ],
+    ids=["shape-over-limit", "overlapping", "beyond-file", "huge-dim", "shape-text", "dtype-list", "entry-list"],
+)
+def test_a_safetensors_header_is_checked_before_the_package_reads_it(header, message):
+    text = json.dumps(header).encode()
+    with pytest.raises(CheckpointError) as err:
+        read_state_dict(len(text).to_bytes(8, "little") + text + bytes(2**14), max_bytes=MB)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (
+            (17 * MB).to_bytes(8, "little") + b"{" + bytes(17 * MB),
+            "the safetensors header is 17.0 MB, more than the 16 MB limit; a checkpoint of tensors needs far less, "
+            "so the file is damaged",
+        ),
+        (b"\x05\x00\x00\x00\x00\x00\x00\x00{1: 2}", "not a valid safetensors file: its header is not JSON ("),
+        (b"\x04\x00\x00\x00\x00\x00\x00\x00{\xff\xfe}", "not a valid safetensors file: its header is not JSON ("),
+        (b"\x06\x00\x00\x00\x00\x00\x00\x00{" + b"[" * 5 + bytes(8), "not a valid safetensors file: its header is not"),
+    ],
+    ids=["header-over-limit", "not-json", "not-utf8", "truncated"],
+)
+def test_a_safetensors_header_that_is_not_one(payload, message):
+    with pytest.raises(CheckpointError) as err:
+        read_state_dict(payload)
+    assert str(err.value).startswith(message)
+
+
+def test_a_legacy_checkpoint_still_loads_and_a_forged_storage_size_costs_nothing():
+    """Before PyTorch 1.6, torch.save wrote pickles, not zips; torch.load reserves each storage at the size the
+    pickle declares but writes only what the file holds. Measured in a fresh process: ru_maxrss is a peak."""
+    state = {"w": torch.arange(4.0)}
+    legacy = saved_legacy(state)
+    assert not legacy.startswith(b"PK") and torch.equal(read_state_dict(legacy)["w"], state["w"])
+    numel = legacy.index(b"K\x04", legacy.index(b"cpu"))  # the storage's element count, 4, pickled as BININT1
+    forged = legacy[:numel] + b"J" + struct.pack("<i", 2**28) + legacy[numel + 2 :]  # 2**28 floats: 1 GB
+    script = (
+        "import resource, sys; from lwviz.weights.checkpoint import CheckpointError, read_state_dict\n"
+        "data = sys.stdin.buffer.read(); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n    read_state_dict(data)\nexcept CheckpointError as exc:\n    print(exc)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], input=forged, capture_output=True, check=True)
+    message, grown_mb = proc.stdout.decode().splitlines()
+    assert message == "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged"
+    assert int(grown_mb) < 50
+
+
+def saved_legacy(obj) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=False)
+    return buf.getvalue()
+
+
+def test_a_folder_or_a_device_is_named_for_what_it_is(tmp_path):
+    for path, message in [
+        (tmp_path, f"{tmp_path} is a directory, not a checkpoint file"),
+        ("/dev/zero", "/dev/zero is not a regular file"),
+    ]:
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(SPEC, path)
+        assert str(err.value) == message

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -39,7 +40,13 @@ def test_cost_reads_the_build_pages_spec_json(capsys, tmp_path):
     assert main(["cost", str(tmp_path / "design.json"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["macs"] == analyze(spec).macs
     assert main(["cost", str(tmp_path / "missing.json")]) == 2
-    assert "spec: cannot read" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"lwviz: error: spec: {tmp_path / 'missing.json'}: no such file\n"
+    (tmp_path / "folder.json").mkdir()
+    assert main(["cost", str(tmp_path / "folder.json")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"lwviz: error: spec: {tmp_path / 'folder.json'} is a directory, not a spec .json file\n"
+    )
 
 
 def test_cost_accepts_a_spec_string(capsys):
@@ -224,7 +231,10 @@ def test_layers_lists_what_gradcam_accepts(capsys):
         ),
         (["gradcam", "{chelsea}", "--out", "{tmp}/o.png", "--model", "mobilenet_v1"], "mobilenet_v1 has no pretrained"),
         (["gradcam", "{tmp}/nope.jpg", "--out", "{tmp}/o.png"], "nope.jpg: no such file"),
-        (["gradcam", "{chelsea}", "--out", "{tmp}/no/such/folder/o.png"], "No such file or directory"),
+        (
+            ["gradcam", "{chelsea}", "--out", "{tmp}/no/such/folder/o.png"],
+            "--out: the folder {tmp}/no/such/folder does not exist",
+        ),
         (["gradcam", "{chelsea}"], "the following arguments are required: --out"),
         (["layers", "nope"], "preset: unknown preset 'nope'"),
     ],
@@ -232,6 +242,7 @@ def test_layers_lists_what_gradcam_accepts(capsys):
 )
 def test_gradcam_and_layers_failures_exit_2_with_one_line(photos, tmp_path, argv, message, capsys):
     argv = [arg.format(chelsea=photos["chelsea"], tmp=tmp_path) for arg in argv]
+    message = message.format(tmp=tmp_path)
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's own errors exit from inside
@@ -240,3 +251,145 @@ def test_gradcam_and_layers_failures_exit_2_with_one_line(photos, tmp_path, argv
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
     assert out == "" and len(lines) == 1 and lines[0].startswith("lwviz: error: ") and message in lines[0], err
+
+
+# --- your own checkpoint, and paths that are not what they should be ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_checkpoint(tmp_path_factory):
+    """A state_dict of mobilenet_v3_small with random weights, as a student's training script saves it."""
+    import torch
+
+    from lwviz.builder import build
+
+    torch.manual_seed(3)
+    path = tmp_path_factory.mktemp("weights") / "mine.pt"
+    torch.save(build(get_preset("mobilenet_v3_small")).state_dict(), path)
+    return path
+
+
+def test_classify_with_your_own_checkpoint_uses_the_apps_loader(photos, own_checkpoint, capsys):
+    from lwviz.classify import classify
+    from lwviz.networks import design_preprocess
+    from lwviz.weights import class_names_for, load_checkpoint
+
+    spec = get_preset("mobilenet_v3_small")
+    argv = ["classify", str(photos["chelsea"]), "--model", "mobilenet_v3_small", "--checkpoint", str(own_checkpoint)]
+    assert main([*argv, "--topk", "3", "--json"]) == 0
+    model = load_checkpoint(spec, own_checkpoint)
+    expected = classify(model, photos["chelsea"], design_preprocess(spec), class_names_for(1000), topk=3)
+    assert json.loads(capsys.readouterr().out) == expected.to_list()
+    assert main(argv) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.startswith("mobilenet_v3_small, weights from mine.pt; forward pass ")
+
+
+def zip_bomb(path, unpacked_mb: int):
+    """A torch.save checkpoint whose tensor member is ``unpacked_mb`` MB of zeros, deflated to a fraction of 1 MB."""
+    import io
+    import zipfile
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(4)}, buf)
+    good = zipfile.ZipFile(buf)
+    with zipfile.ZipFile(path, "w") as archive:
+        for info in good.infolist():
+            if not info.filename.endswith("/data/0"):
+                archive.writestr(info, good.read(info))
+                continue
+            deflated = zipfile.ZipInfo(info.filename)
+            deflated.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(deflated, "w") as member:
+                for _ in range(unpacked_mb):
+                    member.write(bytes(2**20))
+    return path
+
+
+V3 = ["--model", "mobilenet_v3_small"]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (
+            [*V3, "--checkpoint", "{folder}/notes.pt"],
+            "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged",
+        ),
+        ([*V3, "--checkpoint", "{folder}/bomb.pt"], "the checkpoint unpacks to 256.0 MB, more than the 200 MB limit"),
+        ([*V3, "--checkpoint", "{folder}"], "{folder} is a directory, not a checkpoint file"),
+        ([*V3, "--checkpoint", "/dev/zero"], "/dev/zero is not a regular file"),
+        ([*V3, "--checkpoint", "{folder}/nope.pt"], "{folder}/nope.pt: no such file"),
+        (
+            ["--model", "mobilenet_v2", "--checkpoint", "{mine}"],
+            "the checkpoint does not fit mobilenet_v2: 144 missing keys (stages.1.1.conv_pw.conv.weight, "
+            "stages.1.1.conv_pw.bn.weight, stages.1.1.conv_pw.bn.bias, ...); 74 unexpected keys "
+            "(stages.0.0.se.fc1.weight, stages.0.0.se.fc1.bias, stages.0.0.se.fc2.weight, ...); 133 shape mismatches "
+            "(stem.conv.conv.weight (16, 3, 3, 3) vs model (32, 3, 3, 3), stem.conv.bn.weight (16,) vs model (32,), "
+            "stem.conv.bn.bias (16,) vs model (32,), ...)",
+        ),
+        (
+            ["--checkpoint", "{mine}"],
+            "--checkpoint needs --model, the design the weights are for (a preset, spec string or .json)",
+        ),
+        ([*V3, "--checkpoint", "{mine}", "--download"], "argument --download: not allowed with argument --checkpoint"),
+    ],
+    ids=["not-a-checkpoint", "zip-bomb", "folder", "device", "missing", "other-design", "no-model", "with-download"],
+)
+def test_a_checkpoint_that_cannot_be_used_exits_2_with_one_line(photos, own_checkpoint, options, message, capsys):
+    folder = photos["chelsea"].parent
+    (folder / "notes.pt").write_text("shopping list")
+    zip_bomb(folder / "bomb.pt", 256)
+    assert (folder / "bomb.pt").stat().st_size < 2**20
+    names = dict(folder=folder, mine=own_checkpoint)
+    try:
+        code = main(["classify", str(photos["chelsea"]), *[o.format(**names) for o in options]])
+    except SystemExit as exc:  # argparse's own errors exit from inside
+        code = exc.code
+    assert code == 2
+    assert capsys.readouterr() == ("", f"lwviz: error: {message.format(**names)}\n")
+
+
+@pytest.mark.parametrize("command", ["classify", "gradcam"])
+def test_an_image_path_that_is_a_folder_or_a_device_says_so(command, tmp_path, capsys):
+    for path, message in [
+        (tmp_path, f"{tmp_path} is a directory, not an image file"),
+        ("/dev/zero", "/dev/zero is not a regular file"),
+    ]:
+        argv = [command, str(path)] + (["--out", str(tmp_path / "cam.png")] if command == "gradcam" else [])
+        assert main(argv) == 2
+        assert capsys.readouterr() == ("", f"lwviz: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    "outputs, message",
+    [
+        (["--out", "{tmp}/no/such/folder/cam.png"], "--out: the folder {tmp}/no/such/folder does not exist"),
+        (["--out", "{tmp}/cam.png", "--npy", "{tmp}/gone/cam.npy"], "--npy: the folder {tmp}/gone does not exist"),
+        (["--out", "{tmp}"], "--out: {tmp} is a directory, not a file name"),
+        (["--out", "{tmp}/file.txt/cam.png"], "--out: {tmp}/file.txt is not a folder"),
+    ],
+    ids=["no-folder", "npy-no-folder", "out-is-folder", "parent-is-file"],
+)
+def test_gradcam_checks_where_it_writes_before_any_slow_work(tmp_path, outputs, message, capsys, monkeypatch):
+    import lwviz.weights
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was loaded before the output paths were checked")
+
+    monkeypatch.setattr(lwviz.weights, "best_offline_source", no_network)
+    (tmp_path / "file.txt").write_text("")
+    argv = ["gradcam", str(tmp_path / "not-read-yet.jpg"), *[a.format(tmp=tmp_path) for a in outputs]]
+    assert main(argv) == 2
+    assert capsys.readouterr() == ("", f"lwviz: error: {message.format(tmp=tmp_path)}\n")
+
+
+def test_gradcam_refuses_a_read_only_folder_at_once(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    real_access = os.access  # root may write anywhere: the folder reads as locked to everyone here
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK and real_access(path, mode))
+    assert main(["gradcam", str(tmp_path / "x.jpg"), "--out", str(folder / "cam.png")]) == 2
+    assert capsys.readouterr() == ("", f"lwviz: error: --out: {folder} is not writable\n")

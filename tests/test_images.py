@@ -1,4 +1,5 @@
 import io
+import os
 import struct
 import zlib
 
@@ -83,8 +84,22 @@ def test_empty_and_missing_files(tmp_path):
         load_image(tmp_path / "empty.jpg")
     with pytest.raises(ImageError, match="nope.jpg: no such file"):
         load_image(tmp_path / "nope.jpg")
-    with pytest.raises(ImageError, match="no such file"):
-        load_image(tmp_path)  # a folder
+    with pytest.raises(ImageError, match="nope.jpg: no such file"):
+        load_image(tmp_path / "nope" / "nope.jpg")
+
+
+def test_a_folder_or_a_device_is_named_for_what_it_is(tmp_path):
+    """Not "no such file": the thing is there, it is just not a file. A pipe or /dev/zero is refused unread
+    (reading either could wait, or grow, forever)."""
+    os.mkfifo(tmp_path / "pipe.jpg")
+    for path, message in [
+        (tmp_path, f"{tmp_path} is a directory, not an image file"),
+        (tmp_path / "pipe.jpg", f"{tmp_path / 'pipe.jpg'} is not a regular file"),
+        ("/dev/zero", "/dev/zero is not a regular file"),
+    ]:
+        with pytest.raises(ImageError) as err:
+            load_image(path)
+        assert str(err.value) == message
 
 
 def test_a_huge_jpeg_is_decoded_at_reduced_scale():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
+from PIL import Image
 from torch import nn
 
 from lwviz.builder import build
@@ -29,6 +30,7 @@ from lwviz.realtime import (
     crop_box,
     image_frame,
     inference_copy,
+    media,
     panning_clip,
     parse_ice_servers,
     rtc_configuration,
@@ -402,6 +404,91 @@ def test_uploaded_video_is_classified_and_encoded_annotated(colour_model):
 def test_unreadable_video_is_a_message(colour_model, data, message):
     with pytest.raises(MediaError, match=message):
         annotate_video(data, FrameProcessor(colour_model))
+
+
+def _y4m(width, height, frames, rate="30:1"):
+    """A raw YUV 4:2:0 clip written by hand, so its header can claim anything (black frames)."""
+    header = f"YUV4MPEG2 W{width} H{height} F{rate} Ip A1:1 C420jpeg\n".encode()
+    return header + (b"FRAME\n" + bytes(width * height * 3 // 2)) * frames
+
+
+@pytest.mark.parametrize("width, height", [(4098, 2), (2, 4098)])
+def test_a_video_larger_than_4096_pixels_a_side_is_refused_before_decoding(colour_model, width, height):
+    model = colour_model.model
+    with pytest.raises(MediaError) as err:
+        annotate_video(_y4m(width, height, 1), FrameProcessor(colour_model))
+    assert str(err.value) == (
+        f"the video is {width}x{height} pixels, more than 4096 a side: save a smaller copy (720p is plenty, "
+        "frames are shown at most 720 pixels tall)"
+    )
+    assert model.calls == 0
+
+
+def test_a_video_header_claiming_a_giant_picture_with_nothing_after_it_is_refused(colour_model):
+    with pytest.raises(MediaError, match="not a readable video"):
+        annotate_video(b"YUV4MPEG2 W100000 H100000 F30:1 Ip C420jpeg\nFRAME\n", FrameProcessor(colour_model))
+
+
+def _mjpeg_clip(sizes, start=0):
+    """Motion JPEG in Matroska whose header says 64x48, whatever size each JPEG frame really is; frame i at
+    ``start`` + i/10 seconds."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="matroska") as clip:
+        stream = clip.add_stream("mjpeg", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuvj420p"
+        for i, size in enumerate(sizes):
+            jpeg = io.BytesIO()
+            Image.new("RGB", size).save(jpeg, format="JPEG")
+            packet = av.Packet(jpeg.getvalue())
+            packet.stream, packet.time_base = stream, Fraction(1, 10)
+            packet.pts = packet.dts = start * 10 + i
+            clip.mux(packet)
+    return out.getvalue()
+
+
+def test_a_frame_larger_than_the_header_said_is_refused_by_the_decoder(colour_model):
+    clip = _mjpeg_clip([(64, 48), (4200, 4200)])  # 17.6 MP: more than 4096x4096
+    with pytest.raises(MediaError, match=r"not a readable video \(Invalid argument"):
+        annotate_video(clip, FrameProcessor(colour_model))
+    assert len(annotate_video(_mjpeg_clip([(64, 48)] * 3), FrameProcessor(colour_model)).timeline) == 2
+
+
+def test_a_video_whose_timestamps_never_reach_the_start_is_a_message(colour_model):
+    with pytest.raises(MediaError) as err:
+        annotate_video(_mjpeg_clip([(64, 48)] * 3, start=1000), FrameProcessor(colour_model))
+    assert str(err.value) == (
+        "no frame among the first 1 has a timestamp within the video's first 30 seconds: its timestamps are "
+        "missing or broken"
+    )
+
+
+def test_an_absurd_frame_rate_stops_decoding_after_the_frame_budget(colour_model):
+    """1000 frames per second: one second of video is 1000 frames, the budget 120 (0.12 s of this clip), so the
+    frames at 0.2 s, 0.4 s... are never decoded."""
+    assert media.frame_budget(1, 16, 16) == 120
+    video = annotate_video(_y4m(16, 16, 1001, rate="1000:1"), FrameProcessor(colour_model), fps=5, max_seconds=1)
+    assert [t for t, _ in video.timeline] == [0.0]
+    assert [t for t, _ in annotate_video(_y4m(16, 16, 100, rate="100:1"), FrameProcessor(colour_model)).timeline] == (
+        pytest.approx([0, 0.2, 0.4, 0.6, 0.8])  # an ordinary frame rate is read to the end
+    )
+
+
+def test_the_frame_budget_scales_with_the_picture():
+    assert media.frame_budget(30, 1280, 720) == 30 * 120  # up to 1080p: 120 frames per second
+    assert media.frame_budget(30, 3840, 2160) == 30 * 30  # 4K: 30
+    assert media.frame_budget(30, 0, 0) == 30 * 120  # a size the header does not give counts as 1080p
+
+
+def test_a_video_over_the_size_limit_is_refused_unread(colour_model, monkeypatch):
+    monkeypatch.setattr(media, "MAX_VIDEO_BYTES", 2**20)
+    clip = _y4m(16, 16, 2**20 // 390 + 1)
+    assert len(clip) > 2**20
+    with pytest.raises(MediaError) as err:
+        annotate_video(clip, FrameProcessor(colour_model))
+    assert str(err.value) == "the video is 1.0 MB, more than the 1 MB limit: trim it or save a smaller copy"
+    with pytest.raises(MediaError) as err:
+        annotate_video(io.BytesIO(clip), FrameProcessor(colour_model))
+    assert str(err.value) == "the video is more than the 1 MB limit: trim it or save a smaller copy"
 
 
 # --- fake camera clip ----------------------------------------------------------------------------

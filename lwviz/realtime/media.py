@@ -3,6 +3,12 @@
 They go through the same :class:`FrameProcessor` as the live stream, so a snapshot shows exactly
 what the live view would have drawn. Uploads are untrusted: anything that is not a readable
 picture or video becomes a ``MediaError`` with a message, and big inputs are scaled down first.
+
+A video file is bounded before and while it is decoded: its size; its resolution, from the header
+before decoding, then by the decoder itself, which refuses any frame of more than 4096x4096 pixels
+(a stream can change size, and a header can lie); and the number of frames decoded, so that a file
+of absurd frame rate, or whose timestamps never advance, stops instead of keeping a 2-core server
+busy for hours.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from lwviz.images import ImageInput, load_image
 from lwviz.realtime.processor import FrameProcessor
 
 MAX_HEIGHT = 720  # frames are drawn and sent at most this tall; the model sees a 224 crop anyway
+MAX_VIDEO_BYTES = 200 * 2**20  # the Webcam page's upload limit
+MAX_SIDE = 4096  # pixels; 4K video is 3840x2160, and one 4096x4096 frame in RGB is 50 MB
+# Decoding work allowed per second of video: 1080p at 120 frames per second (4K at 30). More frames per
+# second than that is a slow-motion clip, a broken file or a hostile one: reading stops there.
+MAX_DECODE_RATE = 120 * 1920 * 1080
 
 
 class MediaError(ValueError):
@@ -59,8 +70,17 @@ def annotate_video(
     max_seconds: float = 30.0,
     progress: Callable[[float], None] | None = None,
 ) -> AnnotatedVideo:
-    """Classify ``fps`` frames per second of the first ``max_seconds`` and encode them, annotated."""
-    data = source if isinstance(source, bytes) else source.read()
+    """Classify ``fps`` frames per second of the first ``max_seconds`` and encode them, annotated.
+
+    Decoding stops after ``max_seconds`` of video time or :func:`frame_budget` frames, whichever
+    comes first; ``MediaError`` for a file that is too big, too large a picture or no video at all.
+    """
+    data = source if isinstance(source, bytes) else source.read(MAX_VIDEO_BYTES + 1)
+    if len(data) > MAX_VIDEO_BYTES:
+        size = f"{len(data) / 2**20:.1f} MB, " if isinstance(source, bytes) else ""  # a file was read only so far
+        raise MediaError(
+            f"the video is {size}more than the {MAX_VIDEO_BYTES / 2**20:.0f} MB limit: trim it or save a smaller copy"
+        )
     timeline = []
     out_buffer = io.BytesIO()
     try:
@@ -68,11 +88,21 @@ def annotate_video(
             if not container.streams.video:
                 raise MediaError("the file has no video track")
             stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if max(width, height) > MAX_SIDE:
+                raise MediaError(
+                    f"the video is {width}x{height} pixels, more than {MAX_SIDE} a side: save a smaller copy "
+                    "(720p is plenty, frames are shown at most 720 pixels tall)"
+                )
+            stream.codec_context.options = {"max_pixels": str(MAX_SIDE * MAX_SIDE)}  # checked on every frame
             stream.thread_type = "AUTO"
+            budget = frame_budget(max_seconds, width, height)
             with av.open(out_buffer, mode="w", format="webm") as output:
-                encoder = None
+                encoder, decoded = None, 0
                 slot = 0  # the k-th output frame is the first at or after k / fps seconds
-                for frame in container.decode(stream):
+                for decoded, frame in enumerate(container.decode(stream), 1):
+                    if decoded > budget:
+                        break
                     if frame.time is None or frame.time * fps + 1e-6 < slot:
                         continue
                     if frame.time > max_seconds:
@@ -87,12 +117,23 @@ def annotate_video(
                     timeline.append((round(frame.time, 3), result.predictions))
                     if progress is not None:
                         progress(min(1.0, frame.time / min(max_seconds, _duration(container, stream) or max_seconds)))
+                if encoder is None and decoded:
+                    raise MediaError(
+                        f"no frame among the first {min(decoded, budget)} has a timestamp within the video's first "
+                        f"{max_seconds:g} seconds: its timestamps are missing or broken"
+                    )
                 if encoder is None:
                     raise MediaError("the video has no frames that could be decoded")
                 output.mux(encoder.encode(None))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:  # not a container PyAV can read, or broken
         raise MediaError(f"not a readable video ({exc})") from None
     return AnnotatedVideo(out_buffer.getvalue(), tuple(timeline), fps)
+
+
+def frame_budget(max_seconds: float, width: int, height: int) -> int:
+    """How many frames of ``width`` x ``height`` to decode at most: ``max_seconds`` of :data:`MAX_DECODE_RATE`
+    (120 per second up to 1080p, fewer for larger frames; an undeclared size counts as 1080p)."""
+    return math.ceil(max_seconds * MAX_DECODE_RATE / max(width * height, 1920 * 1080))
 
 
 def _vp8_stream(output, width: int, height: int, fps: float):

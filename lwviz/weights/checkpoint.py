@@ -4,13 +4,24 @@ Only tensors are read: ``.safetensors`` through the safetensors package, ``.pt``
 ``torch.load(weights_only=True)``, whose unpickler refuses any global outside a small allow-list,
 so a pickle built to run code fails before anything runs. The format is recognised from the bytes,
 not the file name, which can lie.
+
+Nothing in a file can make reading it unpack more than ``max_bytes`` (200 MB by default), whatever
+its headers claim: a ``.pt`` is a zip archive, and a 1 MB
+zip of zeros can claim to unpack to 1 GB, which ``torch.load`` would allocate before noticing
+anything wrong (see :func:`_unpack_zip`); a ``.safetensors`` header is checked the same way before
+the safetensors package reads it (see :func:`_check_safetensors_header`). The legacy (before
+PyTorch 1.6) non-zip format is handed to ``torch.load`` as it is: it reserves each storage at its
+declared size but only ever writes the bytes the file holds, so what it really uses stays within
+the file's size, and an impossible size fails to reserve and becomes the "damaged" message.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +30,7 @@ import safetensors.torch
 import torch
 
 from lwviz.builder import Net
+from lwviz.images import file_problem
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource
 from lwviz.weights.convert import convert_state_dict
@@ -30,6 +42,21 @@ SHOWN_MISMATCHES = 3
 # Training scripts often save {"state_dict": ..., "optimizer": ..., "epoch": ...}.
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
 _BLOCKED_GLOBAL = re.compile(r"GLOBAL (\S+)")
+# torch.save writes one archive member per tensor storage plus a few records; Python's zipfile keeps
+# ~600 bytes per member it lists, so a file of nothing but directory entries would cost 12x its size.
+MAX_ZIP_MEMBERS = 10_000
+# A CNN's safetensors header is a few KB, a large language model's about 1 MB; the safetensors package
+# allows 100 MB, but a JSON header parsed into objects takes several times its size.
+MAX_SAFETENSORS_HEADER_BYTES = 16 * 2**20
+_ZIP_MAGIC = b"PK\x03\x04"  # a local file header: how torch.load tells its zip format from a legacy pickle
+_CENTRAL_DIRECTORY_ENTRY = b"PK\x01\x02"
+_CHUNK = 2**20
+# Bits per element of safetensors' dtypes; an unknown one counts as 8, and the package then names it.
+_DTYPE_BITS = dict.fromkeys(("F4",), 4) | dict.fromkeys(("F6_E2M3", "F6_E3M2"), 6)
+_DTYPE_BITS |= dict.fromkeys(("BOOL", "U8", "I8", "F8_E4M3", "F8_E4M3FNUZ", "F8_E5M2", "F8_E5M2FNUZ", "F8_E8M0"), 8)
+_DTYPE_BITS |= dict.fromkeys(("I16", "U16", "F16", "BF16"), 16) | dict.fromkeys(("I32", "U32", "F32"), 32)
+_DTYPE_BITS |= dict.fromkeys(("I64", "U64", "F64", "C64"), 64)
+_NOT_A_CHECKPOINT = "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged"
 
 CheckpointInput = bytes | str | os.PathLike
 
@@ -40,8 +67,13 @@ class CheckpointError(ValueError):
 
 def read_state_dict(source: CheckpointInput, max_bytes: int = MAX_CHECKPOINT_BYTES) -> dict[str, torch.Tensor]:
     """The tensors of a ``.pt``/``.pth``/``.safetensors`` file given as bytes or a path, never unpickling code."""
-    data = _read_bytes(source, max_bytes)
-    state = _load_safetensors(data) if _is_safetensors(data) else _load_torch(data)
+    data = read_checkpoint_bytes(source, max_bytes)
+    if _is_safetensors(data):
+        state = _load_safetensors(data, max_bytes)
+    elif data.startswith(_ZIP_MAGIC):
+        state = _load_torch(_unpack_zip(data, max_bytes))
+    else:
+        state = _load_torch(io.BytesIO(data))
     return _unwrap(state)
 
 
@@ -78,7 +110,8 @@ def match_state_dict(state: Mapping[str, torch.Tensor], model: Net) -> dict[str,
 
 def load_checkpoint(spec: Spec, source: CheckpointInput, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Net:
     """A model of ``spec`` with the checkpoint's weights, in eval mode."""
-    return CheckpointSource(spec, _read_bytes(source, max_bytes), _display_name(source), max_bytes=max_bytes).load()
+    data = read_checkpoint_bytes(source, max_bytes)
+    return CheckpointSource(spec, data, _display_name(source), max_bytes=max_bytes).load()
 
 
 @dataclass(frozen=True)
@@ -113,21 +146,33 @@ class CheckpointSource(WeightSource):
         return match_state_dict(read_state_dict(self.data, self.max_bytes), model)
 
 
-def _read_bytes(source: CheckpointInput, max_bytes: int) -> bytes:
+def read_checkpoint_bytes(source: CheckpointInput, max_bytes: int = MAX_CHECKPOINT_BYTES) -> bytes:
+    """The bytes of a checkpoint file (or the bytes given), refused if empty, over ``max_bytes`` or not a file."""
     if isinstance(source, bytes | bytearray | memoryview):
-        size = len(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise CheckpointError(f"{path}: no such file")
-        size = path.stat().st_size
+        _check_size(len(source), max_bytes)
+        return bytes(source)
+    path = Path(source)
+    if problem := file_problem(path, "a checkpoint file"):
+        raise CheckpointError(problem)
+    _check_size(path.stat().st_size, max_bytes)
+    try:
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)  # no more, even if the file grew since it was measured
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read it ({exc.strerror})") from None
+    _check_size(len(data), max_bytes)
+    return data
+
+
+def _check_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        raise CheckpointError(
-            f"the checkpoint is {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:.0f} MB limit"
-        )
+        raise CheckpointError(_too_big("the checkpoint is", size, max_bytes))
     if size == 0:
         raise CheckpointError("the checkpoint file is empty")
-    return bytes(source) if isinstance(source, bytes | bytearray | memoryview) else Path(source).read_bytes()
+
+
+def _too_big(what: str, size: float, max_bytes: int) -> str:
+    return f"{what} {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:.0f} MB limit"
 
 
 def _display_name(source: CheckpointInput) -> str:
@@ -140,16 +185,115 @@ def _is_safetensors(data: bytes) -> bool:
     return len(data) > 8 and 0 < header <= len(data) - 8 and data[8:9] == b"{"
 
 
-def _load_safetensors(data: bytes) -> dict[str, torch.Tensor]:
+def _load_safetensors(data: bytes, max_bytes: int) -> dict[str, torch.Tensor]:
+    _check_safetensors_header(data, max_bytes)
     try:
         return safetensors.torch.load(data)
     except Exception as exc:  # the Rust decoder's SafetensorError, or a dtype torch lacks
         raise CheckpointError(f"not a valid safetensors file: {exc}") from None
 
 
-def _load_torch(data: bytes) -> dict:
+def _check_safetensors_header(data: bytes, max_bytes: int) -> None:
+    """Refuse a header whose tensors lie outside the file or add up to more than ``max_bytes``.
+
+    The header is an 8-byte length, then JSON ``{name: {"dtype", "shape", "data_offsets": [start, end]}}``
+    with offsets into the bytes after it. The safetensors package checks the same before it copies any
+    tensor, but only after parsing a header of up to 100 MB; reading the numbers here first keeps the
+    limits ours, and the header small enough that parsing it is cheap.
+    """
+    length = int.from_bytes(data[:8], "little")
+    if length > MAX_SAFETENSORS_HEADER_BYTES:
+        raise CheckpointError(
+            _too_big("the safetensors header is", length, MAX_SAFETENSORS_HEADER_BYTES)
+            + "; a checkpoint of tensors needs far less, so the file is damaged"
+        )
     try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        header = json.loads(data[8 : 8 + length])
+    except (ValueError, RecursionError) as exc:  # also bad UTF-8 and numbers of thousands of digits
+        raise CheckpointError(f"not a valid safetensors file: its header is not JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError("not a valid safetensors file: its header is not a JSON object")
+    room, total = len(data) - 8 - length, 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            start, end = entry["data_offsets"]
+            shape, bits = entry["shape"], _DTYPE_BITS.get(entry["dtype"], 8)
+            valid = all(isinstance(n, int) and 0 <= n < 2**63 for n in (start, end, *shape))
+        except (TypeError, KeyError, ValueError):
+            valid = False
+        if not valid:
+            raise CheckpointError(f"not a valid safetensors file: the header's entry for {name[:80]!r} is malformed")
+        if not start <= end <= room:
+            raise CheckpointError(
+                f"not a valid safetensors file: tensor {name[:80]!r} lies beyond the end of the file "
+                "(it is truncated or damaged)"
+            )
+        total += max(end - start, _tensor_bytes(shape, bits))
+    if total > max_bytes:
+        raise CheckpointError(_too_big("the checkpoint's tensors take", total, max_bytes))
+
+
+def _tensor_bytes(shape: list[int], bits: int) -> int:
+    """Bytes of a tensor of ``shape``; past 2**64 the count stops growing: it is too big either way, and
+    multiplying on would let a long shape of huge numbers take any time."""
+    if 0 in shape:
+        return 0
+    size = bits
+    for dim in shape:
+        size *= dim
+        if size > 2**67:
+            break
+    return size // 8
+
+
+def _unpack_zip(data: bytes, max_bytes: int) -> io.BytesIO:
+    """The archive rebuilt from what its members really unpack to, refused beyond ``max_bytes`` in all.
+
+    torch.load allocates each member at the size the zip's central directory declares, so 1 GB of zeros
+    deflated into a 1 MB file costs 1 GB before it fails. The declared sizes are summed first, which
+    refuses such a file at once. But the directory can lie, and Python's zipfile finds it by its size
+    while torch's zip reader (miniz) finds it by its offset, so one file can show each reader a different
+    directory: checking with one reader and loading with the other is not safe. So each member is
+    streamed through zipfile in 1 MB chunks, counting what it really yields and stopping at the limit,
+    into a new uncompressed archive, and torch.load reads that: it sees only bytes that were counted.
+    A member that holds more or less than declared fails zipfile's own size and CRC checks as damaged.
+    The copy costs up to ``max_bytes`` more memory while torch.load reads it.
+    """
+    if data.count(_CENTRAL_DIRECTORY_ENTRY) > MAX_ZIP_MEMBERS:  # before zipfile lists them all
+        raise CheckpointError(
+            f"the checkpoint is a zip archive of more than {MAX_ZIP_MEMBERS} files; a PyTorch checkpoint "
+            "holds one per tensor, so this is not one"
+        )
+    unpacked = io.BytesIO()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as packed, zipfile.ZipFile(unpacked, "w") as out:
+            members = packed.infolist()
+            declared = sum(member.file_size for member in members)
+            if declared > max_bytes:
+                raise CheckpointError(_too_big("the checkpoint unpacks to", declared, max_bytes))
+            total, zip64 = 0, max_bytes >= zipfile.ZIP64_LIMIT  # zipfile must know up front if a member may pass 2 GB
+            for member in members:
+                with packed.open(member) as src, out.open(member.filename, "w", force_zip64=zip64) as dst:
+                    while chunk := src.read(_CHUNK):
+                        total += len(chunk)
+                        if total > max_bytes:
+                            raise CheckpointError(
+                                f"the checkpoint unpacks to more than the {max_bytes / 2**20:.0f} MB limit"
+                            )
+                        dst.write(chunk)
+    except CheckpointError:
+        raise
+    except Exception:  # BadZipFile, bad CRC, encryption, unknown compression, truncated streams...
+        raise CheckpointError(_NOT_A_CHECKPOINT) from None
+    unpacked.seek(0)
+    return unpacked
+
+
+def _load_torch(file: io.BytesIO) -> dict:
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, KeyError, EOFError... for bad bytes
         if blocked := _BLOCKED_GLOBAL.search(str(exc)):
             raise CheckpointError(
@@ -157,9 +301,7 @@ def _load_torch(data: bytes) -> dict:
                 "only state_dicts of tensors are accepted (save one with torch.save(model.state_dict(), path) "
                 "or as .safetensors)"
             ) from None
-        raise CheckpointError(
-            "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged"
-        ) from None
+        raise CheckpointError(_NOT_A_CHECKPOINT) from None
 
 
 def _unwrap(state) -> dict[str, torch.Tensor]:
