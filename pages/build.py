@@ -11,11 +11,10 @@ from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.limits import TIMED_RUNS, TIMING_SECONDS, DesignTooLarge, check_runnable
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
-from lwviz.ui.cache import cost_table, timing_lock
+from lwviz.ui.cache import cost_figures, cost_table, timing_lock
 from lwviz.ui.jobs import turn
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import choice_options, current_spec, plain, set_spec, slider_range
-from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 from lwviz.viz.diagram import network_dot
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
 
@@ -211,14 +210,15 @@ with results:
 def cost_view() -> None:
     metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
     log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
-    st.plotly_chart(per_layer_figure(table, "macs" if metric == "MACs" else "params", log), width="stretch")
+    per_layer, share, savings = cost_figures(spec, "macs" if metric == "MACs" else "params", log)
+    st.plotly_chart(per_layer, width="stretch")
     st.caption(
         "The standard-conv version of a block is one dense K×K convolution with the block's input and output "
         "channels, kernel and stride. Depthwise-separable blocks cost 1/N + 1/K² of it; inverted residuals can "
         "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes."
     )
-    st.plotly_chart(share_figure(table), width="stretch")
-    st.plotly_chart(savings_figure(table), width="stretch")
+    st.plotly_chart(share, width="stretch")
+    st.plotly_chart(savings, width="stretch")
 
 
 def diagram_view() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from lwviz.builder import Net
@@ -11,12 +12,21 @@ from lwviz.cost import CostTable, analyze
 from lwviz.explain import Explainer
 from lwviz.networks import load_pretrained, untrained_model
 from lwviz.spec import Spec
+from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
 from lwviz.weights import WeightsUnavailable
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def cost_table(spec: Spec) -> CostTable:
     return analyze(spec)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def cost_figures(spec: Spec, metric: str, log: bool) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The Build page's three cost charts of a design, built once per server: a class explores the same designs,
+    and building the figures is most of a slider step's server time."""
+    table = cost_table(spec)
+    return per_layer_figure(table, metric, log), share_figure(table), savings_figure(table)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
