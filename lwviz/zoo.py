@@ -220,14 +220,22 @@ def measure_zoo(
 ) -> Timings:
     """Median latency of every network at every thread count; each model is built once.
 
-    ``progress(fraction done, network)`` is called before each network and once at the end.
+    ``progress(fraction done, network)`` is called before each network, after every forward pass (so a
+    page that stops at its next progress call stops within one pass) and once at the end.
     """
     timings: Timings = {}
     for i, entry in enumerate(entries):
         if progress:
             progress(i / len(entries), entry.name)
         model = entry.build()
-        timings[entry.name] = {t: forward_ms(model, t, runs) for t in threads}
+        timings[entry.name] = {}
+        for k, t in enumerate(threads):
+            start = i + k / len(threads)  # networks done, in networks
+
+            def passes(done: int, total: int, start=start, name=entry.name) -> None:
+                progress((start + done / total / len(threads)) / len(entries), name)
+
+            timings[entry.name][t] = forward_ms(model, t, runs, passes if progress else None)
         del model  # VGG-16 holds half a gigabyte
     if progress:
         progress(1.0, "")

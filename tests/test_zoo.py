@@ -108,7 +108,10 @@ def test_measure_zoo_times_every_network_at_every_thread_count():
     timings = measure_zoo(tiny, runs=1, threads=(1, 2), progress=lambda fraction, name: seen.append((fraction, name)))
     assert sorted(timings) == ["net0", "net1", "net2"]
     assert all(sorted(t) == [1, 2] and min(t.values()) > 0 for t in timings.values())
-    assert seen == [(0.0, "net0"), (1 / 3, "net1"), (2 / 3, "net2"), (1.0, "")]
+    # before each network, then after each of its 2 passes (a warm-up and a timed one) at 1 and at 2 threads
+    expected = [(i / 3 + step / 12, f"net{i}") for i in range(3) for step in (0, 1, 2, 3, 4)] + [(1.0, "")]
+    assert [name for _, name in seen] == [name for _, name in expected]
+    assert [f for f, _ in seen] == pytest.approx([f for f, _ in expected])
 
 
 def test_lessons_come_from_the_numbers():
