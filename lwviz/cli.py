@@ -97,13 +97,14 @@ def _report_download(done: int, total: int | None) -> None:
 def classify_image(args) -> str:
     """The text (or JSON) ``lwviz classify`` prints; raises ``ImageError``/``WeightsUnavailable``/``ValueError``.
 
-    Imported here, not at the top, so ``lwviz presets`` and ``lwviz cost`` start without torchvision's models.
+    Imported here, not at the top, so ``lwviz presets`` and ``lwviz cost`` start without torch.
     """
-    from lwviz.classify import classify_with
     from lwviz.images import load_image
+
+    image = load_image(args.image)  # a bad picture fails at once, before torch is imported or weights are read
+    from lwviz.classify import classify_with
     from lwviz.weights import best_offline_source, sources_for
 
-    image = load_image(args.image)  # a bad picture fails before any weights are read
     if args.checkpoint:
         return classify_with_checkpoint(args, image)
     if args.download and (candidates := sources_for(args.model)):
@@ -159,14 +160,15 @@ def gradcam_image(args) -> str:
     import numpy as np
     from PIL import Image
 
-    from lwviz.explain import grad_cam, network_input, overlay, resize_map
     from lwviz.images import load_image
-    from lwviz.weights import best_offline_source
 
     for path, option in ((args.out, "--out"), (args.npy, "--npy")):
         if path:
             check_output(path, option)
-    image = load_image(args.image)
+    image = load_image(args.image)  # bad arguments fail at once, before torch is imported
+    from lwviz.explain import grad_cam, network_input, overlay, resize_map
+    from lwviz.weights import best_offline_source
+
     source = best_offline_source(args.model)
     target = None if args.target is None else class_index(args.target, source.categories)
     cam = grad_cam(source.load(), network_input(image, source.preprocess), args.layer, target)
@@ -259,6 +261,14 @@ def _fail(exc: Exception) -> int:
     return 2
 
 
+def _weights_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` is lwviz's ``WeightsUnavailable``, imported only when there is an error to check: it
+    brings torch, and a bad argument should be answered before torch is loaded."""
+    from lwviz.weights import WeightsUnavailable
+
+    return isinstance(exc, WeightsUnavailable)
+
+
 def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()
     parser = _Parser(prog="lwviz", description="Lightweight CNNs, layer by layer.")
@@ -316,21 +326,14 @@ def main(argv: list[str] | None = None) -> int:
             t = analyze(preset.spec)
             print(f"{name:<20} {t.params / 1e6:6.2f}M params {t.macs / 1e6:8.1f}M MACs  {preset.summary}")
         return 0
-    if args.command in ("gradcam", "layers"):
-        from lwviz.weights import WeightsUnavailable
-
+    if args.command in ("gradcam", "layers", "classify"):
+        run = {"gradcam": gradcam_image, "classify": classify_image, "layers": lambda a: format_layers(a.preset)}
         try:
-            print(gradcam_image(args) if args.command == "gradcam" else format_layers(args.preset))
-        except (ValueError, WeightsUnavailable, OSError) as exc:
-            return _fail(exc)
-        return 0
-    if args.command == "classify":
-        from lwviz.weights import WeightsUnavailable
-
-        try:
-            print(classify_image(args))
-        except (ValueError, WeightsUnavailable) as exc:  # ImageError is a ValueError
-            return _fail(exc)
+            print(run[args.command](args))
+        except Exception as exc:  # ImageError and CheckpointError are ValueErrors
+            if isinstance(exc, ValueError | OSError) or _weights_unavailable(exc):
+                return _fail(exc)
+            raise
         return 0
     if args.command == "compress":
         try:

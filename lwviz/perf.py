@@ -14,8 +14,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import torch
-
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 _KEEP_BYTES = 256 << 20
 
@@ -38,6 +36,8 @@ def keep_freed_memory() -> bool:
 @contextmanager
 def num_threads(threads: int | None) -> Iterator[int]:
     """Run with ``threads`` intra-op threads (None: unchanged); yields the count in use, restores it."""
+    import torch  # here, not at the top: the CLI's cheap commands and the app's frame start without it
+
     before = torch.get_num_threads()
     if threads is not None:
         if threads < 1:

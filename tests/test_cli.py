@@ -393,3 +393,17 @@ def test_gradcam_refuses_a_read_only_folder_at_once(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK and real_access(path, mode))
     assert main(["gradcam", str(tmp_path / "x.jpg"), "--out", str(folder / "cam.png")]) == 2
     assert capsys.readouterr() == ("", f"lwviz: error: --out: {folder} is not writable\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["classify", "{tmp}"], ["classify", "/dev/zero"], ["gradcam", "x.jpg", "--out", "{tmp}/no/x.png"]],
+    ids=["help", "directory", "device", "unwritable"],
+)
+def test_help_and_bad_arguments_are_answered_without_loading_torch(argv, tmp_path):
+    """torch takes seconds and hundreds of MB to import: a mistyped path is answered before it is needed."""
+    args = [a.format(tmp=tmp_path) for a in argv]
+    script = f"import sys\nfrom lwviz.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+    script += "print('torch loaded' if 'torch' in sys.modules else 'no torch')"
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert shown.stdout.strip().splitlines()[-1] == "no torch", shown.stderr[-1000:]
