@@ -63,30 +63,39 @@ with picture_col:
         x = network_input(picture, net.preprocess)
         caption = "The picture"
 
-cam_tab, se_tab = st.tabs(["Grad-CAM", "Channel attention (SE)"])
+names = explainer.layer_names()
+layer_col, class_col, opacity_col = st.columns(3)
+layer = layer_col.selectbox(
+    "Layer",
+    names,
+    index=names.index(explainer.default_layer()),
+    key=f"explain_layer_{choice}",
+    format_func=lambda n: layer_label(explainer, n),
+)
+target = class_col.selectbox(
+    "Class to explain",
+    [None, *range(len(net.categories))],
+    key=f"explain_class_{choice}",
+    format_func=lambda c: "the network's answer (top-1)" if c is None else net.categories[c],
+)
+opacity = opacity_col.slider("Opacity of the map", 0.0, 1.0, 0.5, 0.05, key="explain_opacity")
+cam = explainer.grad_cam(x, layer, target)
+explained, sure, answer = st.columns(3)
+explained.metric("Explaining", net.categories[cam.target])
+sure.metric("Probability of it", f"{cam.prob:.0%}")
+answer.metric("The network's answer", net.categories[cam.top1])
+view = st.segmented_control(  # one view at a time: Streamlit would send and draw hidden tabs on every change
+    "View",
+    ["cam", "se"],
+    format_func={"cam": "Grad-CAM", "se": "Channel attention (SE)"}.get,
+    default="cam",
+    required=True,
+    key="explain_view",
+    label_visibility="collapsed",
+)
 
-with cam_tab:
-    names = explainer.layer_names()
-    layer_col, class_col, opacity_col = st.columns(3)
-    layer = layer_col.selectbox(
-        "Layer",
-        names,
-        index=names.index(explainer.default_layer()),
-        key=f"explain_layer_{choice}",
-        format_func=lambda n: layer_label(explainer, n),
-    )
-    target = class_col.selectbox(
-        "Class to explain",
-        [None, *range(len(net.categories))],
-        key=f"explain_class_{choice}",
-        format_func=lambda c: "the network's answer (top-1)" if c is None else net.categories[c],
-    )
-    opacity = opacity_col.slider("Opacity of the map", 0.0, 1.0, 0.5, 0.05, key="explain_opacity")
-    cam = explainer.grad_cam(x, layer, target)
-    explained, sure, answer = st.columns(3)
-    explained.metric("Explaining", net.categories[cam.target])
-    sure.metric("Probability of it", f"{cam.prob:.0%}")
-    answer.metric("The network's answer", net.categories[cam.top1])
+
+def cam_view() -> None:
     picture_left, map_right = st.columns(2)
     picture_left.image(picture, caption=caption, width="stretch")
     map_right.image(overlay(picture, cam.heatmap, opacity), caption=f"Grad-CAM of {layer}", width="stretch")
@@ -138,7 +147,8 @@ with cam_tab:
                 "(Classify page)."
             )
 
-with se_tab:
+
+def se_view() -> None:
     if not explainer.has_se:
         st.info(plain(NO_SE_REASON.get(explainer.spec.name, f"{net.label} has no squeeze-and-excitation blocks.")))
         with_se = [n for n in ready if spec_has_se(get_source(n).spec)]
@@ -212,3 +222,6 @@ with se_tab:
                 width="stretch",
                 caption=f"Grad-CAM of {short_name(layer)} for {net.categories[result.target]} ({result.prob:.0%})",
             )
+
+
+{"cam": cam_view, "se": se_view}[view]()

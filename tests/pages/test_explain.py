@@ -15,6 +15,13 @@ def captions(at) -> list[str]:
     return [c for image in at.get("image") for c in image.captions]
 
 
+def show_view(at, view):
+    """Choose the Grad-CAM ("cam") or channel attention ("se") view; the page draws only the chosen one."""
+    at.segmented_control("explain_view").set_value(view).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_gradcam_of_lite0_at_any_layer_for_any_class():
     at = open_page("explain")
     assert at.selectbox("explain_network").value == "efficientnet_lite0:pypi"
@@ -38,13 +45,18 @@ def test_gradcam_of_lite0_at_any_layer_for_any_class():
 
 def test_lite0_has_no_se_and_the_page_says_why_then_trains_one_that_has():
     at = open_page("explain")
+    assert not at.info and not at.get("plotly_chart")  # the Grad-CAM view: nothing of the SE view is drawn
+    show_view(at, "se")
     assert "EfficientNet-Lite removed squeeze-and-excitation on purpose" in at.info[0].value
     assert not at.get("plotly_chart")
     at.button(key="explain_train").click().run(timeout=TRAIN_TIMEOUT)
     assert not at.exception
     assert at.selectbox("explain_network").value == "digits"
     assert metrics(at)["Explaining"] in DIGITS_CLASSES
-    assert captions(at)[0] == "Held-out picture 0: 5"  # its true label, whatever the network says
+    assert captions(at)[0] == "Picture A: the one chosen above"
+    assert captions(show_view(at, "cam"))[0] == "Held-out picture 0: 5"  # its true label, whatever the network says
+    assert not at.get("plotly_chart")
+    show_view(at, "se")
     assert len(at.get("plotly_chart")) == 5  # heatmap, gate bars, feature maps, A - B, spread per block
     assert at.selectbox("explain_block_digits").value == "stages.2.1"  # the deepest SE block by default
     assert at.selectbox("explain_block_digits").options[-1] == "stages.2.1 · gates 120 channels"
@@ -72,9 +84,9 @@ def test_the_untrained_design_without_se():
     at.selectbox("explain_network").set_value("design").run()
     assert not at.exception
     assert "Random weights" in at.caption[0].value
-    assert "mobilenet\\_v2, untrained has no squeeze-and-excitation blocks" in at.info[0].value
     shown = captions(at)
     assert shown[6].startswith("mobilenet_v2, untrained: ") and shown[7].startswith("efficientnet_lite0: ")
+    assert "mobilenet\\_v2, untrained has no squeeze-and-excitation blocks" in show_view(at, "se").info[0].value
 
 
 def test_a_design_with_ten_classes_names_them_class_0_to_9():
@@ -85,7 +97,7 @@ def test_a_design_with_ten_classes_names_them_class_0_to_9():
     classes = at.selectbox("explain_class_design")
     assert classes.options[1:] == [f"class {i}" for i in range(10)]
     assert metrics(at)["Explaining"] in classes.options[1:]
-    assert at.get("plotly_chart")  # it has SE: its gates are shown
+    assert show_view(at, "se").get("plotly_chart")  # it has SE: its gates are shown
 
 
 def test_a_design_too_big_to_run_says_so_instead_of_building_it():
