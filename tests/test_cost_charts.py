@@ -6,7 +6,15 @@ from lwviz.cost import analyze
 from lwviz.families import OP_KINDS
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
-from lwviz.viz.cost_charts import METRICS, per_layer_figure, savings_figure, share_by_kind, share_figure, short_name
+from lwviz.viz.cost_charts import (
+    MAX_BARS,
+    METRICS,
+    per_layer_figure,
+    savings_figure,
+    share_by_kind,
+    share_figure,
+    short_name,
+)
 
 NETWORKS = ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v1"]
 
@@ -95,3 +103,31 @@ def test_mobilenet_v1_blocks_sit_on_the_theory_line():
     theory, measured = savings_figure(analyze(get_preset("mobilenet_v1"))).data
     assert len(measured.y) == 13
     assert list(measured.y) == pytest.approx(list(theory.y), rel=1e-12)
+
+
+def test_a_very_deep_design_is_drawn_a_stage_per_bar_with_the_same_totals():
+    deep = get_preset("mobilenet_v2").with_(depth=4.0)  # 68 blocks: more bars than a chart can show
+    table = analyze(deep)
+    assert len(table.layers) > MAX_BARS
+    fig = per_layer_figure(table)
+    net = [t for t in fig.data if t.offsetgroup == "net"]
+    assert list(net[0].x) == [
+        "stem",
+        "s0 ×4",
+        "s1 ×8",
+        "s2 ×12",
+        "s3 ×16",
+        "s4 ×12",
+        "s5 ×12",
+        "s6 ×4",
+        "head",
+        "classifier",
+    ]
+    assert sum(sum(t.y) for t in net) == table.macs and fig.layout.title.text.startswith("MACs per stage")
+    (baseline,) = (t for t in fig.data if t.offsetgroup == "baseline")
+    assert sum(baseline.y) == table.baseline_macs
+    theory, measured = savings_figure(table).data
+    blocks = [layer for layer in table.layers if layer.is_block and layer.stage == 3]
+    assert measured.y[3] == sum(b.macs for b in blocks) / sum(b.baseline_macs for b in blocks)
+    assert theory.y[3] == blocks[0].theory_ratio
+    assert len(per_layer_figure(analyze(get_preset("mobilenet_v2"))).data[0].x) == 20  # 20 layers: one bar each

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 
-from lwviz.cost.analytic import CostTable
+from lwviz.cost.analytic import CostTable, LayerCost
 from lwviz.families import OP_KINDS
 
 KIND_COLORS = {
@@ -17,6 +19,7 @@ KIND_COLORS = {
 }
 BASELINE_COLOR = "rgba(120, 120, 120, 0.35)"
 METRICS = {"macs": "MACs", "params": "Parameters"}
+MAX_BARS = 60  # more layers than this are drawn a stage per bar: hundreds of bars are unreadable and slow to draw
 
 
 def short_name(layer_name: str) -> str:
@@ -27,12 +30,24 @@ def short_name(layer_name: str) -> str:
     return layer_name
 
 
+def bar_groups(layers: Sequence[LayerCost]) -> list[tuple[str, list[LayerCost]]]:
+    """(label, layers) per bar: one layer each, or, past :data:`MAX_BARS` layers, one stage each ("s3 ×5")."""
+    if len(layers) <= MAX_BARS:
+        return [(short_name(layer.name), [layer]) for layer in layers]
+    groups: dict[str, list[LayerCost]] = {}  # the stem, head and classifier stay bars of their own
+    for layer in layers:
+        groups.setdefault(f"s{layer.stage}" if layer.is_block else layer.name, []).append(layer)
+    return [(f"{key} ×{len(group)}" if group[0].is_block else key, group) for key, group in groups.items()]
+
+
 def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) -> go.Figure:
-    """Each layer's cost stacked by operation kind, beside its standard-conv baseline."""
-    names = [short_name(layer.name) for layer in table.layers]
+    """Each layer's cost stacked by operation kind, beside its standard-conv baseline (a stage per bar for
+    very deep designs, see :func:`bar_groups`)."""
+    groups = bar_groups(table.layers)
+    names = [label for label, _ in groups]
     fig = go.Figure()
     for kind in OP_KINDS:
-        values = [sum(getattr(o, metric) for o in layer.ops if o.kind == kind) for layer in table.layers]
+        values = [sum(getattr(o, metric) for layer in g for o in layer.ops if o.kind == kind) for _, g in groups]
         if any(values):
             fig.add_bar(
                 x=names,
@@ -45,7 +60,7 @@ def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) 
             )
     fig.add_bar(
         x=names,
-        y=[getattr(layer, f"baseline_{metric}") for layer in table.layers],
+        y=[sum(getattr(layer, f"baseline_{metric}") for layer in group) for _, group in groups],
         name="standard conv",
         marker_color=BASELINE_COLOR,
         offsetgroup="baseline",
@@ -56,7 +71,8 @@ def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) 
         bargap=0.15,
         height=380,
         margin=dict(l=10, r=10, t=40, b=10),
-        title=f"{METRICS[metric]} per layer: this network (by operation) vs standard conv",
+        title=f"{METRICS[metric]} per {'layer' if len(groups) == len(table.layers) else 'stage'}: "
+        "this network (by operation) vs standard conv",
         legend=dict(orientation="h", y=-0.25),
         yaxis_type="log" if log else "linear",
         yaxis_title=METRICS[metric],
@@ -103,12 +119,12 @@ def share_figure(table: CostTable) -> go.Figure:
 
 def savings_figure(table: CostTable) -> go.Figure:
     """Measured MACs / standard-conv MACs per block beside the depthwise-separable theory 1/N + 1/K^2."""
-    blocks = [layer for layer in table.layers if layer.is_block]
-    names = [short_name(layer.name) for layer in blocks]
+    groups = bar_groups([layer for layer in table.layers if layer.is_block])
+    names = [label for label, _ in groups]
     fig = go.Figure()
     fig.add_scatter(
         x=names,
-        y=[layer.theory_ratio for layer in blocks],
+        y=[group[-1].theory_ratio for _, group in groups],  # a stage's blocks share their output channels and kernel
         mode="lines",
         name="theory 1/N + 1/K²",
         line=dict(dash="dash", color="#ff7f0e", width=3),
@@ -116,7 +132,7 @@ def savings_figure(table: CostTable) -> go.Figure:
     )
     fig.add_scatter(
         x=names,
-        y=[layer.macs_ratio for layer in blocks],
+        y=[sum(b.macs for b in group) / sum(b.baseline_macs for b in group) for _, group in groups],
         mode="markers",
         name="this network: MACs / std conv",
         marker=dict(color="#1f77b4", size=9),
