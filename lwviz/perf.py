@@ -49,6 +49,18 @@ def num_threads(threads: int | None) -> Iterator[int]:
         torch.set_num_threads(before)
 
 
+def one_thread_by_default() -> None:
+    """One intra-op thread for every forward pass that does not ask for more, process-wide.
+
+    An app server runs many sessions' passes side by side on a laptop whose other core drives the
+    browser: a pass on two threads spins against them and took up to 20 times the CPU of one thread
+    (Classify under load, docs/BENCHMARKS.md). Timings that compare thread counts set their own.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
 _freeze_lock = threading.Lock()
 _frozen = False
 

@@ -1,7 +1,6 @@
 """Build page: a network from sliders, and what every layer costs against a standard convolution."""
 
 import streamlit as st
-import torch
 
 from lwviz.builder import build
 from lwviz.cost.latency import time_layers
@@ -17,6 +16,7 @@ from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import choice_options, current_spec, plain, set_spec, slider_range
 from lwviz.viz.diagram import network_dot
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
+from lwviz.zoo import thread_counts
 
 VIEWS = {
     "costs": "Cost per layer",
@@ -242,7 +242,7 @@ def latency_view() -> None:
     )
     threads = threads_col.segmented_control(
         "Threads",
-        sorted({1, torch.get_num_threads()}),
+        thread_counts(),
         default=1,
         required=True,
         key="latency_threads",

@@ -18,12 +18,12 @@ def test_streamlit_run_serves_app_py_as_an_app_with_a_start_up():
 
 def test_the_warm_up_imports_what_the_pages_import():
     names = page_imports(ROOT)
-    assert {"torch", "lwviz.limits", "lwviz.viz.diagram", "lwviz.ui.network_picker", "lwviz.zoo"} <= set(names)
+    assert {"lwviz.limits", "lwviz.viz.diagram", "lwviz.ui.network_picker", "lwviz.zoo"} <= set(names)
     assert len(names) == len(set(names))
     assert "streamlit_webrtc" not in names  # its component registers only when imported during a script run
 
 
-def test_warming_up_loads_the_libraries_lite0_and_the_zoo_then_freezes_them():
+def test_warming_up_loads_the_libraries_lite0_and_the_zoo_freezes_them_and_sets_one_thread():
     script = (
         "import gc, sys; from pathlib import Path; from lwviz.ui.warmup import warm_up; "
         f"warm_up(Path({str(ROOT)!r})); "
@@ -31,7 +31,7 @@ def test_warming_up_loads_the_libraries_lite0_and_the_zoo_then_freezes_them():
         "from lwviz.weights import LITE0; "
         "print(all(m in sys.modules for m in ('torch', 'torchvision', 'plotly.graph_objects', 'captum')), "
         "zoo_entries.cache_info().currsize, gc.get_freeze_count() > 100_000, "
-        "pretrained_model(LITE0.name) is pretrained_model(LITE0.name))"
+        "pretrained_model(LITE0.name) is pretrained_model(LITE0.name), sys.modules['torch'].get_num_threads())"
     )
     shown = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert shown.stdout.split() == ["True", "1", "True", "True"], shown.stderr[-2000:]
+    assert shown.stdout.split() == ["True", "1", "True", "True", "1"], shown.stderr[-2000:]

@@ -44,6 +44,9 @@ def page_imports(root: Path) -> list[str]:
 def warm_up(root: Path) -> float:
     """Import what the pages import, fill the caches every class uses, then freeze what lives on; returns seconds."""
     start = time.perf_counter()
+    from lwviz.perf import one_thread_by_default
+
+    one_thread_by_default()
     for name in page_imports(root):
         importlib.import_module(name)
     from lwviz.cost import analyze
