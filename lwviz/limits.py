@@ -77,9 +77,10 @@ def check(limits: Limits, **measured: int) -> None:
             raise DesignTooLarge(quantity, value, limits)
 
 
-def check_runnable(table) -> None:
-    """Raise :class:`DesignTooLarge` when a priced design (a :class:`~lwviz.cost.CostTable`) is beyond :data:`RUN`."""
-    check(RUN, params=table.params, macs=table.macs, peak_memory=table.peak_memory)
+def check_runnable(priced) -> None:
+    """Raise :class:`DesignTooLarge` when a priced design (a :class:`~lwviz.plan.Plan` or a
+    :class:`~lwviz.cost.CostTable`) is beyond :data:`RUN`."""
+    check(RUN, params=priced.params, macs=priced.macs, peak_memory=priced.peak_memory)
 
 
 def _si(n: float) -> str:

@@ -22,6 +22,9 @@ from lwviz.spec import Spec, Stage
 class Plan:
     spec: Spec
     layers: tuple[LayerArgs, ...]
+    params: int  # totals of the whole design, as lwviz.cost.analyze prices them; checked against the limits
+    macs: int
+    peak_memory: int
 
     @property
     def blocks(self) -> tuple[LayerArgs, ...]:
@@ -151,19 +154,20 @@ def resolve(spec: Spec) -> Plan:
             **common,
         )
     )
-    _check_totals(layers)
-    return Plan(spec, tuple(layers))
+    plan = Plan(spec, tuple(layers), *_totals(layers))
+    limits.check(limits.DESIGN, params=plan.params, macs=plan.macs, peak_memory=plan.peak_memory)
+    return plan
 
 
-def _check_totals(layers: list[LayerArgs]) -> None:
-    """The design's parameters, MACs and peak activation memory against :data:`lwviz.limits.DESIGN`."""
+def _totals(layers: list[LayerArgs]) -> tuple[int, int, int]:
+    """The design's parameters, MACs and peak activation memory."""
     params = macs = peak = 0
     for a in layers:
         ops = layer_ops(a)
         params += sum(o.params for o in ops)
         macs += sum(o.macs for o in ops)
         peak = max(peak, peak_activation_bytes(a, ops, a.has_skip))
-    limits.check(limits.DESIGN, params=params, macs=macs, peak_memory=peak)
+    return params, macs, peak
 
 
 def _check_size(spec: Spec, in_size: int, out_size: int, stride: int, where: str) -> None:

@@ -21,7 +21,6 @@ Two shapes of job:
 from __future__ import annotations
 
 import atexit
-import itertools
 import os
 import threading
 import time
@@ -46,10 +45,9 @@ def default_slots() -> int:
     return int(os.environ.get("LWVIZ_JOBS") or max(1, (os.cpu_count() or 1) // 2))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False)  # each ticket is itself: two "train" tickets are two places in the queue
 class Ticket:
     kind: str  # what it is for, e.g. "train", shown to those waiting behind it
-    number: int  # order of arrival
 
 
 class JobQueue:
@@ -62,10 +60,9 @@ class JobQueue:
         self._changed = threading.Condition()
         self._waiting: list[Ticket] = []
         self._running: list[Ticket] = []
-        self._numbers = itertools.count()
 
     def join(self, kind: str) -> Ticket:
-        ticket = Ticket(kind, next(self._numbers))
+        ticket = Ticket(kind)
         with self._changed:
             self._waiting.append(ticket)
             self._promote()
