@@ -10,14 +10,13 @@ import streamlit as st
 
 if __name__ == "__main__":
     from lwviz.perf import keep_freed_memory
-    from lwviz.ui.nav import PAGES
+    from lwviz.ui.nav import st_pages
 
     keep_freed_memory()  # faster forward passes for every page (see lwviz/perf.py)
     st.set_page_config(
         page_title="lwviz: lightweight CNNs, layer by layer", page_icon=":material/memory:", layout="wide"
     )
-    home = st.Page("pages/home.py", title="Home", icon=":material/school:", default=True)
-    st.navigation([home, *(st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES)]).run()
+    st.navigation(st_pages()).run()
 else:
     from lwviz.ui.warmup import warming_up
 

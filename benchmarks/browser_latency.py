@@ -54,7 +54,9 @@ sys.path.insert(0, ROOT)  # the browser tests' server and Chromium setup, reused
 
 from lwviz.cost import analyze  # noqa: E402 (after the path is set)
 from lwviz.cost.one_layer import OneLayer  # noqa: E402
+from lwviz.explain.gradcam import layer_names  # noqa: E402
 from lwviz.families import FAMILIES  # noqa: E402
+from lwviz.plan import resolve  # noqa: E402
 from lwviz.presets import get_preset  # noqa: E402
 from lwviz.samples import SAMPLE_PHOTOS  # noqa: E402
 from lwviz.ui.state import SLIDERS  # noqa: E402
@@ -316,7 +318,9 @@ def classify_photo(n: int) -> Control:
 
 
 def explain_layer(n: int) -> Control:
-    cycle = ["stages.2.0", "stages.4.0", "stages.6.0", "head"]  # Lite0's; the page opens on "head"
+    # Lite0's layers in order, each once before any repeats (the page opens on "head"): the explainer
+    # remembers maps it made, so a repeated layer would measure that memory, not Grad-CAM
+    cycle = [name for name in layer_names(resolve(get_preset("efficientnet_lite0"))) if name != "head"]
     layers = [cycle[i % len(cycle)] for i in range(n)]
     expected = [f"Grad-CAM of {layer}" for layer in layers]
     return Control(

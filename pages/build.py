@@ -28,8 +28,6 @@ AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None sho
 spec = current_spec()
 
 st.title("Build a lightweight network")
-stage_box = st.expander("Edit the stages one by one", icon=":material/table_edit:")
-controls, results = st.columns([1, 3], gap="large")
 
 
 def _knob_values(design):
@@ -77,24 +75,35 @@ if st.session_state.get("build_showed") != spec or any(k not in st.session_state
 # The stage table starts from the seed's stages and is re-seeded when the preset changes; its edits are the base
 # that the global knobs then change. Widget ranges widen to fit the seed (a link may hold any valid value) and
 # stay put while the knobs move: a slider whose range changes would jump to its minimum.
+# The table is drawn only while open: sending and laying it out was a sixth of every slider step. Closing it ends
+# its widget, edits and all, so the design they made becomes the next seed.
+stage_box = st.expander(
+    "Edit the stages one by one", icon=":material/table_edit:", key="build_stages", on_change="rerun"
+)
+if st.session_state.get("build_stages_drawn") and not stage_box.open:
+    _show(spec)
+st.session_state.build_stages_drawn = stage_box.open
 version, seed = st.session_state.controls_seed
-with stage_box:
-    st.caption(
-        "One row per stage: its first block has the stride and changes the channels; the other "
-        "repeats keep them. The global controls override these columns when set."
-    )
-    rows = st.data_editor(
-        stage_frame(seed),
-        key=f"stage_editor_{version}",
-        num_rows="dynamic",
-        column_config=column_config(),
-        width="stretch",
-    )
-    try:
-        base = with_stage_rows(seed, rows)
-    except ValueError as exc:
-        st.error(plain(f"{exc}. Showing the last valid design."))
-        base = spec
+base = seed
+if stage_box.open:
+    with stage_box:
+        st.caption(
+            "One row per stage: its first block has the stride and changes the channels; the other "
+            "repeats keep them. The global controls override these columns when set."
+        )
+        rows = st.data_editor(
+            stage_frame(seed),
+            key=f"stage_editor_{version}",
+            num_rows="dynamic",
+            column_config=column_config(),
+            width="stretch",
+        )
+        try:
+            base = with_stage_rows(seed, rows)
+        except ValueError as exc:
+            st.error(plain(f"{exc}. Showing the last valid design."))
+            base = spec
+controls, results = st.columns([1, 3], gap="large")
 
 
 with controls:

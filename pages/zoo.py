@@ -5,10 +5,10 @@ import time
 import streamlit as st
 
 from lwviz.limits import TIMED_RUNS
-from lwviz.ui.cache import timing_lock
+from lwviz.ui.cache import timing_lock, zoo_macs_figure
 from lwviz.ui.jobs import turn
 from lwviz.ui.state import current_spec
-from lwviz.viz.zoo_charts import latency_figure, macs_figure
+from lwviz.viz.zoo_charts import latency_figure
 from lwviz.zoo import latency_column, latency_lessons, measure_zoo, thread_counts, zoo_entries, zoo_frame
 
 DEFAULT_RUNS = 5  # plus one warm-up pass: enough for a stable median, short enough to wait for in class
@@ -23,7 +23,7 @@ st.markdown(
 with st.spinner("Pricing the networks…"):
     entries = zoo_entries()
 table = st.container()
-st.plotly_chart(macs_figure(entries), width="stretch")
+st.plotly_chart(zoo_macs_figure(), width="stretch")
 st.caption(
     "Top-1 is ImageNet-1K accuracy of torchvision's IMAGENET1K_V1 weights (their metadata, no download), or "
     "the published figure where torchvision has no weights (source in the table). MACs are counted from the "

@@ -19,6 +19,7 @@ from lwviz.explain import (
     overlay,
     resize_map,
 )
+from lwviz.explain.explainer import REMEMBERED_CAMS
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.train.loop import digits_se_spec
@@ -193,6 +194,22 @@ def test_concurrent_calls_give_the_sequential_maps():
         t.join()
     assert all(np.array_equal(got[i], expected[i]) for i in range(len(jobs)))
     assert hooks(model) == 0
+
+
+def test_the_explainer_remembers_maps_per_input_layer_and_class():
+    explainer = Explainer(build(digits_se_spec()).eval())
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    first = explainer.grad_cam(x, "stem")
+    assert explainer.grad_cam(x.clone(), "stem") is first  # the same pixels, not the same tensor
+    assert not first.heatmap.flags.writeable and not first.probs.flags.writeable  # shared: read-only
+    assert explainer.grad_cam(x, "stem", target=(first.top1 + 1) % 10) is not first
+    assert explainer.grad_cam(x + 1e-3, "stem") is not first
+    assert explainer.grad_cam(x, explainer.default_layer()) is explainer.grad_cam(x)
+    fresh = explainer.grad_cam(x, "stem", remember=False)  # webcam frames: computed, never kept
+    assert fresh is not first and np.array_equal(fresh.heatmap, first.heatmap) and fresh.heatmap.flags.writeable
+    for i in range(REMEMBERED_CAMS):  # the oldest map is forgotten first, the bound holds
+        explainer.grad_cam(x + i + 1, "stem")
+    assert explainer.grad_cam(x, "stem") is not first and len(explainer._cams) == REMEMBERED_CAMS
 
 
 def test_network_input_keeps_the_whole_picture():

@@ -222,7 +222,7 @@ class FrameProcessor:
         cam = self._cam
         if cam is None or cam.model is not fm or cam.age >= every or cam.colors.shape[0] != box.side:
             with num_threads(self.threads):  # clone: x is an inference tensor, which autograd refuses
-                heatmap = fm.explainer.grad_cam(x.clone(), target=target).heatmap
+                heatmap = fm.explainer.grad_cam(x.clone(), target=target, remember=False).heatmap
             cam = _Cam(fm, colorize(resize_map(heatmap, box.side, box.side)))
         self._cam = replace(cam, age=cam.age + 1)
         square = rgb[box.rows, box.cols]

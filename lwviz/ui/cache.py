@@ -13,20 +13,32 @@ from lwviz.explain import Explainer
 from lwviz.networks import load_pretrained, untrained_model
 from lwviz.spec import Spec
 from lwviz.viz.cost_charts import per_layer_figure, savings_figure, share_figure
+from lwviz.viz.zoo_charts import macs_figure
 from lwviz.weights import WeightsUnavailable
+from lwviz.zoo import zoo_entries
+
+# A spec's compact string is lossless (it round-trips) and 10x quicker than Streamlit hashing the dataclass tree,
+# which was a fifth of a Build rerun: every rerun looks a design up several times.
+BY_SPEC_STRING = {Spec: Spec.to_string}
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_SPEC_STRING)
 def cost_table(spec: Spec) -> CostTable:
     return analyze(spec)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=BY_SPEC_STRING)
 def cost_figures(spec: Spec, metric: str, log: bool) -> tuple[go.Figure, go.Figure, go.Figure]:
     """The Build page's three cost charts of a design, built once per server: a class explores the same designs,
     and building the figures is most of a slider step's server time."""
     table = cost_table(spec)
     return per_layer_figure(table, metric, log), share_figure(table), savings_figure(table)
+
+
+@st.cache_resource(show_spinner=False)
+def zoo_macs_figure() -> go.Figure:
+    """The Zoo's accuracy-against-MACs chart: the same for everyone, so built once per server."""
+    return macs_figure(zoo_entries())
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -44,7 +56,7 @@ def load_problem(name: str) -> str | None:
     return None
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs=BY_SPEC_STRING)
 def design_model(design: Spec) -> Net:
     """The design with the same random weights for everyone (``lwviz.networks.untrained_model``)."""
     return untrained_model(design)
@@ -62,7 +74,7 @@ def source_explainer(name: str) -> Explainer:
     return Explainer(pretrained_model(name))
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_SPEC_STRING)
 def design_explainer(design: Spec) -> Explainer:
     """The shared design model wrapped for Grad-CAM and gates (the explainer works on its own copy)."""
     return Explainer(design_model(design))

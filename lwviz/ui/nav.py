@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 
@@ -72,6 +74,25 @@ PAGES = (
         "File size, speed and accuracy of every variant, measured side by side on this laptop.",
     ),
 )
+
+
+@functools.cache
+def _st_pages() -> tuple:
+    import streamlit as st
+
+    home = st.Page("pages/home.py", title="Home", icon=":material/school:", default=True)
+    return (home, *(st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES))
+
+
+def st_pages() -> list:
+    """The ``st.Page`` of every page for ``st.navigation``: made once per server, handed out as copies.
+
+    ``st.Page`` resolves its file's real path: some forty file-system calls on every run of every
+    session. Each call lets go of the GIL, and with a class's reruns in flight each waits its turn to
+    take it back, which made a slow tail of slider steps. ``st.navigation`` marks the page it picks
+    on the object, so every run gets its own shallow copies.
+    """
+    return [copy.copy(page) for page in _st_pages()]
 
 
 def require_frame() -> None:

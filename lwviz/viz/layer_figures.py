@@ -165,6 +165,7 @@ def kernel_figure(layer: OneLayer, max_channels: int = 8) -> go.Figure:
     grids = [_row_grid(r, channels, layer.in_chs) for r in rows]
     width = max(z.shape[1] for z, *_ in grids)
     height = max(z.shape[0] for z, *_ in grids)
+    notes = list(fig.layout.annotations)  # added in one go: plotly validates the whole layout per add_annotation
     for i, (row, (z, text, centres, gap)) in enumerate(zip(rows, grids), start=1):
         fig.add_heatmap(
             z=z,
@@ -180,30 +181,15 @@ def kernel_figure(layer: OneLayer, max_channels: int = 8) -> go.Figure:
             row=i,
             col=1,
         )
-        for x, ch in zip(centres, channels):
-            fig.add_annotation(
-                x=x,
-                y=z.shape[0] - 0.5,
-                yanchor="top",
-                text=f"ch {ch + 1:,}",
-                showarrow=False,
-                font=dict(size=13),
-                row=i,
-                col=1,
-            )
+        axes = dict(xref=f"x{i if i > 1 else ''}", yref=f"y{i if i > 1 else ''}", showarrow=False)
+        notes += [
+            dict(x=x, y=z.shape[0] - 0.5, yanchor="top", text=f"ch {ch + 1:,}", font=dict(size=13), **axes)
+            for x, ch in zip(centres, channels)
+        ]
         if len(channels) < layer.in_chs:
-            fig.add_annotation(
-                x=centres[-2] + (centres[-1] - centres[-2]) / 2,
-                y=(z.shape[0] - 1) / 2,
-                text="<b>…</b>",
-                showarrow=False,
-                font=dict(size=22),
-                row=i,
-                col=1,
-            )
-        fig.add_annotation(
-            x=gap, y=(z.shape[0] - 1) / 2, text="<b>→</b>", showarrow=False, font=dict(size=24), row=i, col=1
-        )
+            middle = centres[-2] + (centres[-1] - centres[-2]) / 2
+            notes.append(dict(x=middle, y=(z.shape[0] - 1) / 2, text="<b>…</b>", font=dict(size=22), **axes))
+        notes.append(dict(x=gap, y=(z.shape[0] - 1) / 2, text="<b>→</b>", font=dict(size=24), **axes))
         fig.update_xaxes(range=[-0.5, width - 0.5], visible=False, row=i, col=1)
         fig.update_yaxes(
             range=[height + 0.3, -0.5],
@@ -216,6 +202,7 @@ def kernel_figure(layer: OneLayer, max_channels: int = 8) -> go.Figure:
     shown = "all" if len(channels) == layer.in_chs else f"{len(channels)} of"
     title = f"What one output value reads ({shown} {layer.in_chs:,} input channels drawn; hover a cell)"
     fig.update_layout(
+        annotations=notes,
         title=dict(text=title, font_size=17),
         height=int(min(900, max(480, 3 * (height + 2) * 1100 / max(width, 1) + 200))),
         margin=dict(l=10, r=10, t=80, b=10),

@@ -210,8 +210,8 @@ def test_a_design_set_elsewhere_is_shown_not_replaced():
     edited = at.session_state.spec
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/build.py").run()  # the page's widgets were forgotten meanwhile
-    assert at.session_state.spec == edited
-    assert at.data_editor[0].value["out_chs"].tolist()[0] == 24
+    assert at.session_state.spec == edited and not at.data_editor  # the table is closed again
+    assert open_stage_table(at).data_editor[0].value["out_chs"].tolist()[0] == 24
     other = get_preset("mobilenet_v3_small").with_(width=0.75)
     at.switch_page("pages/home.py").run()
     at.session_state["spec"], at.query_params["spec"] = other, other.to_string()  # as set_spec on another page
@@ -253,7 +253,15 @@ def test_downloads_are_the_shown_table_and_spec(downloads):
     assert shown == spec == at.session_state.spec
 
 
+def open_stage_table(at, open_it=True):
+    """The stage table is drawn only while its expander is open (as a person clicking it does)."""
+    at.session_state["build_stages"] = open_it
+    return at.run()
+
+
 def edit_stages(at, edited=None, added=(), deleted=(), version=0):
+    if not at.session_state["build_stages"]:
+        open_stage_table(at)
     at.session_state[f"stage_editor_{version}"] = {
         "edited_rows": edited or {},
         "added_rows": list(added),
@@ -262,8 +270,22 @@ def edit_stages(at, edited=None, added=(), deleted=(), version=0):
     return at.run()
 
 
-def test_stage_table_shows_the_stages():
+def test_stage_table_is_drawn_only_while_open_and_closing_it_keeps_its_edits():
     at = open_page()
+    assert not at.data_editor and at.expander[0].label == "Edit the stages one by one"
+    at = edit_stages(at, edited={0: {"out_chs": 24}})
+    edited = at.session_state.spec
+    assert edited.stages[0].out_chs == 24
+    at = open_stage_table(at, False)
+    assert not at.data_editor and at.session_state.spec == edited
+    at.slider("knob_width").set_value(0.5).run()  # the knobs still apply on top of the edited stages
+    assert at.session_state.spec == edited.with_(width=0.5)
+    at = open_stage_table(at)
+    assert at.data_editor[0].value["out_chs"].tolist()[0] == 24 and at.session_state.spec == edited.with_(width=0.5)
+
+
+def test_stage_table_shows_the_stages():
+    at = open_stage_table(open_page())
     editor = at.data_editor[0]
     assert editor.editing_mode == "dynamic"
     stages = get_preset("mobilenet_v2").stages
