@@ -220,12 +220,12 @@ def rss_mb(pid: int | None) -> float:
     return sum(p.memory_info().rss for p in tree(pid)) / 2**20 if pid else math.nan
 
 
-async def settle(pid: int | None, idle_cores: float = 0.1, limit: float = 180.0) -> None:
+def settle(pid: int | None, idle_cores: float = 0.1, limit: float = 180.0) -> None:
     """Wait until the server is idle (its start-up warm-up done): two 1 s windows below ``idle_cores``."""
     calm, deadline = 0, time.perf_counter() + limit
     while pid and calm < 2 and time.perf_counter() < deadline:
         before = cpu_seconds(pid)
-        await asyncio.sleep(1.0)
+        time.sleep(1.0)
         calm = calm + 1 if cpu_seconds(pid) - before < idle_cores else 0
 
 
@@ -236,14 +236,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def measure(url: str, pid: int, n: int, changes: int, interval: float, ramp: float, seed: int) -> dict:
-    await settle(pid)  # the app warms up on a thread as it starts
+    settle(pid)  # the app warms up on a thread as it starts
     free = asyncio.Event()
     free.set()
     warm = [Student(url, random.Random(-1 - i)) for i in range(2)]  # what the app's own warm-up leaves
     await asyncio.gather(*(s.session(0.5, 3, 0.3, free, free) for s in warm))
     if any(s.errors for s in warm):
         raise RuntimeError(f"the warm-up students failed: {[e for s in warm for e in s.errors]}")
-    await settle(pid)
+    settle(pid)
 
     rss0 = rss_mb(pid)
     students = [Student(url, random.Random(seed * 1000 + i)) for i in range(n)]

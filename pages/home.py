@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lwviz.ui.cache import home_figure
 from lwviz.ui.nav import PAGES
 from lwviz.ui.state import current_spec, plain
 
@@ -10,6 +11,11 @@ st.title("lwviz: how lightweight CNNs get small and fast")
 st.markdown(
     "Depthwise-separable convolutions, inverted residuals, squeeze-and-excitation, channel shuffle, "
     "Fire modules and compound scaling, measured layer by layer. Everything runs offline on this laptop."
+)
+st.plotly_chart(home_figure(), width="stretch", config={"displayModeBar": False})
+st.caption(
+    "MobileNetV1 beside the same network built of standard convolutions (the MobileNet paper's Table 4): "
+    "splitting each convolution into a depthwise and a pointwise one keeps the shapes and drops most of the cost."
 )
 for col, page in zip(st.columns(2) * len(PAGES), PAGES):
     with col.container(border=True):

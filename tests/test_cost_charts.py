@@ -9,6 +9,7 @@ from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.viz.cost_charts import (
     MAX_BARS,
     METRICS,
+    against_standard_figure,
     per_layer_figure,
     savings_figure,
     share_by_kind,
@@ -131,3 +132,12 @@ def test_a_very_deep_design_is_drawn_a_stage_per_bar_with_the_same_totals():
     assert measured.y[3] == sum(b.macs for b in blocks) / sum(b.baseline_macs for b in blocks)
     assert theory.y[3] == blocks[0].theory_ratio
     assert len(per_layer_figure(analyze(get_preset("mobilenet_v2"))).data[0].x) == 20  # 20 layers: one bar each
+
+
+def test_against_standard_figure_is_the_mobilenet_papers_table_4():
+    table = analyze(get_preset("mobilenet_v1"))
+    params, macs = against_standard_figure(table).data
+    assert list(params.x) == [table.baseline_params, table.params] == [29_294_088, 4_231_976]
+    assert list(macs.x) == [table.baseline_macs, table.macs] == [4_867_293_184, 568_740_352]  # paper: 4866M, 569M
+    assert params.text[1] == "4.2 M (6.9× fewer)" and macs.text[1] == "568.7 M (8.6× fewer)"
+    assert list(params.y) == ["standard convolutions", "mobilenet_v1"]

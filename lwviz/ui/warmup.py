@@ -51,12 +51,12 @@ def warm_up(root: Path) -> float:
         importlib.import_module(name)
     from lwviz.perf import freeze_long_lived
     from lwviz.presets import get_preset
-    from lwviz.ui.cache import cost_figures, pretrained_model, zoo_macs_figure
+    from lwviz.ui.cache import cost_figures, home_figure, pretrained_model, zoo_macs_figure
     from lwviz.ui.state import DEFAULT_PRESET
     from lwviz.weights import LITE0
 
     pretrained_model(LITE0.name)  # the default network of Classify, Webcam and Look inside
-    first_views = [*cost_figures(get_preset(DEFAULT_PRESET), "macs", False), zoo_macs_figure()]  # Build's, Zoo's
+    first_views = [home_figure(), *cost_figures(get_preset(DEFAULT_PRESET), "macs", False), zoo_macs_figure()]
     for figure in first_views:
         figure.to_json()  # plotly's first figure is slow
     freeze_long_lived()  # the collector's full passes would walk all of the above, GIL held, every time

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from lwviz.cost.analytic import CostTable, LayerCost
 from lwviz.families import OP_KINDS
@@ -152,4 +153,33 @@ def savings_figure(table: CostTable) -> go.Figure:
         title="Cost of each block relative to one standard convolution (lower is cheaper)",
         legend=dict(orientation="h", y=-0.3),
     )
+    return fig
+
+
+def against_standard_figure(table: CostTable) -> go.Figure:
+    """A network beside its standard-conv version, parameters and MACs: the headline of the MobileNet paper
+    (Table 4: MobileNetV1 has 7x fewer parameters and 8.6x fewer MACs than the same network of dense convs)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Parameters", "MACs"], horizontal_spacing=0.04)
+    names = ("standard convolutions", table.spec.name)
+    for col, (mine, baseline) in enumerate(
+        ((table.params, table.baseline_params), (table.macs, table.baseline_macs)), start=1
+    ):
+        fig.add_bar(
+            x=[baseline, mine],
+            y=list(names),
+            orientation="h",
+            marker_color=[BASELINE_COLOR, KIND_COLORS["depthwise"]],
+            text=[f"{baseline / 1e6:,.1f} M", f"{mine / 1e6:,.1f} M ({baseline / mine:.1f}× fewer)"],
+            textposition="auto",
+            textfont_size=15,
+            hoverinfo="skip",
+            showlegend=False,
+            row=1,
+            col=col,
+        )
+        fig.update_xaxes(visible=False, row=1, col=col)
+    fig.update_yaxes(tickfont_size=15)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    fig.update_annotations(font_size=16)  # the subplot titles
+    fig.update_layout(height=220, margin=dict(l=10, r=10, t=40, b=10), bargap=0.25)
     return fig

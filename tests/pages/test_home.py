@@ -9,6 +9,8 @@ def test_home_links_every_page_with_what_it_teaches():
     for page in PAGES:
         assert page.teaches.split("\n")[0].strip() in text
     assert not at.error
+    (chart,) = at.get("plotly_chart")  # MobileNetV1 beside its standard-conv version
+    assert "8.6× fewer" in chart.proto.spec
 
 
 def test_home_carries_the_design_from_the_link():
