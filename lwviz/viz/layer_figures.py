@@ -234,6 +234,7 @@ def ratio_figure(layer: OneLayer, kernels: tuple[int, ...] = RATIO_KERNELS) -> g
     )
     n_max = max(2048, layer.out_chs)
     ns = _log_range(1, n_max)
+    notes = list(fig.layout.annotations)  # set in one go: plotly validates the whole layout per add_annotation
     for k in sorted({*kernels, layer.kernel}):
         color = KERNEL_COLORS[k]
         ys = [ratio(out_chs=n, kernel=k) for n in ns]
@@ -261,15 +262,17 @@ def ratio_figure(layer: OneLayer, kernels: tuple[int, ...] = RATIO_KERNELS) -> g
             col=1,
             hovertemplate=f"limit for K = {k}: 1/{k}² = {1 / k**2:.4f} (at most {k * k}× fewer MACs)<extra></extra>",
         )
-        fig.add_annotation(
-            x=math.log10(n_max),
-            y=math.log10(1 / k**2),
-            text=f"1/{k * k}",
-            showarrow=False,
-            xanchor="left",
-            font=dict(color=color, size=13),
-            row=1,
-            col=1,
+        notes.append(
+            dict(
+                x=math.log10(n_max),
+                y=math.log10(1 / k**2),
+                xref="x",
+                yref="y",
+                text=f"1/{k * k}",
+                showarrow=False,
+                xanchor="left",
+                font=dict(color=color, size=13),
+            )
         )
     kernel_limit = LIMITS["kernel"]
     ks = list(range(kernel_limit.low, kernel_limit.high + 1, 2))
@@ -301,7 +304,6 @@ def ratio_figure(layer: OneLayer, kernels: tuple[int, ...] = RATIO_KERNELS) -> g
             hovertemplate=f"this layer: N = {layer.out_chs:,}, K = {layer.kernel}<br>"
             f"ratio {here:.4f}: {fewer(here)} MACs<extra></extra>",
         )
-        fig.add_hline(y=1, line=dict(color="gray", width=1), row=1, col=col)
     low = min(RATIO_TICKS[0], 1 / kernel_limit.high**2)
     fig.update_yaxes(
         type="log",
@@ -312,7 +314,10 @@ def ratio_figure(layer: OneLayer, kernels: tuple[int, ...] = RATIO_KERNELS) -> g
     fig.update_yaxes(title_text="separable MACs / standard MACs", row=1, col=1)
     fig.update_xaxes(type="log", title_text="output channels N (log scale)", row=1, col=1)
     fig.update_xaxes(tickvals=ks, title_text="kernel size K", row=1, col=2)
+    one = dict(type="line", y0=1, y1=1, x0=0, x1=1, line=dict(color="gray", width=1))  # ratio 1: no saving
     fig.update_layout(
+        annotations=notes,
+        shapes=[dict(one, xref="x domain", yref="y"), dict(one, xref="x2 domain", yref="y2")],
         title=dict(
             text="How much depthwise + pointwise saves: 1/N + 1/K² (lower is cheaper; above 1 it costs more)",
             font_size=17,
