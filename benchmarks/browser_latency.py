@@ -85,7 +85,11 @@ INIT = r"""(() => {
       if (text(c).startsWith(prefix)) return text(c) + '@' + (c.parentElement.querySelector('img') || {}).src;
     return '';
   };
-  lw.plot = () => (document.querySelector('[data-testid="stMain"] .js-plotly-plot .main-svg') ? 'drawn' : '');
+  lw.plot = (title) => {  // a drawn Plotly chart whose title contains ``title``
+    for (const p of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
+      if (p.querySelector('.main-svg') && text(p.querySelector('.gtitle')).includes(title)) return 'drawn';
+    return '';
+  };
   const kind = (data) => {  // the ForwardMsg's type: the first field after hash (1) and metadata (2)
     if (!(data instanceof ArrayBuffer)) return 0;
     const b = new Uint8Array(data);
@@ -188,7 +192,7 @@ VISITS = {
     "One layer": ("/layer", ("metric", "Separable MACs")),
     "Classify": ("/classify", ("metric", "The network says")),
     "Look inside": ("/explain", ("caption", "Grad-CAM of ")),
-    "Zoo": ("/zoo", ("plot", "")),
+    "Zoo": ("/zoo", ("plot", "Accuracy against compute")),
 }
 
 
@@ -196,7 +200,8 @@ VISITS = {
 class Control:
     name: str
     path: str  # the page the browser opens; AppTest opens the same page with the same query
-    headline: tuple[str, str]  # ("metric", label), ("caption", prefix: its image's src must change too), ("plot", "")
+    # ("metric", label), ("caption", prefix: its image's src must change too), ("plot", words of its title)
+    headline: tuple[str, str]
     values: list  # one per press
     expected: list[str] | None  # the headline after each press; None: what AppTest shows after the same change
     prepare: Callable  # (page, i) -> press i (a function), or None when the control is not on the page
@@ -213,7 +218,7 @@ def headline_in(at, headline: tuple[str, str]) -> str:
         return next((m.value for m in at.metric if m.label == arg), "")
     if kind == "caption":
         return next((c for image in at.get("image") for c in image.captions if c.startswith(arg)), "")
-    return "drawn" if at.get("plotly_chart") else ""
+    return "drawn" if any(arg in chart.proto.spec for chart in at.get("plotly_chart")) else ""
 
 
 def widget(page, testid: str, label: str):
