@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 SAMPLE_PHOTOS = {  # shown name -> skimage.data function
@@ -12,11 +14,14 @@ SAMPLE_PHOTOS = {  # shown name -> skimage.data function
 }
 
 
+@functools.cache  # every rerun of a page shows one: decoding the file each time was 5-10 ms of it
 def sample_photo(name: str) -> np.ndarray:
-    """The photo as an ``HxWx3`` uint8 RGB array."""
+    """The photo as an ``HxWx3`` uint8 RGB array, read-only (it is shared)."""
     import skimage.data
 
     try:
-        return getattr(skimage.data, SAMPLE_PHOTOS[name])()
+        photo = getattr(skimage.data, SAMPLE_PHOTOS[name])()
     except KeyError:
         raise ValueError(f"photo: unknown sample {name!r}; choose one of {', '.join(SAMPLE_PHOTOS)}") from None
+    photo.setflags(write=False)
+    return photo
