@@ -14,6 +14,7 @@ from lwviz.ui.cache import cost_figures, cost_table, timing_lock
 from lwviz.ui.jobs import turn
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import choice_options, current_spec, plain, set_spec, slider_range
+from lwviz.viz.cost_charts import baseline_words
 from lwviz.viz.diagram import network_dot
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
 from lwviz.zoo import thread_counts
@@ -181,30 +182,36 @@ except DesignTooLarge as exc:  # priced and drawn, but not built here
     too_big_to_run = str(exc)
 
 with results:
-    headline = [  # (label, shown value, this network, the preset, the standard-conv version)
-        ("Parameters", f"{table.params / 1e6:.2f} M", table.params, preset_table.params, table.baseline_params),
-        ("MACs", f"{table.macs / 1e6:.1f} M", table.macs, preset_table.macs, table.baseline_macs),
-        ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.baseline_macs),
-        ("Size, fp32", _mib(4 * table.params), table.params, preset_table.params, table.baseline_params),
-        ("Size, int8", _mib(table.params), table.params, preset_table.params, table.baseline_params),
-        (
-            "Peak activation memory",
-            _mib(table.peak_memory),
-            table.peak_memory,
-            preset_table.peak_memory,
-            table.baseline_peak_memory,
-        ),
-    ]
+    headline = [  # (label, shown value, this network, the preset, its dense version, one conv per block)
+        ("Parameters", f"{table.params / 1e6:.2f} M", table.params, preset_table.params, table.dense_params,
+         table.baseline_params),
+        ("MACs", f"{table.macs / 1e6:.1f} M", table.macs, preset_table.macs, table.dense_macs, table.baseline_macs),
+        ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.dense_macs,
+         2 * table.baseline_macs),
+        ("Size, fp32", _mib(4 * table.params), table.params, preset_table.params, table.dense_params,
+         table.baseline_params),
+        ("Size, int8", _mib(table.params), table.params, preset_table.params, table.dense_params,
+         table.baseline_params),
+        ("Peak activation memory", _mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
+         table.peak_memory, table.baseline_peak_memory),
+    ]  # fmt: skip
     helps = {
         "Size, fp32": "4 bytes per parameter.",
         "Size, int8": "1 byte per parameter, after int8 quantization.",
         "Peak activation memory": "Activations alive at once for one image in float32: the largest input + "
         "output of any one operation, plus the block input a residual keeps.",
     }
-    for col, (name, value, mine, preset_value, baseline) in zip(st.columns(3) + st.columns(3), headline):
+    for col, (name, value, mine, preset_value, dense, per_block) in zip(st.columns(3) + st.columns(3), headline):
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
         col.metric(name, value, delta, delta_color="inverse", help=helps.get(name))
-        col.caption(f"{mine / baseline:.2f}× the standard-conv version")
+        col.caption(baseline_words(mine, dense, per_block))
+    st.caption(
+        "**Dense version**: the same network with every depthwise and grouped convolution made dense "
+        "(groups = 1), which is what depthwise and group convolutions save. **One conv per block**: each block "
+        "replaced by one standard K×K convolution from its input to its output channels, which is what the "
+        "block's design costs against a plain network; an inverted residual can cost more than that, as it "
+        "widens inside the block."
+    )
     view = st.segmented_control(
         "View",
         list(VIEWS),

@@ -22,8 +22,9 @@ def test_cost_json_matches_the_library(capsys):
     assert main(["cost", "mobilenet_v2", "--width", "0.5", "--resolution", "160", "--kernel", "5", "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     table = analyze(get_preset("mobilenet_v2").with_(width=0.5, resolution=160, kernel=5))
-    for key in ("params", "macs", "baseline_params", "baseline_macs"):
+    for key in ("params", "macs", "baseline_params", "baseline_macs", "dense_params", "dense_macs"):
         assert got[key] == getattr(table, key)
+    assert [row["dense_macs"] for row in got["layers"]] == [layer.dense_macs for layer in table.layers]
     assert [row["name"] for row in got["layers"]] == [layer.name for layer in table.layers]
     assert [row["macs"] for row in got["layers"]] == [layer.macs for layer in table.layers]
 

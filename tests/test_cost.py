@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 import torchvision.models as tvm
+from torch import nn
 
 from lwviz.builder import build
 from lwviz.cost import analyze, dws_theory_ratio
@@ -112,6 +113,58 @@ def test_mobilenet_v1_standard_conv_version_matches_table_4():
     assert round(table.baseline_macs / 1e6) == 4867  # 4866M + the stem and FC rounding in the paper
     assert round(table.baseline_params / 1e6, 1) == 29.3
     assert round(table.macs / 1e6) == 569
+
+
+def made_dense(model):
+    """The built model with every depthwise and grouped conv replaced by a dense one of its class (groups = 1)."""
+    for module in list(model.modules()):
+        for name, conv in list(module.named_children()):
+            if isinstance(conv, nn.Conv2d) and conv.groups > 1:
+                dense = type(conv)(  # Conv2dSame keeps its TF-"same" padding
+                    conv.in_channels,
+                    conv.out_channels,
+                    conv.kernel_size,
+                    conv.stride,
+                    conv.padding,
+                    bias=conv.bias is not None,
+                )
+                setattr(module, name, dense)
+    return model
+
+
+GROUPED = Spec(  # ShuffleNetV1 units: grouped 1x1 convs (g = 3) around a depthwise one
+    stem=Stem(chs=24, stride=2),
+    stages=(Stage("shufflev1", repeats=2, stride=2, out_chs=240, groups=3, expand=0.25),),
+    head=Head(chs=0),
+    resolution=64,
+)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [*(get_preset(n) for n in ("mobilenet_v1", "mobilenet_v2", "shufflenet_v2_x1_0", "efficientnet_lite0")), GROUPED],
+    ids=lambda spec: spec.name,
+)
+def test_dense_baseline_is_the_model_with_every_grouped_conv_made_dense(spec):
+    table, model = analyze(spec), made_dense(build(spec))
+    assert table.dense_params == sum(p.numel() for p in model.parameters())
+    assert table.dense_macs == flop_counter_macs(model, spec.resolution)
+    assert table.dense_params > table.params and table.dense_macs > table.macs
+    per_layer = table.to_dict()["layers"]
+    assert sum(layer["dense_macs"] for layer in per_layer) == table.dense_macs
+
+
+def test_dense_baseline_answers_what_depthwise_saves_and_the_per_block_one_what_a_plain_conv_would_cost():
+    v1, v2 = analyze(get_preset("mobilenet_v1")), analyze(get_preset("mobilenet_v2"))
+    # MobileNetV1 made dense: 3x3 convs M -> M before each 1x1, close to the paper's Conv MobileNet (one 3x3
+    # conv M -> N per block, the per-block baseline: 29.3M, 4866M).
+    assert (v1.dense_params, v1.dense_macs) == (29_300_936, 4_828_758_016)
+    # MobileNetV2 looks 1.17x its per-block baseline (it expands inside the block, which one M -> N conv does
+    # not); made dense it is 18x more: its depthwise convs are what make it light.
+    assert v2.macs / v2.baseline_macs == pytest.approx(1.168, abs=1e-3)
+    assert (v2.dense_params, v2.dense_macs) == (44_050_952, 5_549_139_968)
+    plain = analyze(get_preset("mobilenet_v1").with_(block="conv").validate())
+    assert (plain.dense_params, plain.dense_macs) == (plain.params, plain.macs)  # nothing grouped: itself
 
 
 def test_baseline_of_a_standard_conv_network_is_itself():

@@ -10,6 +10,7 @@ from lwviz.viz.cost_charts import (
     MAX_BARS,
     METRICS,
     against_standard_figure,
+    baseline_words,
     per_layer_figure,
     savings_figure,
     share_by_kind,
@@ -141,3 +142,14 @@ def test_against_standard_figure_is_the_mobilenet_papers_table_4():
     assert list(macs.x) == [table.baseline_macs, table.macs] == [4_867_293_184, 568_740_352]  # paper: 4866M, 569M
     assert params.text[1] == "4.2 M (6.9× fewer)" and macs.text[1] == "568.7 M (8.6× fewer)"
     assert list(params.y) == ["standard convolutions", "mobilenet_v1"]
+
+
+def test_baseline_words_lead_with_the_dense_version():
+    v2, v1 = analyze(get_preset("mobilenet_v2")), analyze(get_preset("mobilenet_v1"))
+    assert baseline_words(v2.macs, v2.dense_macs, v2.baseline_macs) == (
+        "**1/18 of its dense version**  \n1.17× one conv per block"
+    )
+    assert baseline_words(v1.params, v1.dense_params, v1.baseline_params) == (
+        "**1/6.9 of its dense version**  \n0.14× one conv per block"
+    )
+    assert baseline_words(100, 100, 50).startswith("**the same as its dense version**")  # nothing grouped

@@ -156,6 +156,16 @@ def savings_figure(table: CostTable) -> go.Figure:
     return fig
 
 
+def baseline_words(mine: int, dense: int, per_block: int) -> str:
+    """A headline number against the network's dense version and against one standard conv per block."""
+    if mine == dense:
+        against_dense = "the same as its dense version"
+    else:
+        times = dense / mine
+        against_dense = f"1/{times:.1f} of its dense version" if times < 10 else f"1/{times:.0f} of its dense version"
+    return f"**{against_dense}**  \n{mine / per_block:.2f}× one conv per block"
+
+
 def against_standard_figure(table: CostTable) -> go.Figure:
     """A network beside its standard-conv version, parameters and MACs: the headline of the MobileNet paper
     (Table 4: MobileNetV1 has 7x fewer parameters and 8.6x fewer MACs than the same network of dense convs)."""

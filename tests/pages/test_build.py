@@ -11,6 +11,7 @@ from lwviz.cost import analyze
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec, Stage
 from lwviz.ui.state import CHOICES, SLIDERS, plain
+from lwviz.viz.cost_charts import baseline_words
 from tests.pages.apptest import metrics, open_page
 
 
@@ -36,29 +37,27 @@ def headline(at):
 
 
 def assert_shows(at, spec):
-    """The headline numbers and the table are lwviz's totals for ``spec``, compared with the preset and the
-    standard-conv version of the same network."""
+    """The headline numbers and the table are lwviz's totals for ``spec``, compared with the preset and with the
+    two baselines of the same network."""
     table = analyze(spec)
     preset = analyze(get_preset(spec.name)) if spec.name in PRESETS else table
     mib = lambda n: f"{n / 2**20:.1f} MiB"  # noqa: E731
-    expected = {  # label: (shown value, this network, the preset, the standard-conv version)
-        "Parameters": (f"{table.params / 1e6:.2f} M", table.params, preset.params, table.baseline_params),
-        "MACs": (f"{table.macs / 1e6:.1f} M", table.macs, preset.macs, table.baseline_macs),
-        "FLOPs (2 × MACs)": (f"{table.flops / 1e6:.1f} M", table.flops, preset.flops, 2 * table.baseline_macs),
-        "Size, fp32": (mib(4 * table.params), table.params, preset.params, table.baseline_params),
-        "Size, int8": (mib(table.params), table.params, preset.params, table.baseline_params),
-        "Peak activation memory": (
-            mib(table.peak_memory),
-            table.peak_memory,
-            preset.peak_memory,
-            table.baseline_peak_memory,
-        ),
-    }
+    expected = {  # label: (shown value, this network, the preset, its dense version, one conv per block)
+        "Parameters": (f"{table.params / 1e6:.2f} M", table.params, preset.params, table.dense_params,
+                       table.baseline_params),
+        "MACs": (f"{table.macs / 1e6:.1f} M", table.macs, preset.macs, table.dense_macs, table.baseline_macs),
+        "FLOPs (2 × MACs)": (f"{table.flops / 1e6:.1f} M", table.flops, preset.flops, 2 * table.dense_macs,
+                             2 * table.baseline_macs),
+        "Size, fp32": (mib(4 * table.params), table.params, preset.params, table.dense_params, table.baseline_params),
+        "Size, int8": (mib(table.params), table.params, preset.params, table.dense_params, table.baseline_params),
+        "Peak activation memory": (mib(table.peak_memory), table.peak_memory, preset.peak_memory, table.peak_memory,
+                                   table.baseline_peak_memory),
+    }  # fmt: skip
     shown = headline(at)
     assert list(shown) == list(expected)
-    for label, (value, mine, preset_value, baseline) in expected.items():
+    for label, (value, mine, preset_value, dense, per_block) in expected.items():
         delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else ""  # "": none shown
-        assert shown[label] == (value, delta, f"{mine / baseline:.2f}× the standard-conv version"), label
+        assert shown[label] == (value, delta, baseline_words(mine, dense, per_block)), label
     df = layer_table(at)
     assert df["MACs"].sum() == table.macs and df["params"].sum() == table.params
     assert at.query_params["spec"] in (spec.to_string(), spec.name)
