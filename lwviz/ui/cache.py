@@ -23,8 +23,9 @@ from lwviz.zoo import zoo_entries
 BY_SPEC_STRING = {Spec: Spec.to_string}
 
 
-@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=BY_SPEC_STRING)
+@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=BY_SPEC_STRING)
 def cost_table(spec: Spec) -> CostTable:
+    """A resource, not data: a cost table is immutable (frozen, tuples), so it is shared, not unpickled per call."""
     return analyze(spec)
 
 
