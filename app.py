@@ -9,14 +9,21 @@ from pathlib import Path
 import streamlit as st
 
 if __name__ == "__main__":
+    from lwviz.ui.warmup import wait_for_imports
+
+    wait_for_imports()  # a first visit during the start-up must not import beside it (see there)
     from lwviz.perf import keep_freed_memory
+    from lwviz.ui.language import _, choose_language, language_switch
     from lwviz.ui.nav import st_pages
 
     keep_freed_memory()  # faster forward passes for every page (see lwviz/perf.py)
+    lang = choose_language()
     st.set_page_config(
-        page_title="lwviz: lightweight CNNs, layer by layer", page_icon=":material/memory:", layout="wide"
+        page_title=_("lwviz: lightweight CNNs, layer by layer"), page_icon=":material/memory:", layout="wide"
     )
-    st.navigation(st_pages()).run()
+    page = st.navigation(st_pages(lang))
+    language_switch()
+    page.run()
 else:
     from lwviz.ui.warmup import warming_up
 

@@ -35,3 +35,21 @@ def test_warming_up_loads_the_libraries_lite0_and_the_zoo_freezes_them_and_sets_
     )
     shown = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert shown.stdout.split() == ["True", "1", "True", "True", "1"], shown.stderr[-2000:]
+
+
+def test_a_first_visit_waits_for_the_warm_ups_imports_only_when_there_is_a_warm_up(monkeypatch):
+    import threading
+    import time
+
+    from lwviz.ui import warmup
+
+    monkeypatch.setattr(warmup, "STARTED", threading.Event())
+    monkeypatch.setattr(warmup, "IMPORTED", threading.Event())
+    start = time.perf_counter()
+    warmup.wait_for_imports(timeout=5)  # no warm-up (AppTest, tests): no wait
+    assert time.perf_counter() - start < 0.1
+    warmup.STARTED.set()
+    threading.Timer(0.3, warmup.IMPORTED.set).start()
+    start = time.perf_counter()
+    warmup.wait_for_imports(timeout=5)
+    assert 0.25 < time.perf_counter() - start < 3

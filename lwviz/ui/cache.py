@@ -10,6 +10,7 @@ import streamlit as st
 from lwviz.builder import Net
 from lwviz.cost import CostTable, analyze
 from lwviz.explain import Explainer
+from lwviz.i18n import translations
 from lwviz.networks import load_pretrained, untrained_model
 from lwviz.presets import get_preset
 from lwviz.spec import Spec
@@ -38,10 +39,10 @@ def cost_figures(spec: Spec, metric: str, log: bool) -> tuple[go.Figure, go.Figu
 
 
 @st.cache_resource(show_spinner=False)
-def home_figure() -> go.Figure:
+def home_figure(lang: str) -> go.Figure:
     """MobileNetV1 beside its standard-conv version on the landing page. Being a Plotly chart, it also loads
     the browser's Plotly code while the class reads the page: 1.5 s the first chart of a tab would take."""
-    return against_standard_figure(cost_table(get_preset("mobilenet_v1")))
+    return against_standard_figure(cost_table(get_preset("mobilenet_v1")), translations(lang).gettext)
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,6 +6,10 @@ import copy
 import functools
 from dataclasses import dataclass
 
+from lwviz.i18n import N_
+
+N_("Home")  # the landing page's title, for the catalog
+
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -18,81 +22,101 @@ class PageInfo:
 PAGES = (
     PageInfo(
         "pages/build.py",
-        "Build",
+        N_("Build"),
         ":material/construction:",
-        "Build a network from sliders: block type, width, resolution, kernel, expansion, SE.  \n"
-        "Every layer's parameters and MACs against a standard convolution, updated as you move them.",
+        N_(
+            "Build a network from sliders: block type, width, resolution, kernel, expansion, SE.  \n"
+            "Every layer's parameters and MACs against a standard convolution, updated as you move them.",
+        ),
     ),
     PageInfo(
         "pages/layer.py",
-        "One layer",
+        N_("One layer"),
         ":material/filter_center_focus:",
-        "One convolution, standard vs depthwise + pointwise: the paper's formulas with your numbers filled in.  \n"
-        "See what each kernel reads for one output value, and why the saving is 1/N + 1/K².",
+        N_(
+            "One convolution, standard vs depthwise + pointwise: the paper's formulas with your numbers filled in.  \n"
+            "See what each kernel reads for one output value, and why the saving is 1/N + 1/K².",
+        ),
     ),
     PageInfo(
         "pages/classify.py",
-        "Classify",
+        N_("Classify"),
         ":material/image_search:",
-        "A real pretrained lightweight network names what is in a photo, your upload or a camera snapshot.  \n"
-        "Top-5 answers with how sure it is and how many milliseconds it took, offline on this laptop.",
+        N_(
+            "A real pretrained lightweight network names what is in a photo, your upload or a camera snapshot.  \n"
+            "Top-5 answers with how sure it is and how many milliseconds it took, offline on this laptop.",
+        ),
     ),
     PageInfo(
         "pages/zoo.py",
-        "Zoo",
+        N_("Zoo"),
         ":material/leaderboard:",
-        "Every preset beside ResNet-18 and VGG-16: ImageNet accuracy against MACs and against speed "
-        "measured on this laptop.  \nWhere counting MACs and timing the network disagree, and why.",
+        N_(
+            "Every preset beside ResNet-18 and VGG-16: ImageNet accuracy against MACs and against speed "
+            "measured on this laptop.  \nWhere counting MACs and timing the network disagree, and why.",
+        ),
     ),
     PageInfo(
         "pages/webcam.py",
-        "Webcam",
+        N_("Webcam"),
         ":material/videocam:",
-        "Hold an object up to the camera: a pretrained lightweight network names it, live.  \n"
-        "Model milliseconds and frames per second on this laptop, float32 against int8.",
+        N_(
+            "Hold an object up to the camera: a pretrained lightweight network names it, live.  \n"
+            "Model milliseconds and frames per second on this laptop, float32 against int8.",
+        ),
     ),
     PageInfo(
         "pages/explain.py",
-        "Look inside",
+        N_("Look inside"),
         ":material/visibility:",
-        "Grad-CAM: which parts of a picture a layer found evidence for a class in, from sharp early maps "
-        "to coarse late ones.  \nChannel attention: the squeeze-and-excitation gates, and what happens "
-        "when they are switched off.",
+        N_(
+            "Grad-CAM: which parts of a picture a layer found evidence for a class in, from sharp early maps "
+            "to coarse late ones.  \nChannel attention: the squeeze-and-excitation gates, and what happens "
+            "when they are switched off.",
+        ),
     ),
     PageInfo(
         "pages/train.py",
-        "Train",
+        N_("Train"),
         ":material/model_training:",
-        "Train your design on handwritten digits (offline) or CIFAR-10 photos, in about a minute on this CPU.  \n"
-        "Watch the loss fall; then distill a bigger teacher's knowledge into a small student.",
+        N_(
+            "Train your design on handwritten digits (offline) or CIFAR-10 photos, in about a minute on this CPU.  \n"
+            "Watch the loss fall; then distill a bigger teacher's knowledge into a small student.",
+        ),
     ),
     PageInfo(
         "pages/compress.py",
-        "Compress",
+        N_("Compress"),
         ":material/compress:",
-        "Make a network smaller still: int8 quantization, zeroed weights, removed channels.  \n"
-        "File size, speed and accuracy of every variant, measured side by side on this laptop.",
+        N_(
+            "Make a network smaller still: int8 quantization, zeroed weights, removed channels.  \n"
+            "File size, speed and accuracy of every variant, measured side by side on this laptop.",
+        ),
     ),
 )
 
 
 @functools.cache
-def _st_pages() -> tuple:
+def _st_pages(lang: str) -> tuple:
     import streamlit as st
 
-    home = st.Page("pages/home.py", title="Home", icon=":material/school:", default=True)
-    return (home, *(st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES))
+    from lwviz.i18n import translations
+
+    title = translations(lang).gettext
+    home = st.Page("pages/home.py", title=title("Home"), icon=":material/school:", default=True)
+    return (home, *(st.Page(p.path, title=title(p.title), icon=p.icon) for p in PAGES))
 
 
-def st_pages() -> list:
-    """The ``st.Page`` of every page for ``st.navigation``: made once per server, handed out as copies.
+def st_pages(lang: str) -> list:
+    """The ``st.Page`` of every page for ``st.navigation``, titled in ``lang``: made once per server, handed out as
+    copies.
 
     ``st.Page`` resolves its file's real path: some forty file-system calls on every run of every
     session. Each call lets go of the GIL, and with a class's reruns in flight each waits its turn to
     take it back, which made a slow tail of slider steps. ``st.navigation`` marks the page it picks
     on the object, so every run gets its own shallow copies.
     """
-    return [copy.copy(page) for page in _st_pages()]
+    return [copy.copy(page) for page in _st_pages(lang)]
 
 
 def require_frame() -> None:

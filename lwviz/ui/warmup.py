@@ -21,6 +21,19 @@ from pathlib import Path
 from lwviz.ui.nav import PAGES
 
 log = logging.getLogger(__name__)
+STARTED, IMPORTED = threading.Event(), threading.Event()  # the warm-up began; its imports are done (or failed)
+
+
+def wait_for_imports(timeout: float = 120.0) -> None:
+    """Let a page run only once the warm-up's imports are done (app.py calls it first on every run).
+
+    Two threads importing the same packages at once (a page's first run, the warm-up) can meet in a
+    cycle, and Python then hands one of them a partly initialized module: "partially initialized
+    module 'pandas' has no attribute 'Series'" on the first visit. The page would import the same
+    modules anyway; waiting costs it nothing. Without a warm-up (tests, AppTest) it returns at once.
+    """
+    if STARTED.is_set():
+        IMPORTED.wait(timeout)
 
 
 def page_imports(root: Path) -> list[str]:
@@ -47,8 +60,12 @@ def warm_up(root: Path) -> float:
     from lwviz.perf import one_thread_by_default
 
     one_thread_by_default()
-    for name in page_imports(root):
-        importlib.import_module(name)
+    try:
+        for name in page_imports(root):
+            importlib.import_module(name)
+    finally:
+        IMPORTED.set()
+    from lwviz.i18n import DEFAULT_LANGUAGE
     from lwviz.perf import freeze_long_lived
     from lwviz.presets import get_preset
     from lwviz.ui.cache import cost_figures, home_figure, pretrained_model, zoo_macs_figure
@@ -56,7 +73,11 @@ def warm_up(root: Path) -> float:
     from lwviz.weights import LITE0
 
     pretrained_model(LITE0.name)  # the default network of Classify, Webcam and Look inside
-    first_views = [home_figure(), *cost_figures(get_preset(DEFAULT_PRESET), "macs", False), zoo_macs_figure()]
+    first_views = [
+        home_figure(DEFAULT_LANGUAGE),
+        *cost_figures(get_preset(DEFAULT_PRESET), "macs", False),
+        zoo_macs_figure(),
+    ]
     for figure in first_views:
         figure.to_json()  # plotly's first figure is slow
     freeze_long_lived()  # the collector's full passes would walk all of the above, GIL held, every time
@@ -73,5 +94,6 @@ def _warm_up_logged(root: Path) -> None:
 @asynccontextmanager
 async def warming_up(root: Path) -> AsyncIterator[None]:
     """An ``st.App`` lifespan (with ``root`` bound) that starts :func:`warm_up` on a thread as the server starts."""
+    STARTED.set()
     threading.Thread(target=_warm_up_logged, args=(root,), name="lwviz-warm-up", daemon=True).start()
     yield

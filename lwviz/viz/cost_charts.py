@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -166,20 +166,22 @@ def baseline_words(mine: int, dense: int, per_block: int) -> str:
     return f"**{against_dense}**  \n{mine / per_block:.2f}× one conv per block"
 
 
-def against_standard_figure(table: CostTable) -> go.Figure:
-    """A network beside its standard-conv version, parameters and MACs: the headline of the MobileNet paper
-    (Table 4: MobileNetV1 has 7x fewer parameters and 8.6x fewer MACs than the same network of dense convs)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["Parameters", "MACs"], horizontal_spacing=0.04)
-    names = ("standard convolutions", table.spec.name)
+def against_standard_figure(table: CostTable, _: Callable[[str], str] = str) -> go.Figure:
+    """A network beside its standard-conv version, parameters and MACs, its words translated by ``_``: the
+    headline of the MobileNet paper (Table 4: MobileNetV1 has 7x fewer parameters and 8.6x fewer MACs than
+    the same network of dense convs)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("Parameters"), _("MACs")], horizontal_spacing=0.04)
+    names = (_("standard convolutions"), table.spec.name)
     for col, (mine, baseline) in enumerate(
         ((table.params, table.baseline_params), (table.macs, table.baseline_macs)), start=1
     ):
+        fewer = _("{value} M ({times}× fewer)").format(value=f"{mine / 1e6:,.1f}", times=f"{baseline / mine:.1f}")
         fig.add_bar(
             x=[baseline, mine],
             y=list(names),
             orientation="h",
             marker_color=[BASELINE_COLOR, KIND_COLORS["depthwise"]],
-            text=[f"{baseline / 1e6:,.1f} M", f"{mine / 1e6:,.1f} M ({baseline / mine:.1f}× fewer)"],
+            text=[f"{baseline / 1e6:,.1f} M", fewer],
             textposition="auto",
             textfont_size=15,
             hoverinfo="skip",

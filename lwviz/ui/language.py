@@ -1,0 +1,44 @@
+"""The session's language: ``?lang=`` in the URL wins, then the browser's, then English; a switch in the sidebar.
+
+The choice lives in session state and is mirrored in the URL on every run, so every link the app makes (a
+shared design, a page) opens in the same language. Changing it reruns the page: the design and every
+control keep their values.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, translations
+
+
+def choose_language() -> str:
+    """Settle this run's language (app.py calls it before any page runs) and put it in the URL.
+
+    A ``?lang=`` other than the one this session put there last (a link, an edited address) wins; then
+    the sidebar switch when it was just moved; on a session's first run, the browser's language.
+    """
+    state, in_url = st.session_state, language_of(st.query_params.get("lang"))
+    if in_url and in_url != state.get("lang_in_url"):
+        state.lang = in_url
+    elif state.get("lang_switch") in LANGUAGES:
+        state.lang = state.lang_switch
+    elif "lang" not in state:
+        state.lang = language_of(st.context.locale) or DEFAULT_LANGUAGE
+    state.lang_switch = state.lang  # the switch shows it (set before the widget is drawn in this run)
+    st.query_params["lang"] = state.lang_in_url = state.lang
+    return state.lang
+
+
+def _(message: str, /, **params) -> str:
+    """``message`` in the session's language, with ``{name}`` fields filled from ``params``."""
+    text = translations(st.session_state.get("lang", DEFAULT_LANGUAGE)).gettext(message)
+    return text.format(**params) if params else text
+
+
+def language_switch() -> None:
+    """The sidebar's language control, labelled in both languages so anyone can find it (read by
+    :func:`choose_language` on the next run)."""
+    st.sidebar.segmented_control(
+        "语言 · Language", list(LANGUAGES), format_func=LANGUAGES.get, required=True, key="lang_switch"
+    )
