@@ -1,8 +1,10 @@
 import itertools
 
 import pytest
+import torch
 import torchvision.models as tvm
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from lwviz.builder import build
 from lwviz.cost import analyze, dws_theory_ratio
@@ -116,23 +118,45 @@ def test_mobilenet_v1_standard_conv_version_matches_table_4():
 
 
 def made_dense(model):
-    """The built model with every depthwise and grouped conv replaced by a dense one of its class (groups = 1)."""
+    """``model`` with every depthwise and grouped conv replaced by a dense one of its class (groups = 1)."""
     for module in list(model.modules()):
         for name, conv in list(module.named_children()):
             if isinstance(conv, nn.Conv2d) and conv.groups > 1:
-                dense = type(conv)(  # Conv2dSame keeps its TF-"same" padding
+                dense = type(conv)(  # lwviz's Conv2dSame keeps its TF-"same" padding
                     conv.in_channels,
                     conv.out_channels,
                     conv.kernel_size,
                     conv.stride,
                     conv.padding,
                     bias=conv.bias is not None,
+                    device=conv.weight.device,
                 )
                 setattr(module, name, dense)
     return model
 
 
-GROUPED = Spec(  # ShuffleNetV1 units: grouped 1x1 convs (g = 3) around a depthwise one
+def dense_counts(model, resolution: int) -> tuple[int, int]:
+    """Params and FlopCounterMode MACs of ``model`` made dense, on the meta device (shapes only, no arithmetic)."""
+    model = made_dense(model).eval()
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, resolution, resolution, device="meta"))
+    return sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2
+
+
+TORCHVISION = [name for name, preset in PRESETS.items() if preset.torchvision]
+
+
+@pytest.mark.parametrize("name", TORCHVISION)
+def test_dense_baseline_equals_torchvisions_model_with_every_grouped_conv_made_dense(name):
+    spec = get_preset(name)
+    with torch.device("meta"):
+        reference = getattr(tvm, PRESETS[name].torchvision)()
+    table = analyze(spec)
+    assert (table.dense_params, table.dense_macs) == dense_counts(reference, spec.resolution)
+    assert sum(layer["dense_macs"] for layer in table.to_dict()["layers"]) == table.dense_macs
+
+
+GROUPED = Spec(  # ShuffleNetV1 units: grouped 1x1 convs (g = 3) around a depthwise one, and TF padding (Lite0)
     stem=Stem(chs=24, stride=2),
     stages=(Stage("shufflev1", repeats=2, stride=2, out_chs=240, groups=3, expand=0.25),),
     head=Head(chs=0),
@@ -140,18 +164,13 @@ GROUPED = Spec(  # ShuffleNetV1 units: grouped 1x1 convs (g = 3) around a depthw
 )
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [*(get_preset(n) for n in ("mobilenet_v1", "mobilenet_v2", "shufflenet_v2_x1_0", "efficientnet_lite0")), GROUPED],
-    ids=lambda spec: spec.name,
-)
-def test_dense_baseline_is_the_model_with_every_grouped_conv_made_dense(spec):
-    table, model = analyze(spec), made_dense(build(spec))
-    assert table.dense_params == sum(p.numel() for p in model.parameters())
-    assert table.dense_macs == flop_counter_macs(model, spec.resolution)
+@pytest.mark.parametrize("spec", [GROUPED, get_preset("efficientnet_lite0")], ids=lambda spec: spec.name)
+def test_dense_baseline_equals_our_model_made_dense_where_torchvision_has_none(spec):
+    with torch.device("meta"):
+        model = build(spec)
+    table = analyze(spec)
+    assert (table.dense_params, table.dense_macs) == dense_counts(model, spec.resolution)
     assert table.dense_params > table.params and table.dense_macs > table.macs
-    per_layer = table.to_dict()["layers"]
-    assert sum(layer["dense_macs"] for layer in per_layer) == table.dense_macs
 
 
 def test_dense_baseline_answers_what_depthwise_saves_and_the_per_block_one_what_a_plain_conv_would_cost():
