@@ -53,7 +53,10 @@ def effective_stage(spec: Spec, stage: Stage) -> Stage:
 
 
 def scaled_chs(chs: int, spec: Spec, scaling: str = "scale") -> int:
-    width = {"scale": spec.width, "floor": max(1.0, spec.width), "fixed": 1.0}[scaling]
+    """``chs`` at the spec's width: scaled, scaled but never below 1x, fixed, or scaled by the width rounded down to a
+    power of two ("steps": ShuffleNetV1's authors give 1.5x the 1x stem), rounded to a multiple of the divisor."""
+    steps = 2.0 ** math.floor(math.log2(spec.width))
+    width = {"scale": spec.width, "floor": max(1.0, spec.width), "fixed": 1.0, "steps": steps}[scaling]
     return chs if width == 1.0 else make_divisible(chs * width, spec.divisor)
 
 
@@ -123,6 +126,7 @@ def resolve(spec: Spec) -> Plan:
                 se=stage.se,
                 act=stage.act,
                 groups=stage.groups,
+                dense_pw=stage.dense_first and j == 0,
                 has_skip=fam.has_skip(in_chs, out_chs, stride),
                 **common,
             )

@@ -181,6 +181,35 @@ for _name, _chs, _last in [
         f"shufflenet_v2_{_name}",
     )
 
+# ShuffleNetV1 (Zhang et al. 2018) as its authors' ShuffleNet-Series code builds it: at 1x, stages of 240/480/960
+# channels (g=3) or 384/768/1536 (g=8); the width knob scales them (0.5x..2x are the published models), while the
+# stem follows the authors' table: 24 channels, 12 or 16 at 0.5x, 48 at 2x ("steps"). divisor = groups keeps
+# every width divisible by the groups. The first unit's first 1x1 stays dense; the classifier has no bias.
+for _g, _chs in [(3, (240, 480, 960)), (8, (384, 768, 1536))]:
+    register(
+        f"shufflenet_v1_g{_g}",
+        Spec(
+            stem=Stem(24, 3, 2, "relu", pool="max", scaling="steps"),
+            stages=tuple(
+                Stage(
+                    "shufflev1",
+                    repeats=n,
+                    kernel=3,
+                    stride=2,
+                    out_chs=c,
+                    expand=0.25,
+                    act="relu",
+                    groups=_g,
+                    dense_first=i == 0,
+                )
+                for i, (n, c) in enumerate(zip((4, 8, 4), _chs))
+            ),
+            head=Head(0, "relu", dropout=0.0, classifier="linear_nobias"),
+            divisor=_g,
+        ),
+        f"ShuffleNetV1 g={_g} (Zhang et al. 2018): grouped 1x1 convolutions and channel shuffle.",
+    )
+
 _FIRE = dict(norm=False, head=Head(0, "relu", dropout=0.5, classifier="conv"))
 register(
     "squeezenet1_0",

@@ -24,9 +24,10 @@ import numpy as np
 from lwviz.families import FAMILIES
 
 ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
-SCALINGS = ("scale", "floor", "fixed")  # how width reaches stem/head channels
+# how width reaches stem/head channels; "steps": only at widths that double (0.5, 1, 2), ShuffleNetV1's stem table
+SCALINGS = ("scale", "floor", "fixed", "steps")
 STEM_POOLS = ("none", "max", "maxceil")  # maxceil: SqueezeNet's ceil_mode pooling
-CLASSIFIERS = ("linear", "conv")
+CLASSIFIERS = ("linear", "conv", "linear_nobias")  # linear_nobias: ShuffleNetV1's official FC has no bias
 PADDINGS = ("symmetric", "tf_same")
 SE_STYLES = ("efficientnet", "mobilenetv3")
 KNOBS = ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act")  # the global, slider-set fields
@@ -62,6 +63,9 @@ class Stage:
     se: float = field(default=0.0, metadata=_meta("se", 0, 1))
     act: str = field(default="relu", metadata=_meta("a", choices=ACTIVATIONS))
     groups: int = field(default=1, metadata=_meta("g", 1, 64))
+    # ShuffleNetV1: the stage's first block keeps its first 1x1 dense, because few input channels
+    # would leave each group almost nothing to see (the paper's Stage 2); families without it ignore it.
+    dense_first: bool = field(default=False, metadata=_meta("df"))
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,8 @@ def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
     if raw is None:
         if "None" in kind:
             return None
+        if kind.startswith("bool"):  # an unticked checkbox (a new table row) leaves its cell empty: the default
+            return f.default
         raise ValueError(f"{name}: a value is required")
     try:
         if kind.startswith("bool"):

@@ -48,6 +48,13 @@ PUBLISHED_TOP1: dict[str, Top1] = {
         "TensorFlow EfficientNet-Lite release, FP32 "
         "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)",
     ),
+    # the authors' released PyTorch models, whose code the presets equal; the README gives top-1 error
+    "shufflenet_v1_g3": Top1(
+        67.8, "ShuffleNet-Series README, ShuffleNetV1 1.0x (group=3), top-1 error 32.2% (github.com/megvii-model)"
+    ),
+    "shufflenet_v1_g8": Top1(
+        68.0, "ShuffleNet-Series README, ShuffleNetV1 1.0x (group=8), top-1 error 32.0% (github.com/megvii-model)"
+    ),
 }
 
 # Dense-convolution networks from torchvision, priced by the tracer, shown for scale.

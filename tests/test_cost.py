@@ -81,7 +81,10 @@ def test_every_family_analytic_equals_traced(block, kernel, width, stride):
     assert_analytic_equals_traced(_small_spec(block, kernel, width, stride))
 
 
-@pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0"])
+@pytest.mark.parametrize(
+    "name",
+    ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0", "shufflenet_v1_g3", "shufflenet_v1_g8"],
+)
 def test_knobs_analytic_equals_traced(name):
     spec = get_preset(name).with_(width=0.75, depth=1.3, resolution=160, kernel=5)
     assert_analytic_equals_traced(spec.validate())

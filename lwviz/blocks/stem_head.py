@@ -31,7 +31,7 @@ class Stem(nn.Module):
 
 
 class Classifier(nn.Module):
-    """``linear``: global average pool, [hidden FC + act], dropout, FC.
+    """``linear``: global average pool, [hidden FC + act], dropout, FC (``linear_nobias``: the same, FC without bias).
 
     ``conv`` (SqueezeNet): dropout, 1x1 conv to the classes + act, global average pool:
     a network with no fully connected layer at all.
@@ -51,7 +51,7 @@ class Classifier(nn.Module):
             self.fc_hidden = nn.Linear(in_chs, a.hidden)
             self.act = make_act(a.act)
             in_chs = a.hidden
-        self.fc = nn.Linear(in_chs, a.out_chs)
+        self.fc = nn.Linear(in_chs, a.out_chs, bias=a.classifier != "linear_nobias")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "conv":

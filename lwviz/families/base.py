@@ -26,6 +26,7 @@ class LayerArgs:
     se: float = 0.0
     act: str = "relu"
     groups: int = 1
+    dense_pw: bool = False  # the first 1x1 is dense despite ``groups`` (ShuffleNetV1's first unit)
     has_skip: bool = False  # the block adds its input to its output (decided once, by the family, when resolved)
     # network-wide conventions every layer needs
     norm: bool = True

@@ -84,16 +84,16 @@ def conv_op(
     )
 
 
-def fc_op(name: str, in_features: int, out_features: int, act: str = "none") -> OpCost:
-    """A fully connected layer with bias on a pooled vector (bias add, then the activation if any)."""
+def fc_op(name: str, in_features: int, out_features: int, act: str = "none", bias: bool = True) -> OpCost:
+    """A fully connected layer on a pooled vector (bias add if any, then the activation if any)."""
     return OpCost(
         name,
         "fc",
         (in_features, 1, 1),
         (out_features, 1, 1),
-        in_features * out_features + out_features,
+        in_features * out_features + out_features * bias,
         in_features * out_features,
-        out_features * (1 + (act != "none")),
+        out_features * (bias + (act != "none")),
     )
 
 

@@ -2,7 +2,8 @@
 
 Grouped 1x1 convs cut the pointwise cost by the number of groups; the shuffle lets information
 cross groups. A downsampling unit that widens the network concatenates an average-pooled
-shortcut, so the convolution branch produces only ``out - in`` channels.
+shortcut, so the convolution branch produces only ``out - in`` channels. The network's first unit
+keeps its first 1x1 dense (``dense_pw``): its few input channels would leave each group too little.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ def v1_branch_chs(in_chs: int, out_chs: int, stride: int) -> int:
     return out_chs - in_chs if v1_concat(in_chs, out_chs, stride) else out_chs
 
 
+def v1_pw_groups(a: LayerArgs) -> int:
+    """Groups of the first 1x1: one when the unit keeps it dense (ShuffleNetV1's first unit)."""
+    return 1 if a.dense_pw else a.groups
+
+
 def shuffle_v1_ops(a: LayerArgs) -> list[OpCost]:
     mid = v1_mid_chs(a.out_chs, a.expand, a.groups)
     out = (a.out_chs, a.out_size, a.out_size)
     ops = [
-        conv(a, "conv_pw", a.in_chs, mid, groups=a.groups),
+        conv(a, "conv_pw", a.in_chs, mid, groups=v1_pw_groups(a)),
         conv(a, "conv_dw", mid, mid, a.kernel, a.stride, groups=mid, act="none"),
         conv(
             a,
@@ -53,7 +59,8 @@ def check_shuffle_v1(a: LayerArgs, where: str) -> None:
     g = a.groups
     mid = v1_mid_chs(a.out_chs, a.expand, g)
     branch = v1_branch_chs(a.in_chs, a.out_chs, a.stride)
-    for what, chs in (("input", a.in_chs), ("bottleneck", mid), ("branch output", branch)):
+    checked = (("bottleneck", mid), ("branch output", branch))
+    for what, chs in checked if a.dense_pw else (("input", a.in_chs), *checked):
         if chs % g:
             raise ValueError(
                 f"{where}.groups: {g} groups must divide the {what} channels ({chs}); "
@@ -67,7 +74,8 @@ def shuffle_v1_title(a: LayerArgs) -> str:
 
 def shuffle_v1_facts(a: LayerArgs) -> list[str]:
     pooled = ["pooled input concatenated"] if v1_concat(a.in_chs, a.out_chs, a.stride) else []
-    return [f"{a.groups} groups, shuffled", *pooled, *kernel_facts(a)]
+    dense = ["first 1x1 dense"] if a.dense_pw else []
+    return [f"{a.groups} groups, shuffled", *dense, *pooled, *kernel_facts(a)]
 
 
 FAMILIES = (

@@ -29,4 +29,4 @@ def classifier_ops(a: LayerArgs) -> list[OpCost]:
     if a.hidden:
         ops.append(fc_op("classifier.fc_hidden", c, a.hidden, act=a.act))
         c = a.hidden
-    return ops + [fc_op("classifier.fc", c, n)]
+    return ops + [fc_op("classifier.fc", c, n, bias=a.classifier != "linear_nobias")]

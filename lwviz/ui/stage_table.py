@@ -29,6 +29,11 @@ def column_config() -> dict:
             help=", ".join(f"{n}: {f.label}" for n, f in FAMILIES.items()),
         ),
         "act": st.column_config.SelectboxColumn("activation", options=list(ACTIVATIONS), required=True),
+        "dense_first": st.column_config.CheckboxColumn(
+            "dense first 1x1",
+            default=False,
+            help="ShuffleNetV1: the stage's first block keeps its first 1x1 dense (groups = 1).",
+        ),
     }
     for f in fields(Stage):
         meta = f.metadata
