@@ -167,7 +167,9 @@ GROUPED = Spec(  # ShuffleNetV1 units: grouped 1x1 convs (g = 3) around a depthw
 )
 
 
-@pytest.mark.parametrize("spec", [GROUPED, get_preset("efficientnet_lite0")], ids=lambda spec: spec.name)
+@pytest.mark.parametrize(
+    "spec", [GROUPED, *map(get_preset, ("efficientnet_lite0", "shufflenet_v1_g8"))], ids=lambda spec: spec.name
+)
 def test_dense_baseline_equals_our_model_made_dense_where_torchvision_has_none(spec):
     with torch.device("meta"):
         model = build(spec)
