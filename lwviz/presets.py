@@ -256,6 +256,21 @@ register(
 )
 
 register(
+    "efficientnet_v2_s",
+    Spec(
+        stem=Stem(24, 3, 2, "silu"),
+        # fused-MBConv where depthwise convs are slow (early, high resolution), MBConv + SE later (Table 4)
+        stages=_stages("fused", [(1, 3, 1, 24, 2), (4, 3, 2, 48, 4), (4, 3, 2, 64, 4)], "silu")
+        + _stages("mbconv", [(4, 3, 2, 128, 6), (6, 3, 1, 160, 9), (6, 3, 2, 256, 15)], "silu", se=0.25),
+        head=Head(1280, "silu"),
+        bn_eps=1e-3,
+        resolution=384,  # torchvision's weights are trained and evaluated at 384 (its _ops and top-1 are there)
+    ),
+    "EfficientNetV2-S (Tan & Le 2021): fused-MBConv early, MBConv + SE late, found for training speed.",
+    "efficientnet_v2_s",
+)
+
+register(
     "efficientnet_lite0",
     Spec(
         stem=Stem(32, 3, 2, "relu6", scaling="fixed"),

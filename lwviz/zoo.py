@@ -87,6 +87,8 @@ class ZooEntry:
     top1_source: str
     reference: bool  # a standard-convolution network, not a lightweight design
     build: Callable[[], nn.Module] = field(compare=False, repr=False)
+    # the input side its MACs and top-1 belong to, so its latency is timed there too (EfficientNetV2-S: 384)
+    resolution: int = RESOLUTION
 
 
 def family_of(name: str) -> str:
@@ -132,6 +134,7 @@ def _preset_entry(preset: Preset) -> ZooEntry:
         top1.source,
         reference=False,
         build=partial(build, preset.spec),
+        resolution=preset.spec.resolution,
     )
 
 
@@ -242,7 +245,9 @@ def measure_zoo(
             def passes(done: int, total: int, start=start, name=entry.name) -> None:
                 progress((start + done / total / len(threads)) / len(entries), name)
 
-            timings[entry.name][t] = forward_ms(model, t, runs, passes if progress else None)
+            timings[entry.name][t] = forward_ms(
+                model, t, runs, passes if progress else None, resolution=entry.resolution
+            )
         del model  # VGG-16 holds half a gigabyte
     if progress:
         progress(1.0, "")

@@ -54,8 +54,9 @@ if button_col.button("Measure latency on this machine", type="primary", icon=":m
         st.session_state.zoo_latency = dict(latency=latency, runs=runs, seconds=time.perf_counter() - start)
         bar.empty()
 st.caption(
-    f"Randomly initialized models, batch 1, 224×224, float32, eval mode: speed does not depend on what the "
-    f"weights are. Each network is timed with 1 thread and with all {threads[-1]} threads of this machine. "
+    f"Randomly initialized models, batch 1, each at the input size of its top-1 (224×224; EfficientNetV2-S "
+    f"384×384), float32, eval mode: speed does not depend on what the weights are. Each network is timed "
+    f"with 1 thread and with all {threads[-1]} threads of this machine. "
     f"Anything else running (a browser, a webcam page) slows the numbers down."
 )
 

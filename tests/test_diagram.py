@@ -14,6 +14,7 @@ import pytest
 
 from lwviz.cost import analyze
 from lwviz.families import FAMILIES
+from lwviz.limits import DesignTooLarge
 from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset
 from lwviz.viz.cost_charts import KIND_COLORS
@@ -156,6 +157,11 @@ def main_path(dot: Dot) -> list[tuple[str, str, str]]:
 CASES = [pytest.param(name, block, id=f"{name}-{block or 'preset'}") for name in PRESETS for block in (None, *FAMILIES)]
 
 
+# Designs over the app's limits, refused with a message rather than drawn: fused-MBConv's dense 3x3 at its
+# default expansion 4 on ShuffleNetV1 g=8's 1,536 channels comes to 500.1M parameters.
+TOO_LARGE = {("shufflenet_v1_g8", "fused")}
+
+
 def _spec(name, block):
     spec = get_preset(name)
     return spec.with_(block=block) if block else spec
@@ -164,6 +170,10 @@ def _spec(name, block):
 @pytest.mark.parametrize("name, block", CASES)
 def test_diagram_is_valid_dot_with_the_plans_shapes_and_blocks(name, block):
     spec = _spec(name, block)
+    if (name, block) in TOO_LARGE:
+        with pytest.raises(DesignTooLarge, match="500.1M parameters, but a design may have at most 500M"):
+            resolve(spec)
+        return
     plan, table = resolve(spec), analyze(spec)
     source = network_dot(spec)
     assert source.count("{") == source.count("}")
@@ -267,6 +277,7 @@ TITLES = {
     "shuffle": "ShuffleNet unit",
     "shufflev1": "ShuffleNetV1 unit",
     "fire": "Fire module",
+    "fused": "fused-MBConv",
 }
 
 

@@ -12,6 +12,7 @@ from lwviz.limits import DESIGN, RUN, DesignTooLarge, block_count, check_runnabl
 from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset, spec_from_text
 from lwviz.spec import Stage
+from lwviz.ui.state import SLIDERS
 
 HOSTILE_STAGES = (Stage(block="ir", repeats=64, out_chs=64, expand=16),) * 500  # every field within its range
 
@@ -20,7 +21,12 @@ HOSTILE_STAGES = (Stage(block="ir", repeats=64, out_chs=64, expand=16),) * 500  
 def test_every_preset_may_be_priced_and_run_and_so_may_its_slider_corner(name):
     spec = get_preset(name)
     check_runnable(analyze(spec))
-    resolve(spec.with_(width=4.0, depth=4.0, resolution=1024))  # priced and drawn, if not run
+    (width, depth, resolution) = (SLIDERS[knob][1] for knob in ("width", "depth", "resolution"))
+    resolve(spec.with_(width=width, depth=depth, resolution=resolution))  # priced and drawn, if not run
+    try:  # a link may go on to the spec's own limits: priced, or refused by a design limit, nothing else
+        resolve(spec.with_(width=4.0, depth=4.0, resolution=1024))
+    except DesignTooLarge as exc:
+        assert name == "efficientnet_v2_s" and exc.quantity == "params", exc  # 1.3G params, 4T MACs there
 
 
 def test_efficientnet_b7_fits_with_room_to_spare():

@@ -27,9 +27,10 @@ def test_registry_has_the_issue_presets():
         "efficientnet_b0",
         "efficientnet_lite0",
         "mnasnet1_0",
+        "efficientnet_v2_s",
     }
     assert expected <= set(PRESETS)
-    assert len(TORCHVISION_PRESETS) == 11
+    assert len(TORCHVISION_PRESETS) == 12
 
 
 def _randomize_bn(model):

@@ -76,6 +76,7 @@ def test_networks_without_se_say_so():
         "mobilenet_v3_large",
         "mobilenet_v3_small",
         "efficientnet_b0",
+        "efficientnet_v2_s",
     }
 
 

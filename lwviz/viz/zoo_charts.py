@@ -204,7 +204,7 @@ def macs_figure(entries: Sequence[ZooEntry]) -> go.Figure:
     return bubble_figure(
         entries,
         {e.name: e.macs for e in entries},
-        "MACs per image at 224×224 (log scale)",
+        "MACs per image at its own input size: 224×224, EfficientNetV2-S 384×384 (log scale)",
         "macs",
         "Accuracy against compute (bubble area = parameters)",
     )
