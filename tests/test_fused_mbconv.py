@@ -6,17 +6,18 @@ import pytest
 import torch
 import torchvision.models as tvm
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.efficientnet import FusedMBConv as TorchvisionFused
 from torchvision.models.efficientnet import FusedMBConvConfig
 
 from lwviz.blocks import build_layer
 from lwviz.builder import build
 from lwviz.cost import analyze
+from lwviz.cost.tracer import flop_counter_macs
 from lwviz.families import FAMILIES, LayerArgs, layer_ops
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.weights.convert import convert_state_dict
+from tests.reference import randomize_bn
 
 
 def _layer(in_chs, out_chs, expand, stride=1, se=0.0, kernel=3, size=16):
@@ -66,15 +67,6 @@ def test_fused_block_with_se_squeezes_from_its_input():
     assert se.params == (128 * 8 + 8) + (8 * 128 + 128)  # EfficientNet's squeeze: a quarter of the block input
 
 
-def _randomize_bn(model):
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
-
-
 @pytest.mark.parametrize(
     "expand, kernel, stride, in_chs, out_chs",
     [(1, 3, 1, 24, 24), (1, 5, 2, 24, 48), (4, 3, 1, 48, 48), (4, 3, 2, 48, 64), (6, 7, 1, 40, 40)],
@@ -83,7 +75,7 @@ def test_fused_block_equals_torchvisions(expand, kernel, stride, in_chs, out_chs
     ours = build_layer(_layer(in_chs, out_chs, float(expand), stride, kernel=kernel)).eval()
     cnf = FusedMBConvConfig(expand, kernel, stride, in_chs, out_chs, 1)
     ref = TorchvisionFused(cnf, 0.2, partial(nn.BatchNorm2d, eps=1e-3)).eval()
-    _randomize_bn(ref)
+    randomize_bn(ref)
     assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
     ours.load_state_dict(convert_state_dict(ref.state_dict(), ours))
     x = torch.randn(2, in_chs, 16, 16)
@@ -101,9 +93,7 @@ def test_efficientnet_v2_s_preset_is_torchvisions():
     table = analyze(spec)
     with torch.device("meta"):
         ref = tvm.efficientnet_v2_s().eval()
-    with FlopCounterMode(display=False) as counter:
-        ref(torch.zeros(1, 3, 384, 384, device="meta"))
-    assert table.macs == counter.get_total_flops() // 2 == 8_365_617_152
+    assert table.macs == flop_counter_macs(ref, 384) == 8_365_617_152
     assert table.params == sum(p.numel() for p in ref.parameters()) == 21_458_488
     meta = tvm.EfficientNet_V2_S_Weights.IMAGENET1K_V1.meta
     assert (table.params, round(table.macs / 1e9, 3)) == (meta["num_params"], meta["_ops"])

@@ -8,6 +8,7 @@ from lwviz.presets import PRESETS, get_preset
 from lwviz.weights.convert import convert_state_dict
 from lwviz.weights.offline import LITE0, imagenet_categories
 from lwviz.weights.preprocess import LITE0_PREPROCESS
+from tests.reference import randomize_bn
 
 TORCHVISION_PRESETS = [n for n, p in PRESETS.items() if p.torchvision]
 
@@ -33,20 +34,10 @@ def test_registry_has_the_issue_presets():
     assert len(TORCHVISION_PRESETS) == 12
 
 
-def _randomize_bn(model):
-    """Non-trivial running statistics, so a wrong eps or BN pairing shows in the outputs."""
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
-
-
 @pytest.mark.parametrize("name", TORCHVISION_PRESETS)
 def test_preset_equals_torchvision(name):
     ref = tvm.get_model(PRESETS[name].torchvision).eval()  # random init: nothing is downloaded
-    _randomize_bn(ref)
+    randomize_bn(ref)
     weights_meta = tvm.get_model_weights(PRESETS[name].torchvision).DEFAULT.meta
     model = build(get_preset(name))
     assert sum(p.numel() for p in model.parameters()) == weights_meta["num_params"]

@@ -4,13 +4,14 @@ import itertools
 
 import pytest
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from lwviz.builder import build
 from lwviz.cost import analyze
+from lwviz.cost.tracer import flop_counter_macs
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec
 from lwviz.weights.convert import convert_state_dict
+from tests.reference import randomize_bn
 from tests.reference.shufflenet_v1_official import ShuffleNetV1
 
 WIDTHS = {0.5: "0.5x", 1.0: "1.0x", 1.5: "1.5x", 2.0: "2.0x"}
@@ -24,19 +25,8 @@ def _ours(groups, width):
 def _reference(groups, width):
     """The authors' network with random weights and non-trivial batch-norm statistics, in eval mode."""
     ref = ShuffleNetV1(model_size=WIDTHS[width], group=groups)
-    for m in ref.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
+    randomize_bn(ref)
     return ref.eval()
-
-
-def _flop_counter_macs(model):
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 3, 224, 224))
-    return counter.get_total_flops() // 2
 
 
 @pytest.mark.parametrize("groups, width", CASES)
@@ -44,7 +34,7 @@ def test_params_and_macs_equal_the_authors_model(groups, width):
     ref = _reference(groups, width)
     table = analyze(_ours(groups, width))
     assert table.params == sum(p.numel() for p in ref.parameters())
-    assert table.macs == _flop_counter_macs(ref)
+    assert table.macs == flop_counter_macs(ref)
 
 
 @pytest.mark.parametrize("groups, width", CASES)

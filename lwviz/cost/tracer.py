@@ -65,7 +65,9 @@ def group(rows: list[TracedOp], prefixes: list[str]) -> dict[str, tuple[int, int
 
 @torch.no_grad()
 def flop_counter_macs(model: nn.Module, resolution: int = 224, in_chs: int = 3) -> int:
-    """Total MACs by torch's ``FlopCounterMode`` (it reports FLOPs = 2 x MACs)."""
+    """Total MACs by torch's ``FlopCounterMode`` (it reports FLOPs = 2 x MACs), on the model's device: a model
+    on the meta device is counted from shapes alone, without arithmetic."""
+    device = next(model.parameters()).device
     with eval_mode(model), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, in_chs, resolution, resolution))
+        model(torch.zeros(1, in_chs, resolution, resolution, device=device))
     return counter.get_total_flops() // 2

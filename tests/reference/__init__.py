@@ -1,1 +1,13 @@
 """Reference implementations that are not on PyPI, kept for tests only (each file names its source and license)."""
+
+import torch
+
+
+def randomize_bn(model: torch.nn.Module) -> None:
+    """Non-trivial batch-norm statistics and affine weights, so a wrong eps or BN pairing shows in the outputs."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
