@@ -15,14 +15,20 @@ if __name__ == "__main__":
     from lwviz.perf import keep_freed_memory
     from lwviz.ui.language import _, choose_language, language_switch
     from lwviz.ui.nav import st_pages
+    from lwviz.ui.presenter import choose_presenting, presenter_css, presenter_switch
 
     keep_freed_memory()  # faster forward passes for every page (see lwviz/perf.py)
     lang = choose_language()
     st.set_page_config(
-        page_title=_("lwviz: lightweight CNNs, layer by layer"), page_icon=":material/memory:", layout="wide"
+        page_title=_("lwviz: lightweight CNNs, layer by layer"),
+        page_icon=":material/memory:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if choose_presenting() else "auto",
     )
     page = st.navigation(st_pages(lang))
     language_switch()
+    presenter_switch()
+    presenter_css()
     page.run()
 else:
     from lwviz.ui.warmup import warming_up

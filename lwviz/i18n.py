@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import functools
 import gettext
+from collections.abc import Callable
 from pathlib import Path
 
 DOMAIN = "lwviz"
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = {"zh": "中文", "en": "English"}  # code -> the language's own name
 DEFAULT_LANGUAGE = "en"
+
+# ``_(message, **params)``: ``message`` in one language with its ``{name}`` fields filled. Figure builders and
+# other code that shows words take one (default :data:`english`), so they stay free of the session.
+Translate = Callable[..., str]
 
 
 def N_(message: str) -> str:
@@ -31,6 +36,23 @@ def translations(lang: str) -> gettext.NullTranslations:
     if lang == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
+
+
+@functools.cache
+def translator(lang: str) -> Translate:
+    """The :data:`Translate` function of ``lang``."""
+    gettext = translations(lang).gettext
+
+    def _(message: str, /, **params) -> str:
+        text = gettext(message)
+        return text.format(**params) if params else text
+
+    return _
+
+
+def english(message: str, /, **params) -> str:
+    """The :data:`Translate` function of the source language: the message itself, its fields filled."""
+    return message.format(**params) if params else message
 
 
 def language_of(tag: str | None) -> str | None:

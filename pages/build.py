@@ -6,29 +6,32 @@ from lwviz.builder import build
 from lwviz.cost.latency import time_layers
 from lwviz.export import ExportError, to_onnx
 from lwviz.families import FAMILIES
+from lwviz.i18n import N_
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.limits import TIMED_RUNS, TIMING_SECONDS, DesignTooLarge, check_runnable
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
 from lwviz.ui.cache import cost_figures, cost_table, timing_lock
 from lwviz.ui.jobs import turn
+from lwviz.ui.language import _, error_text
+from lwviz.ui.presenter import chart, more_controls
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
-from lwviz.ui.state import choice_options, current_spec, plain, set_spec, slider_range
+from lwviz.ui.state import choice_options, current_spec, set_spec, slider_range
 from lwviz.viz.cost_charts import baseline_words
 from lwviz.viz.diagram import network_dot
-from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
+from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, thread_words, time_share_figure
 from lwviz.zoo import thread_counts
 
 VIEWS = {
-    "costs": "Cost per layer",
-    "diagram": "Network diagram",
-    "speed": "Measured latency",
-    "table": "Table and downloads",
+    "costs": N_("Cost per layer"),
+    "diagram": N_("Network diagram"),
+    "speed": N_("Measured latency"),
+    "table": N_("Table and downloads"),
 }
-AS_PRESET = "as in the preset"  # a widget value meaning "no override" (None shows as an empty box)
+AS_PRESET = N_("as in the preset")  # a widget value meaning "no override" (None shows as an empty box)
 spec = current_spec()
 
-st.title("Build a lightweight network")
+st.title(_("Build a lightweight network"))
 
 
 def _knob_values(design):
@@ -48,21 +51,25 @@ def _reset_knobs():
 
 
 def _in_words(describe=str):
-    """A selectbox ``format_func``: "as in the preset" stays itself, every other option goes through ``describe``."""
-    return lambda value: value if value == AS_PRESET else describe(value)
+    """A selectbox ``format_func``: "as in the preset" in words, every other option through ``describe``."""
+    return lambda value: _(AS_PRESET) if value == AS_PRESET else describe(value)
 
 
 def _family_words(block: str) -> str:
-    return FAMILIES[block].label
+    return _(FAMILIES[block].label)
 
 
 def _se_words(ratio: float) -> str:
-    return "off" if ratio == 0 else f"on, ratio {ratio}"
+    return _("off") if ratio == 0 else _("on, ratio {ratio}", ratio=ratio)
 
 
 def _knob_options(knob: str) -> list:
     """A knob's choices: "as in the preset", then the usual values widened to hold the seed's own."""
     return [AS_PRESET, *choice_options(knob, getattr(seed, knob))]
+
+
+def _chart_words(metric: str) -> str:
+    return _("MACs") if metric == "MACs" else _("Parameters")
 
 
 def _mib(n: int) -> str:
@@ -79,7 +86,7 @@ if st.session_state.get("build_showed") != spec or any(k not in st.session_state
 # The table is drawn only while open: sending and laying it out was a sixth of every slider step. Closing it ends
 # its widget, edits and all, so the design they made becomes the next seed.
 stage_box = st.expander(
-    "Edit the stages one by one", icon=":material/table_edit:", key="build_stages", on_change="rerun"
+    _("Edit the stages one by one"), icon=":material/table_edit:", key="build_stages", on_change="rerun"
 )
 if st.session_state.get("build_stages_drawn") and not stage_box.open:
     _show(spec)
@@ -89,8 +96,10 @@ base = seed
 if stage_box.open:
     with stage_box:
         st.caption(
-            "One row per stage: its first block has the stride and changes the channels; the other "
-            "repeats keep them. The global controls override these columns when set."
+            _(
+                "One row per stage: its first block has the stride and changes the channels; the other "
+                "repeats keep them. The global controls override these columns when set."
+            )
         )
         rows = st.data_editor(
             stage_frame(seed),
@@ -102,71 +111,77 @@ if stage_box.open:
         try:
             base = with_stage_rows(seed, rows)
         except ValueError as exc:
-            st.error(plain(f"{exc}. Showing the last valid design."))
+            st.error(_("{problem}. Showing the last valid design.", problem=error_text(exc)))
             base = spec
 controls, results = st.columns([1, 3], gap="large")
 
 
 with controls:
     st.selectbox(
-        "Start from",
+        _("Start from"),
         list(PRESETS),
         on_change=_reset_knobs,
         key="knob_preset",
-        placeholder=f"{spec.name} (not a preset)",
-        help="A published network; every control below changes it.",
+        placeholder=_("{name} (not a preset)", name=spec.name),
+        help=_("A published network; every control below changes it."),
     )
     changes = dict(
         block=st.selectbox(
-            "Block type", [AS_PRESET, *FAMILIES], key="knob_block", format_func=_in_words(_family_words)
+            _("Block type"), [AS_PRESET, *FAMILIES], key="knob_block", format_func=_in_words(_family_words)
         ),
         width=st.slider(
-            "Width multiplier α",
+            _("Width multiplier α"),
             **slider_range("width", seed.width),
             key="knob_width",
-            help="Scales every layer's channels (rounded to a multiple of 8): cost grows as α².",
+            help=_("Scales every layer's channels (rounded to a multiple of 8): cost grows as α²."),
         ),
         resolution=st.slider(
-            "Input resolution ρ",
+            _("Input resolution ρ"),
             **slider_range("resolution", seed.resolution),
             key="knob_resolution",
-            help="Pixels per side: MACs grow as ρ², parameters do not change.",
-        ),
-        kernel=st.selectbox(
-            "Kernel size",
-            _knob_options("kernel"),
-            key="knob_kernel",
-            format_func=_in_words(),
-        ),
-        expand=st.selectbox(
-            "Expansion ratio",
-            _knob_options("expand"),
-            key="knob_expand",
-            format_func=_in_words(),
-            help="Inverted residual / MBConv: hidden = input × ratio.",
-        ),
-        se=st.selectbox(
-            "Squeeze-and-excitation",
-            _knob_options("se"),
-            key="knob_se",
-            format_func=_in_words(_se_words),
-        ),
-        act=st.selectbox(
-            "Activation", [AS_PRESET, *ACTIVATION_LABELS], key="knob_act", format_func=_in_words(ACTIVATION_LABELS.get)
-        ),
-        depth=st.slider(
-            "Depth multiplier",
-            **slider_range("depth", seed.depth),
-            key="knob_depth",
-            help="Blocks per stage = ⌈repeats × depth⌉.",
+            help=_("Pixels per side: MACs grow as ρ², parameters do not change."),
         ),
     )
+    with more_controls():  # in presenter mode, behind one expander
+        changes.update(
+            kernel=st.selectbox(
+                _("Kernel size"),
+                _knob_options("kernel"),
+                key="knob_kernel",
+                format_func=_in_words(),
+            ),
+            expand=st.selectbox(
+                _("Expansion ratio"),
+                _knob_options("expand"),
+                key="knob_expand",
+                format_func=_in_words(),
+                help=_("Inverted residual / MBConv: hidden = input × ratio."),
+            ),
+            se=st.selectbox(
+                _("Squeeze-and-excitation"),
+                _knob_options("se"),
+                key="knob_se",
+                format_func=_in_words(_se_words),
+            ),
+            act=st.selectbox(
+                _("Activation"),
+                [AS_PRESET, *ACTIVATION_LABELS],
+                key="knob_act",
+                format_func=_in_words(lambda act: _(ACTIVATION_LABELS[act])),
+            ),
+            depth=st.slider(
+                _("Depth multiplier"),
+                **slider_range("depth", seed.depth),
+                key="knob_depth",
+                help=_("Blocks per stage = ⌈repeats × depth⌉."),
+            ),
+        )
     changes = {k: None if v == AS_PRESET else v for k, v in changes.items()}
     try:
         candidate = base.with_(**changes)
         cost_table(candidate)  # checks the whole design
     except ValueError as exc:
-        st.error(plain(f"{exc}. Showing the last valid design."))
+        st.error(_("{problem}. Showing the last valid design.", problem=error_text(exc)))
     else:
         if candidate != spec:
             set_spec(candidate)
@@ -179,43 +194,47 @@ try:
     check_runnable(table)
     too_big_to_run = None
 except DesignTooLarge as exc:  # priced and drawn, but not built here
-    too_big_to_run = str(exc)
+    too_big_to_run = error_text(exc)
 
 with results:
     headline = [  # (label, shown value, this network, the preset, its dense version, one conv per block)
-        ("Parameters", f"{table.params / 1e6:.2f} M", table.params, preset_table.params, table.dense_params,
+        (N_("Parameters"), f"{table.params / 1e6:.2f} M", table.params, preset_table.params, table.dense_params,
          table.baseline_params),
-        ("MACs", f"{table.macs / 1e6:.1f} M", table.macs, preset_table.macs, table.dense_macs, table.baseline_macs),
-        ("FLOPs (2 × MACs)", f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.dense_macs,
+        (N_("MACs"), f"{table.macs / 1e6:.1f} M", table.macs, preset_table.macs, table.dense_macs, table.baseline_macs),
+        (N_("FLOPs (2 × MACs)"), f"{table.flops / 1e6:.1f} M", table.flops, preset_table.flops, 2 * table.dense_macs,
          2 * table.baseline_macs),
-        ("Size, fp32", _mib(4 * table.params), table.params, preset_table.params, table.dense_params,
+        (N_("Size, fp32"), _mib(4 * table.params), table.params, preset_table.params, table.dense_params,
          table.baseline_params),
-        ("Size, int8", _mib(table.params), table.params, preset_table.params, table.dense_params,
+        (N_("Size, int8"), _mib(table.params), table.params, preset_table.params, table.dense_params,
          table.baseline_params),
-        ("Peak activation memory", _mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
+        (N_("Peak activation memory"), _mib(table.peak_memory), table.peak_memory, preset_table.peak_memory,
          table.peak_memory, table.baseline_peak_memory),
     ]  # fmt: skip
     helps = {
-        "Size, fp32": "4 bytes per parameter.",
-        "Size, int8": "1 byte per parameter, after int8 quantization.",
-        "Peak activation memory": "Activations alive at once for one image in float32: the largest input + "
-        "output of any one operation, plus the block input a residual keeps.",
+        "Size, fp32": N_("4 bytes per parameter."),
+        "Size, int8": N_("1 byte per parameter, after int8 quantization."),
+        "Peak activation memory": N_(
+            "Activations alive at once for one image in float32: the largest input + "
+            "output of any one operation, plus the block input a residual keeps."
+        ),
     }
     for col, (name, value, mine, preset_value, dense, per_block) in zip(st.columns(3) + st.columns(3), headline):
-        delta = f"{mine / preset_value - 1:+.0%} vs the preset" if mine != preset_value else None
-        col.metric(name, value, delta, delta_color="inverse", help=helps.get(name))
-        col.caption(baseline_words(mine, dense, per_block))
+        delta = _("{change} vs the preset", change=f"{mine / preset_value - 1:+.0%}") if mine != preset_value else None
+        col.metric(_(name), value, delta, delta_color="inverse", help=_(helps[name]) if name in helps else None)
+        col.caption(baseline_words(mine, dense, per_block, _))
     st.caption(
-        "**Dense version**: the same network with every depthwise and grouped convolution made dense "
-        "(groups = 1), which is what depthwise and group convolutions save. **One conv per block**: each block "
-        "replaced by one standard K×K convolution from its input to its output channels, which is what the "
-        "block's design costs against a plain network; an inverted residual can cost more than that, as it "
-        "widens inside the block."
+        _(
+            "**Dense version**: the same network with every depthwise and grouped convolution made dense "
+            "(groups = 1), which is what depthwise and group convolutions save. **One conv per block**: each block "
+            "replaced by one standard K×K convolution from its input to its output channels, which is what the "
+            "block's design costs against a plain network; an inverted residual can cost more than that, as it "
+            "widens inside the block."
+        )
     )
     view = st.segmented_control(
-        "View",
+        _("View"),
         list(VIEWS),
-        format_func=VIEWS.get,
+        format_func=lambda view: _(VIEWS[view]),
         default="costs",
         required=True,
         key="build_view",
@@ -224,80 +243,94 @@ with results:
 
 
 def cost_view() -> None:
-    metric = st.radio("Chart", ["MACs", "parameters"], horizontal=True, key="chart_metric")
-    log = st.toggle("Log scale", key="chart_log", help="Small layers become visible next to big ones.")
-    per_layer, share, savings = cost_figures(spec, "macs" if metric == "MACs" else "params", log)
-    st.plotly_chart(per_layer, width="stretch")
+    metric = st.radio(_("Chart"), ["MACs", "parameters"], horizontal=True, key="chart_metric", format_func=_chart_words)
+    log = st.toggle(_("Log scale"), key="chart_log", help=_("Small layers become visible next to big ones."))
+    per_layer, share, savings = cost_figures(spec, "macs" if metric == "MACs" else "params", log, st.session_state.lang)
+    chart(per_layer, width="stretch")
     st.caption(
-        "The standard-conv version of a block is one dense K×K convolution with the block's input and output "
-        "channels, kernel and stride. Depthwise-separable blocks cost 1/N + 1/K² of it; inverted residuals can "
-        "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes."
+        _(
+            "The standard-conv version of a block is one dense K×K convolution with the block's input and output "
+            "channels, kernel and stride. Depthwise-separable blocks cost 1/N + 1/K² of it; inverted residuals can "
+            "cost *more*, because they expand to wider channels inside the block, where the dense conv never goes."
+        )
     )
-    st.plotly_chart(share, width="stretch")
-    st.plotly_chart(savings, width="stretch")
+    chart(share, width="stretch")
+    chart(savings, width="stretch")
 
 
 def diagram_view() -> None:
     st.caption(
-        "Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
-        "a dashed loop is a residual connection."
+        _(
+            "Top to bottom: tensor shapes (channels × height × width) on the arrows; ×n marks n identical blocks; "
+            "a dashed loop is a residual connection."
+        )
     )
     st.graphviz_chart(network_dot(table))
 
 
 def latency_view() -> None:
     st.markdown(
-        "**FLOPs are not latency.** Time every layer of this network on this machine and compare where the "
-        "time goes with where the MACs go."
+        _(
+            "**FLOPs are not latency.** Time every layer of this network on this machine and compare where the "
+            "time goes with where the MACs go."
+        )
     )
     measure_col, threads_col, runs_col = st.columns(3, vertical_alignment="bottom")
     measure = measure_col.toggle(
-        "Measure real latency",
+        _("Measure real latency"),
         key="latency_on",
-        help="Re-measures on every change while on (a fraction of a second for most designs).",
+        help=_("Re-measures on every change while on (a fraction of a second for most designs)."),
     )
     threads = threads_col.segmented_control(
-        "Threads",
+        _("Threads"),
         thread_counts(),
         default=1,
         required=True,
         key="latency_threads",
-        format_func=lambda t: f"{t} thread{'s' * (t > 1)}",
+        format_func=lambda t: thread_words(t, _),
     )
     runs = runs_col.number_input(
-        "Timed runs (median)",
+        _("Timed runs (median)"),
         1,
         TIMED_RUNS,
         5,
         key="latency_runs",
-        help=f"At most {TIMING_SECONDS:.0f} seconds of timed runs: a big design makes fewer.",
+        help=_("At most {seconds} seconds of timed runs: a big design makes fewer.", seconds=f"{TIMING_SECONDS:.0f}"),
     )
     if not measure:
         return
     if too_big_to_run:
-        st.warning(plain(f"Not measured: {too_big_to_run}."))
+        st.warning(_("Not measured: {reason}.", reason=too_big_to_run))
         return
     report = st.session_state.get("latency_report")
     if not (report and (report.spec, report.threads, report.asked) == (spec, threads, runs)):
-        with turn("latency"):
-            bar = st.progress(0.0, text="Timing forward passes...")
+        with turn(N_("latency timing")):
+            bar = st.progress(0.0, text=_("Timing forward passes..."))
             with timing_lock():
                 report = time_layers(
                     spec,
                     runs=runs,
                     threads=threads,
-                    progress=lambda done, total: bar.progress(done / total, f"Pass {done} of {total}"),
+                    progress=lambda done, total: bar.progress(
+                        done / total, _("Pass {done} of {total}", done=done, total=total)
+                    ),
                     max_seconds=TIMING_SECONDS,
                 )
             bar.empty()
         st.session_state.latency_report = report
     st.caption(
-        f"{report.threads} thread{'s' * (report.threads > 1)}, median of {report.runs} forward passes of "
-        f"a randomly initialized model: {report.ms:.1f} ms per image, measured in {report.seconds:.1f} s."
+        _(
+            "{threads}, median of {runs} forward passes of a randomly initialized model: {ms} ms per image, "
+            "measured in {seconds} s.",
+            threads=thread_words(report.threads, _),
+            runs=report.runs,
+            ms=f"{report.ms:.1f}",
+            seconds=f"{report.seconds:.1f}",
+        )
     )
-    st.plotly_chart(time_share_figure(report), width="stretch")
-    st.plotly_chart(ms_per_gmac_figure(report), width="stretch")
-    st.plotly_chart(macs_vs_time_figure(report), width="stretch")
+    chart(time_share_figure(report, _), width="stretch")
+    chart(ms_per_gmac_figure(report, _), width="stretch")
+    chart(macs_vs_time_figure(report, _), width="stretch")
 
 
 def table_view() -> None:
@@ -310,28 +343,28 @@ def table_view() -> None:
         column_config={c: count for c in frame.columns if frame[c].dtype.kind == "i"},
     )
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Per-layer table (CSV)", frame.to_csv(index=False), f"{spec.name}_layers.csv", "text/csv")
-    d2.download_button("Spec (JSON)", spec.to_json(), f"{spec.name}_spec.json", "application/json")
+    d1.download_button(_("Per-layer table (CSV)"), frame.to_csv(index=False), f"{spec.name}_layers.csv", "text/csv")
+    d2.download_button(_("Spec (JSON)"), spec.to_json(), f"{spec.name}_spec.json", "application/json")
     exported = st.session_state.get("onnx")
     if exported and exported[0] == spec:
         d3.download_button(
-            f"Model (ONNX, {len(exported[1]) / 2**20:.1f} MiB)",
+            _("Model (ONNX, {size} MiB)", size=f"{len(exported[1]) / 2**20:.1f}"),
             exported[1],
             f"{spec.name}.onnx",
             "application/octet-stream",
-            help="Random weights: open it in Netron to see the graph.",
+            help=_("Random weights: open it in Netron to see the graph."),
         )
     elif d3.button(
-        "Export to ONNX",
+        _("Export to ONNX"),
         key="export_onnx",
-        help=too_big_to_run or "Builds this network and exports it with torch.onnx (a few seconds).",
+        help=too_big_to_run or _("Builds this network and exports it with torch.onnx (a few seconds)."),
         disabled=bool(too_big_to_run),
     ):
-        with turn("export"), st.spinner("Exporting to ONNX..."):
+        with turn(N_("ONNX export")), st.spinner(_("Exporting to ONNX...")):
             try:
                 st.session_state.onnx = (spec, to_onnx(build(spec)))
             except ExportError as exc:
-                d3.error(plain(str(exc)))
+                d3.error(error_text(exc))
             else:
                 st.rerun()
 

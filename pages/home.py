@@ -5,6 +5,7 @@ import streamlit as st
 from lwviz.ui.cache import home_figure
 from lwviz.ui.language import _
 from lwviz.ui.nav import PAGES
+from lwviz.ui.presenter import chart
 from lwviz.ui.state import current_spec, plain
 
 spec = current_spec()
@@ -15,7 +16,10 @@ st.markdown(
         "Fire modules and compound scaling, measured layer by layer. Everything runs offline on this laptop."
     )
 )
-st.plotly_chart(home_figure(st.session_state.lang), width="stretch", config={"displayModeBar": False})
+with st.container(border=True):
+    st.markdown(_("**New here, or teaching a class?** The lesson takes you through the ideas one step at a time."))
+    st.page_link("pages/lesson.py", label=_("Start the lesson"), icon=":material/play_circle:")
+chart(home_figure(st.session_state.lang), width="stretch", config={"displayModeBar": False})
 st.caption(
     _(
         "MobileNetV1 beside the same network built of standard convolutions (the MobileNet paper's Table 4): "

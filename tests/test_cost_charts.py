@@ -7,6 +7,7 @@ from lwviz.families import OP_KINDS
 from lwviz.presets import get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.viz.cost_charts import (
+    KIND_WORDS,
     MAX_BARS,
     METRICS,
     against_standard_figure,
@@ -43,7 +44,7 @@ def test_per_layer_bars_are_the_table(table, metric, log):
         assert sum(t.y[i] for t in net) == getattr(layer, metric)
     assert sum(sum(t.y) for t in net) == getattr(table, metric)
     assert {t.name: sum(t.y) for t in net} == {
-        k: kind_total(table, metric, k) for k in OP_KINDS if kind_total(table, metric, k)
+        KIND_WORDS[k]: kind_total(table, metric, k) for k in OP_KINDS if kind_total(table, metric, k)
     }
     assert list(baseline.y) == [getattr(layer, f"baseline_{metric}") for layer in table.layers]
     assert sum(baseline.y) == getattr(table, f"baseline_{metric}")
@@ -61,10 +62,11 @@ def test_share_by_kind_is_the_table(table):
 
 def test_share_figure_plots_the_shares(table):
     shares, fig = share_by_kind(table), share_figure(table)
-    assert [t.name for t in fig.data] == [k for k in OP_KINDS if any(shares[m][k] for m in METRICS)]
-    for trace in fig.data:
+    kinds = [k for k in OP_KINDS if any(shares[m][k] for m in METRICS)]
+    assert [t.name for t in fig.data] == [KIND_WORDS[k] for k in kinds]
+    for kind, trace in zip(kinds, fig.data):
         assert list(trace.y) == list(METRICS.values())
-        assert list(trace.x) == [shares[m][trace.name] for m in METRICS]
+        assert list(trace.x) == [shares[m][kind] for m in METRICS]
     for i in range(len(METRICS)):  # each bar is 100%
         assert sum(t.x[i] for t in fig.data) == pytest.approx(1, rel=1e-12)
 

@@ -18,7 +18,7 @@ from lwviz.cost.latency import Latency, LatencyReport, time_layers, time_modules
 from lwviz.families import OP_KINDS
 from lwviz.perf import num_threads
 from lwviz.presets import get_preset
-from lwviz.viz.cost_charts import KIND_COLORS
+from lwviz.viz.cost_charts import KIND_COLORS, KIND_WORDS
 from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
 
 SMALL = 64  # pixels: every family still runs, and a measurement takes a fraction of a second
@@ -177,11 +177,12 @@ def test_report_sums_shares_and_rates():
 
 def test_time_share_figure_puts_mac_share_beside_time_share_in_the_cost_colors():
     fig = time_share_figure(REPORT)
-    assert [t.name for t in fig.data] == ["depthwise", "pointwise", "elementwise"]
-    for trace in fig.data:
+    kinds = ["depthwise", "pointwise", "elementwise"]
+    assert [t.name for t in fig.data] == [KIND_WORDS[k] for k in kinds]
+    for kind, trace in zip(kinds, fig.data):
         assert [list(level) for level in trace.x] == [[trace.name] * 2, ["MACs", "time"]]
-        assert list(trace.y) == [REPORT.shares()["macs"][trace.name], REPORT.shares()["time"][trace.name]]
-        assert trace.marker.color == KIND_COLORS[trace.name]
+        assert list(trace.y) == [REPORT.shares()["macs"][kind], REPORT.shares()["time"][kind]]
+        assert trace.marker.color == KIND_COLORS[kind]
     assert [list(t.text) for t in fig.data] == [["10%", "25%"], ["90%", "50%"], ["0%", "25%"]]
     assert "mobilenet_v2" in fig.layout.title.subtitle.text and "1 thread," in fig.layout.title.subtitle.text
 
@@ -190,8 +191,8 @@ def test_ms_per_gmac_figure_has_one_bar_per_kind_with_macs_and_the_average():
     fig = ms_per_gmac_figure(REPORT)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [(t.name, t.y[0]) for t in bars] == [
-        ("depthwise", pytest.approx(500.0)),
-        ("pointwise", pytest.approx(1.0 / 9e6 * 1e9)),
+        ("depthwise conv", pytest.approx(500.0)),
+        ("pointwise conv", pytest.approx(1.0 / 9e6 * 1e9)),
         ("network average", pytest.approx(150.0)),
     ]
     assert [t.marker.color for t in bars[:2]] == [KIND_COLORS["depthwise"], KIND_COLORS["pointwise"]]
@@ -200,12 +201,15 @@ def test_ms_per_gmac_figure_has_one_bar_per_kind_with_macs_and_the_average():
 def test_macs_vs_time_figure_plots_every_op_with_macs_and_the_proportional_line():
     fig = macs_vs_time_figure(REPORT)
     points = {t.name: list(zip(t.x, t.y)) for t in fig.data if t.mode == "markers"}
-    assert points == {"depthwise": [(1_000_000, 0.5)], "pointwise": [(8_000_000, 0.75), (1_000_000, 0.25)]}
+    assert points == {
+        "depthwise conv": [(1_000_000, 0.5)],
+        "pointwise conv": [(8_000_000, 0.75), (1_000_000, 0.25)],
+    }
     (line,) = [t for t in fig.data if t.mode == "lines"]
     assert list(line.x) == [1_000_000, 8_000_000] and list(line.y) == pytest.approx([0.15, 1.2])
     assert fig.layout.xaxis.type == fig.layout.yaxis.type == "log"
     assert list(fig.layout.yaxis.ticktext) == ["0.1", "0.2", "0.5", "1"]  # 1-2-5 around 0.25..0.75 ms
-    assert set(OP_KINDS) >= set(points)
+    assert {KIND_WORDS[k] for k in OP_KINDS} >= set(points)
 
 
 def test_timing_ends_when_its_time_is_up_and_says_how_many_passes_it_made():

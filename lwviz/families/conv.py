@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lwviz.families.base import Family, LayerArgs
 from lwviz.families.ops import OpCost, conv_op
+from lwviz.i18n import N_
 
 
 def conv(
@@ -39,4 +40,4 @@ def standard_title(a: LayerArgs) -> str:
     return "standard conv"
 
 
-FAMILIES = (Family("conv", "standard conv", 1998, standard_ops, standard_title),)
+FAMILIES = (Family("conv", N_("standard conv"), 1998, standard_ops, standard_title),)

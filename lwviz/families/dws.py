@@ -9,6 +9,7 @@ from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, se_op
 from lwviz.families.shapes import se_channels
+from lwviz.i18n import N_
 
 
 def with_se(a: LayerArgs, title: str) -> str:
@@ -26,4 +27,4 @@ def dws_title(a: LayerArgs) -> str:
     return with_se(a, "depthwise-separable")
 
 
-FAMILIES = (Family("dws", "depthwise-separable (MobileNetV1)", 2017, dws_ops, dws_title, uses_se=True),)
+FAMILIES = (Family("dws", N_("depthwise-separable (MobileNetV1)"), 2017, dws_ops, dws_title, uses_se=True),)

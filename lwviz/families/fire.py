@@ -9,6 +9,7 @@ from __future__ import annotations
 from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, pool_op
+from lwviz.i18n import N_
 
 
 def fire_chs(out_chs: int, expand: float) -> tuple[int, int, int]:
@@ -44,7 +45,7 @@ def fire_facts(a: LayerArgs) -> list[str]:
 FAMILIES = (
     Family(
         "fire",
-        "Fire module (SqueezeNet)",
+        N_("Fire module (SqueezeNet)"),
         2016,
         fire_ops,
         fire_title,

@@ -16,6 +16,7 @@ from lwviz.families.dws import with_se
 from lwviz.families.inverted_residual import has_expansion, ir_mid_chs
 from lwviz.families.ops import OpCost, add_op, se_op
 from lwviz.families.shapes import se_channels
+from lwviz.i18n import N_
 
 
 def fused_mid_chs(a: LayerArgs) -> int:
@@ -51,7 +52,7 @@ def fused_title(a: LayerArgs) -> str:
 FAMILIES = (
     Family(
         "fused",
-        "fused-MBConv (EfficientNetV2)",
+        N_("fused-MBConv (EfficientNetV2)"),
         2021,
         formula=fused_ops,
         title=fused_title,

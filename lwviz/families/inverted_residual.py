@@ -12,6 +12,7 @@ from lwviz.families.conv import conv
 from lwviz.families.dws import with_se
 from lwviz.families.ops import OpCost, add_op, se_op
 from lwviz.families.shapes import make_divisible, se_channels
+from lwviz.i18n import N_
 
 
 def ir_mid_chs(in_chs: int, expand: float, divisor: int = 8) -> int:
@@ -54,6 +55,8 @@ def mbconv_title(a: LayerArgs) -> str:
 
 _SHARED = dict(formula=ir_ops, facts=ir_facts, default_expand=6.0, uses_expand=True, uses_se=True, residual=True)
 FAMILIES = (
-    Family("ir", "inverted residual (MobileNetV2)", 2018, title=ir_title, **_SHARED),
-    Family("mbconv", "MBConv + SE (MobileNetV3 / EfficientNet)", 2019, title=mbconv_title, default_se=0.25, **_SHARED),
+    Family("ir", N_("inverted residual (MobileNetV2)"), 2018, title=ir_title, **_SHARED),
+    Family(
+        "mbconv", N_("MBConv + SE (MobileNetV3 / EfficientNet)"), 2019, title=mbconv_title, default_se=0.25, **_SHARED
+    ),
 )

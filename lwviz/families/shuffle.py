@@ -10,6 +10,7 @@ from __future__ import annotations
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost
+from lwviz.i18n import N_
 
 
 def splits(a: LayerArgs) -> bool:
@@ -52,5 +53,5 @@ def shuffle_facts(a: LayerArgs) -> list[str]:
 
 
 FAMILIES = (
-    Family("shuffle", "ShuffleNetV2 unit", 2018, shuffle_ops, shuffle_title, shuffle_facts, check=check_shuffle),
+    Family("shuffle", N_("ShuffleNetV2 unit"), 2018, shuffle_ops, shuffle_title, shuffle_facts, check=check_shuffle),
 )

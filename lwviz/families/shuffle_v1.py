@@ -11,6 +11,7 @@ from __future__ import annotations
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, add_op, elementwise_op, numel, pool_op
+from lwviz.i18n import N_
 
 
 def v1_mid_chs(out_chs: int, expand: float, groups: int) -> int:
@@ -81,7 +82,7 @@ def shuffle_v1_facts(a: LayerArgs) -> list[str]:
 FAMILIES = (
     Family(
         "shufflev1",
-        "grouped 1x1 + shuffle (ShuffleNetV1)",
+        N_("grouped 1x1 + shuffle (ShuffleNetV1)"),
         2017,
         shuffle_v1_ops,
         shuffle_v1_title,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from lwviz.i18n import N_
+
 ACTIVATION_LAYERS = {
     "relu": nn.ReLU,
     "relu6": nn.ReLU6,
@@ -16,8 +18,8 @@ ACTIVATION_LABELS = {
     "relu": "ReLU",
     "relu6": "ReLU6",
     "hswish": "h-swish",
-    "silu": "swish (SiLU)",
-    "none": "none (linear)",
+    "silu": N_("swish (SiLU)"),
+    "none": N_("none (linear)"),
 }
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from lwviz.builder import Net
 from lwviz.cost import CostTable, analyze
 from lwviz.explain import Explainer
-from lwviz.i18n import translations
+from lwviz.i18n import translator
 from lwviz.networks import load_pretrained, untrained_model
 from lwviz.presets import get_preset
 from lwviz.spec import Spec
@@ -31,18 +31,19 @@ def cost_table(spec: Spec) -> CostTable:
 
 
 @st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=BY_SPEC_STRING)
-def cost_figures(spec: Spec, metric: str, log: bool) -> tuple[go.Figure, go.Figure, go.Figure]:
+def cost_figures(spec: Spec, metric: str, log: bool, lang: str) -> tuple[go.Figure, go.Figure, go.Figure]:
     """The Build page's three cost charts of a design, built once per server: a class explores the same designs,
     and building the figures is most of a slider step's server time."""
     table = cost_table(spec)
-    return per_layer_figure(table, metric, log), share_figure(table), savings_figure(table)
+    _ = translator(lang)
+    return per_layer_figure(table, metric, log, _), share_figure(table, _), savings_figure(table, _)
 
 
 @st.cache_resource(show_spinner=False)
 def home_figure(lang: str) -> go.Figure:
     """MobileNetV1 beside its standard-conv version on the landing page. Being a Plotly chart, it also loads
     the browser's Plotly code while the class reads the page: 1.5 s the first chart of a tab would take."""
-    return against_standard_figure(cost_table(get_preset("mobilenet_v1")), translations(lang).gettext)
+    return against_standard_figure(cost_table(get_preset("mobilenet_v1")), translator(lang))
 
 
 @st.cache_resource(show_spinner=False)

@@ -34,6 +34,8 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from lwviz.ui.language import _
+
 POLL_SECONDS = 0.25  # how often a waiting job looks at the queue and at its session
 
 Work = Callable[..., Any]
@@ -119,13 +121,22 @@ def session_alive(session: str | None) -> bool:
 
 
 def waiting_text(ahead: list[str]) -> str:
-    jobs = "1 job" if len(ahead) == 1 else f"{len(ahead)} jobs"
-    return f"Waiting for the machine: {jobs} ahead of you ({', '.join(ahead)}). This starts by itself."
+    """The place in the queue, in the reader's words (a job's kind is a catalog message: see :func:`turn`)."""
+    kinds = ", ".join(_(kind) for kind in ahead)
+    if len(ahead) == 1:
+        return _("Waiting for the machine: 1 job ahead of you ({kinds}). This starts by itself.", kinds=kinds)
+    return _(
+        "Waiting for the machine: {n} jobs ahead of you ({kinds}). This starts by itself.", n=len(ahead), kinds=kinds
+    )
 
 
 @contextmanager
 def turn(kind: str, queue: JobQueue | None = None) -> Iterator[None]:
-    """Run the with-block when a slot is free; meanwhile show the place in the queue (and leave it if stopped)."""
+    """Run the with-block when a slot is free; meanwhile show the place in the queue (and leave it if stopped).
+
+    ``kind`` is what the sessions waiting behind this job read: a message marked for the catalog (``N_``), which
+    each of them sees in its own language.
+    """
     queue = queue or QUEUE
     ticket = queue.join(kind)
     try:

@@ -8,8 +8,11 @@ control keep their values.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, translations
+from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, translator
+
+_last_run = {"lang": DEFAULT_LANGUAGE}  # see ``_``
 
 
 def choose_language() -> str:
@@ -26,14 +29,18 @@ def choose_language() -> str:
     elif "lang" not in state:
         state.lang = language_of(st.context.locale) or DEFAULT_LANGUAGE
     state.lang_switch = state.lang  # the switch shows it (set before the widget is drawn in this run)
-    st.query_params["lang"] = state.lang_in_url = state.lang
+    st.query_params["lang"] = state.lang_in_url = _last_run["lang"] = state.lang
     return state.lang
 
 
 def _(message: str, /, **params) -> str:
-    """``message`` in the session's language, with ``{name}`` fields filled from ``params``."""
-    text = translations(st.session_state.get("lang", DEFAULT_LANGUAGE)).gettext(message)
-    return text.format(**params) if params else text
+    """``message`` in the session's language, with ``{name}`` fields filled from ``params``.
+
+    Outside a script run there is no session: AppTest calls widgets' ``format_func`` between runs to match
+    the options it was shown. Then the language of the last run in this process answers.
+    """
+    lang = st.session_state.get("lang", DEFAULT_LANGUAGE) if get_script_run_ctx() else _last_run["lang"]
+    return translator(lang)(message, **params)
 
 
 def language_switch() -> None:
@@ -42,3 +49,21 @@ def language_switch() -> None:
     st.sidebar.segmented_control(
         "语言 · Language", list(LANGUAGES), format_func=LANGUAGES.get, required=True, key="lang_switch"
     )
+
+
+def error_text(exc: BaseException) -> str:
+    """What a library error says, in the session's language, safe to show as Markdown.
+
+    lwviz's errors carry their catalog message and its parameters (:class:`lwviz.errors.Refusal`); any
+    other error is shown as it reads.
+    """
+    message, params = getattr(exc, "message", None), getattr(exc, "params", None)
+    text = _(message, **params) if isinstance(message, str) and isinstance(params, dict) else str(exc)
+    return plain(text)
+
+
+def plain(text: str) -> str:
+    """Escape Markdown in a library message (field names like ``stages[2]`` and ``net_...``)."""
+    for char in "\\`*_[]<>#":
+        text = text.replace(char, "\\" + char)
+    return text

@@ -21,6 +21,15 @@ class PageInfo:
 
 PAGES = (
     PageInfo(
+        "pages/lesson.py",
+        N_("Lesson"),
+        ":material/menu_book:",
+        N_(
+            "The ideas of lightweight CNNs in eleven steps, from one convolution's cost to the live demo.  \n"
+            "Each step: one formula with live numbers, one control that moves it, one question for the class.",
+        ),
+    ),
+    PageInfo(
         "pages/build.py",
         N_("Build"),
         ":material/construction:",
@@ -91,6 +100,15 @@ PAGES = (
         N_(
             "Make a network smaller still: int8 quantization, zeroed weights, removed channels.  \n"
             "File size, speed and accuracy of every variant, measured side by side on this laptop.",
+        ),
+    ),
+    PageInfo(
+        "pages/classroom.py",
+        N_("Class"),
+        ":material/groups:",
+        N_(
+            "Students join with one scan and run the network on their own devices.  \n"
+            "Every device's measured speed, live: MACs against milliseconds on the class's machines.",
         ),
     ),
 )

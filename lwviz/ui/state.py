@@ -15,6 +15,7 @@ import streamlit as st
 
 from lwviz.presets import PRESETS, get_preset, spec_from_text
 from lwviz.spec import Spec
+from lwviz.ui.language import _, error_text, plain  # noqa: F401 (plain: pages import it from here too)
 from lwviz.ui.nav import require_frame
 
 DEFAULT_PRESET = "mobilenet_v2"
@@ -25,14 +26,14 @@ CHOICES = {"kernel": (3, 5, 7), "expand": (1.0, 2.0, 3.0, 4.0, 6.0, 8.0), "se": 
 _LIMITS = {f.name: f.metadata for f in fields(Spec)}
 
 
-def spec_from_url(value: str | None) -> tuple[Spec, str | None]:
-    """(spec, warning) from the ``spec`` query parameter; the default preset on any problem."""
+def spec_from_url(value: str | None) -> tuple[Spec, ValueError | None]:
+    """(spec, problem) from the ``spec`` query parameter; the default preset on any problem."""
     if not value:
         return get_preset(DEFAULT_PRESET), None
     try:
         return spec_from_text(value), None
     except ValueError as exc:
-        return get_preset(DEFAULT_PRESET), f"The link's network could not be read ({exc}); showing {DEFAULT_PRESET}."
+        return get_preset(DEFAULT_PRESET), exc
 
 
 def current_spec() -> Spec:
@@ -46,7 +47,14 @@ def current_spec() -> Spec:
         set_spec(spec)  # a bad link is replaced by what is shown
         st.session_state.url_warning = warning
     if st.session_state.url_warning:
-        st.warning(plain(st.session_state.url_warning))
+        problem = error_text(st.session_state.url_warning)
+        st.warning(
+            _(
+                "The link's network could not be read ({problem}); showing {name}.",
+                problem=problem,
+                name=plain(DEFAULT_PRESET),
+            )
+        )
     return st.session_state.spec
 
 
@@ -73,10 +81,3 @@ def choice_options(knob: str, value: Any) -> list:
     """A knob's usual options, plus ``value`` in order when a link sets another valid one (None: no override)."""
     usual = CHOICES[knob]
     return list(usual) if value is None or value in usual else sorted({*usual, value})
-
-
-def plain(text: str) -> str:
-    """Escape Markdown in a library message (field names like ``stages[2]`` and ``net_...``)."""
-    for char in "\\`*_[]<>#":
-        text = text.replace(char, "\\" + char)
-    return text

@@ -75,7 +75,7 @@ def warm_up(root: Path) -> float:
     pretrained_model(LITE0.name)  # the default network of Classify, Webcam and Look inside
     first_views = [
         home_figure(DEFAULT_LANGUAGE),
-        *cost_figures(get_preset(DEFAULT_PRESET), "macs", False),
+        *cost_figures(get_preset(DEFAULT_PRESET), "macs", False, DEFAULT_LANGUAGE),
         zoo_macs_figure(),
     ]
     for figure in first_views:

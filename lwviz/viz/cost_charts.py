@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lwviz.cost.analytic import CostTable, LayerCost
 from lwviz.families import OP_KINDS
+from lwviz.i18n import N_, Translate, english
 
 KIND_COLORS = {
     "standard": "#d62728",
@@ -19,7 +20,15 @@ KIND_COLORS = {
     "elementwise": "#7f7f7f",
 }
 BASELINE_COLOR = "rgba(120, 120, 120, 0.35)"
-METRICS = {"macs": "MACs", "params": "Parameters"}
+METRICS = {"macs": N_("MACs"), "params": N_("Parameters")}
+KIND_WORDS = {  # the legend's words for lwviz.families.OP_KINDS
+    "standard": N_("standard conv"),
+    "depthwise": N_("depthwise conv"),
+    "pointwise": N_("pointwise conv"),
+    "grouped": N_("grouped conv"),
+    "fc": N_("fully connected"),
+    "elementwise": N_("elementwise"),
+}
 MAX_BARS = 60  # more layers than this are drawn a stage per bar: hundreds of bars are unreadable and slow to draw
 
 
@@ -41,10 +50,11 @@ def bar_groups(layers: Sequence[LayerCost]) -> list[tuple[str, list[LayerCost]]]
     return [(f"{key} ×{len(group)}" if group[0].is_block else key, group) for key, group in groups.items()]
 
 
-def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) -> go.Figure:
+def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False, _: Translate = english) -> go.Figure:
     """Each layer's cost stacked by operation kind, beside its standard-conv baseline (a stage per bar for
     very deep designs, see :func:`bar_groups`)."""
     groups = bar_groups(table.layers)
+    what = _(METRICS[metric])
     names = [label for label, _ in groups]
     fig = go.Figure()
     for kind in OP_KINDS:
@@ -53,30 +63,31 @@ def per_layer_figure(table: CostTable, metric: str = "macs", log: bool = False) 
             fig.add_bar(
                 x=names,
                 y=values,
-                name=kind,
+                name=_(KIND_WORDS[kind]),
                 marker_color=KIND_COLORS[kind],
                 offsetgroup="net",
                 legendgroup="net",
-                hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + f" ({kind})<extra></extra>",
+                hovertemplate=f"%{{x}}: %{{y:,}} {what} ({_(KIND_WORDS[kind])})<extra></extra>",
             )
     fig.add_bar(
         x=names,
         y=[sum(getattr(layer, f"baseline_{metric}") for layer in group) for _, group in groups],
-        name="standard conv",
+        name=_("one standard conv per block"),
         marker_color=BASELINE_COLOR,
         offsetgroup="baseline",
-        hovertemplate="%{x}: %{y:,} " + METRICS[metric].lower() + " as one dense conv<extra></extra>",
+        hovertemplate=f"%{{x}}: %{{y:,}} {what} " + _("as one standard conv") + "<extra></extra>",
     )
     fig.update_layout(
         barmode="relative",
         bargap=0.15,
         height=380,
         margin=dict(l=10, r=10, t=40, b=10),
-        title=f"{METRICS[metric]} per {'layer' if len(groups) == len(table.layers) else 'stage'}: "
-        "this network (by operation) vs standard conv",
+        title=_("{metric} per layer: this network (by operation) vs one standard conv", metric=what)
+        if len(groups) == len(table.layers)
+        else _("{metric} per stage: this network (by operation) vs one standard conv", metric=what),
         legend=dict(orientation="h", y=-0.25),
         yaxis_type="log" if log else "linear",
-        yaxis_title=METRICS[metric],
+        yaxis_title=what,
     )
     return fig
 
@@ -90,7 +101,7 @@ def share_by_kind(table: CostTable) -> dict[str, dict[str, float]]:
     return out
 
 
-def share_figure(table: CostTable) -> go.Figure:
+def share_figure(table: CostTable, _: Translate = english) -> go.Figure:
     """Horizontal 100% bars: where the MACs and the parameters go."""
     shares = share_by_kind(table)
     fig = go.Figure()
@@ -98,27 +109,27 @@ def share_figure(table: CostTable) -> go.Figure:
         xs = [shares[m][kind] for m in METRICS]
         if any(xs):
             fig.add_bar(
-                y=[METRICS[m] for m in METRICS],
+                y=[_(METRICS[m]) for m in METRICS],
                 x=xs,
-                name=kind,
+                name=_(KIND_WORDS[kind]),
                 orientation="h",
                 marker_color=KIND_COLORS[kind],
                 text=[f"{x:.0%}" if x >= 0.04 else "" for x in xs],
                 textposition="inside",
-                hovertemplate=f"{kind}: " + "%{x:.1%}<extra></extra>",
+                hovertemplate=_(KIND_WORDS[kind]) + ": %{x:.1%}<extra></extra>",
             )
     fig.update_layout(
         barmode="stack",
         height=200,
         margin=dict(l=10, r=10, t=40, b=10),
-        title="Where the cost goes",
+        title=_("Where the cost goes"),
         xaxis=dict(tickformat=".0%", range=[0, 1]),
         legend=dict(orientation="h", y=-0.4),
     )
     return fig
 
 
-def savings_figure(table: CostTable) -> go.Figure:
+def savings_figure(table: CostTable, _: Translate = english) -> go.Figure:
     """Measured MACs / standard-conv MACs per block beside the depthwise-separable theory 1/N + 1/K^2."""
     groups = bar_groups([layer for layer in table.layers if layer.is_block])
     names = [label for label, _ in groups]
@@ -127,7 +138,7 @@ def savings_figure(table: CostTable) -> go.Figure:
         x=names,
         y=[group[-1].theory_ratio for _, group in groups],  # a stage's blocks share their output channels and kernel
         mode="lines",
-        name="theory 1/N + 1/K²",
+        name=_("theory 1/N + 1/K²"),
         line=dict(dash="dash", color="#ff7f0e", width=3),
         hovertemplate="%{x}: %{y:.3f}<extra></extra>",
     )
@@ -135,14 +146,14 @@ def savings_figure(table: CostTable) -> go.Figure:
         x=names,
         y=[sum(b.macs for b in group) / sum(b.baseline_macs for b in group) for _, group in groups],
         mode="markers",
-        name="this network: MACs / std conv",
+        name=_("this network: MACs / standard conv"),
         marker=dict(color="#1f77b4", size=9),
         hovertemplate="%{x}: %{y:.3f}<extra></extra>",
     )
     fig.add_hline(
         y=1,
         line=dict(color="gray", width=1),
-        annotation_text="as costly as a standard conv",
+        annotation_text=_("as costly as a standard conv"),
         annotation_position="top left",
     )
     ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
@@ -150,23 +161,23 @@ def savings_figure(table: CostTable) -> go.Figure:
     fig.update_layout(
         height=320,
         margin=dict(l=10, r=10, t=40, b=10),
-        title="Cost of each block relative to one standard convolution (lower is cheaper)",
+        title=_("Cost of each block relative to one standard convolution (lower is cheaper)"),
         legend=dict(orientation="h", y=-0.3),
     )
     return fig
 
 
-def baseline_words(mine: int, dense: int, per_block: int) -> str:
+def baseline_words(mine: int, dense: int, per_block: int, _: Translate = english) -> str:
     """A headline number against the network's dense version and against one standard conv per block."""
     if mine == dense:
-        against_dense = "the same as its dense version"
+        against_dense = _("the same as its dense version")
     else:
         times = dense / mine
-        against_dense = f"1/{times:.1f} of its dense version" if times < 10 else f"1/{times:.0f} of its dense version"
-    return f"**{against_dense}**  \n{mine / per_block:.2f}× one conv per block"
+        against_dense = _("1/{times} of its dense version", times=f"{times:.1f}" if times < 10 else f"{times:.0f}")
+    return f"**{against_dense}**  \n" + _("{times}× one conv per block", times=f"{mine / per_block:.2f}")
 
 
-def against_standard_figure(table: CostTable, _: Callable[[str], str] = str) -> go.Figure:
+def against_standard_figure(table: CostTable, _: Translate = english) -> go.Figure:
     """A network beside its standard-conv version, parameters and MACs, its words translated by ``_``: the
     headline of the MobileNet paper (Table 4: MobileNetV1 has 7x fewer parameters and 8.6x fewer MACs than
     the same network of dense convs)."""
@@ -175,7 +186,7 @@ def against_standard_figure(table: CostTable, _: Callable[[str], str] = str) -> 
     for col, (mine, baseline) in enumerate(
         ((table.params, table.baseline_params), (table.macs, table.baseline_macs)), start=1
     ):
-        fewer = _("{value} M ({times}× fewer)").format(value=f"{mine / 1e6:,.1f}", times=f"{baseline / mine:.1f}")
+        fewer = _("{value} M ({times}× fewer)", value=f"{mine / 1e6:,.1f}", times=f"{baseline / mine:.1f}")
         fig.add_bar(
             x=[baseline, mine],
             y=list(names),

@@ -12,10 +12,17 @@ import plotly.graph_objects as go
 
 from lwviz.cost.latency import LatencyReport
 from lwviz.families import OP_KINDS
-from lwviz.viz.cost_charts import KIND_COLORS
+from lwviz.i18n import N_, Translate, english
+from lwviz.viz.cost_charts import KIND_COLORS, KIND_WORDS
 
 FONT = dict(size=16)  # read from the back of a classroom
 AVERAGE_COLOR = "#444444"
+AVERAGE_WORDS = N_("network average")
+
+
+def _kind_words(name: str, _: Translate) -> str:
+    """An op kind in words, or the network's average (``LatencyReport.average``)."""
+    return _(KIND_WORDS[name]) if name in KIND_WORDS else _(AVERAGE_WORDS)
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
@@ -24,17 +31,24 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return [m * 10.0**e for e in decades for m in (1, 2, 5) if lo / 2.5 <= m * 10.0**e <= hi * 2.5]
 
 
-def _subtitle(report: LatencyReport) -> str:
-    threads = f"{report.threads} thread" + ("s" if report.threads > 1 else "")
-    return (
-        f"{report.spec.name} at {report.spec.resolution}×{report.spec.resolution}, batch 1, {threads}, "
-        f"median of {report.runs} run{'s' if report.runs > 1 else ''} per op on this machine"
+def thread_words(threads: int, _: Translate = english) -> str:
+    """ "1 thread", "2 threads"."""
+    return _("1 thread") if threads == 1 else _("{n} threads", n=threads)
+
+
+def _subtitle(report: LatencyReport, _: Translate) -> str:
+    return _(
+        "{name} at {size}×{size}, batch 1, {threads}, median of {runs} per op on this machine",
+        name=report.spec.name,
+        size=report.spec.resolution,
+        threads=thread_words(report.threads, _),
+        runs=_("1 run") if report.runs == 1 else _("{n} runs", n=report.runs),
     )
 
 
-def _layout(fig: go.Figure, report: LatencyReport, title: str, **layout) -> go.Figure:
+def _layout(fig: go.Figure, report: LatencyReport, title: str, _: Translate, **layout) -> go.Figure:
     fig.update_layout(
-        title=dict(text=title, subtitle=dict(text=_subtitle(report))),
+        title=dict(text=title, subtitle=dict(text=_subtitle(report, _))),
         font=FONT,
         margin=dict(l=10, r=10, t=80, b=10),
         **layout,
@@ -42,66 +56,69 @@ def _layout(fig: go.Figure, report: LatencyReport, title: str, **layout) -> go.F
     return fig
 
 
-def time_share_figure(report: LatencyReport) -> go.Figure:
+def time_share_figure(report: LatencyReport, _: Translate = english) -> go.Figure:
     """For each op kind, its share of the MACs (hatched) beside its share of the measured time (solid)."""
     shares = report.shares()
     fig = go.Figure()
+    macs, time = _("MACs"), _("time")
     for kind, kind_total in report.by_kind().items():
         ys = [shares["macs"][kind], shares["time"][kind]]
+        words = _kind_words(kind, _)
         fig.add_bar(
-            x=[[kind, kind], ["MACs", "time"]],
+            x=[[words, words], [macs, time]],
             y=ys,
-            name=kind,
+            name=words,
             marker_color=KIND_COLORS[kind],
             marker_pattern_shape=["/", ""],
             text=[f"{y:.1%}" if 0 < y < 0.01 else f"{y:.0%}" for y in ys],
             textposition="outside",
             cliponaxis=False,
-            customdata=[["MACs", f"{kind_total.macs / 1e6:,.1f}M MACs"], ["time", f"{kind_total.ms:.2f} ms"]],
-            hovertemplate=f"{kind}: " + "%{y:.1%} of the %{customdata[0]} (%{customdata[1]})<extra></extra>",
+            customdata=[[macs, f"{kind_total.macs / 1e6:,.1f}M MACs"], [time, f"{kind_total.ms:.2f} ms"]],
+            hovertemplate=f"{words} · %{{customdata[0]}}: %{{y:.1%}} (%{{customdata[1]}})<extra></extra>",
         )
     return _layout(
         fig,
         report,
-        "Share of MACs vs share of measured time, by operation kind",
+        _("Share of MACs vs share of measured time, by operation kind"),
+        _,
         height=440,
         bargap=0.25,
         showlegend=False,
-        yaxis=dict(tickformat=".0%", title="share"),
+        yaxis=dict(tickformat=".0%", title=_("share")),
     )
 
 
-def ms_per_gmac_figure(report: LatencyReport) -> go.Figure:
+def ms_per_gmac_figure(report: LatencyReport, _: Translate = english) -> go.Figure:
     """Milliseconds per billion MACs of each op kind, beside the network's average."""
     bars = [(k, KIND_COLORS[k.name]) for k in report.by_kind().values() if k.macs]
     bars.append((report.average(), AVERAGE_COLOR))
     fig = go.Figure()
     for k, color in bars:
+        words = _kind_words(k.kind, _)
         fig.add_bar(
-            x=[k.name],
+            x=[words],
             y=[k.ms_per_gmac],
-            name=k.name,
+            name=words,
             marker_color=color,
             text=[f"{k.ms_per_gmac:,.0f}"],
             textposition="outside",
             cliponaxis=False,
             customdata=[[k.macs / 1e6, k.ms, k.macs / k.ms / 1e6]],
-            hovertemplate=(
-                f"{k.name}: " + "%{y:,.0f} ms per GMAC<br>%{customdata[0]:,.1f}M MACs in "
-                "%{customdata[1]:.2f} ms = %{customdata[2]:.1f} GMAC/s<extra></extra>"
-            ),
+            hovertemplate=f"{words}: %{{y:,.0f}} {_('ms per GMAC')}<br>%{{customdata[0]:,.1f}}M MACs → "
+            "%{customdata[1]:.2f} ms = %{customdata[2]:.1f} GMAC/s<extra></extra>",
         )
     return _layout(
         fig,
         report,
-        "Time per billion MACs (higher: each MAC costs more time)",
+        _("Time per billion MACs (higher: each MAC costs more time)"),
+        _,
         height=420,
         showlegend=False,
-        yaxis_title="ms per GMAC",
+        yaxis_title=_("ms per GMAC"),
     )
 
 
-def macs_vs_time_figure(report: LatencyReport) -> go.Figure:
+def macs_vs_time_figure(report: LatencyReport, _: Translate = english) -> go.Figure:
     """Every op as a point, MACs against measured time on log axes, beside the line "time proportional to MACs".
 
     Points above the line take longer than their MACs predict. Ops without MACs (pools)
@@ -116,21 +133,22 @@ def macs_vs_time_figure(report: LatencyReport) -> go.Figure:
                 x=[o.macs for o in ops],
                 y=[o.ms for o in ops],
                 mode="markers",
-                name=kind,
+                name=_(KIND_WORDS[kind]),
                 marker=dict(color=KIND_COLORS[kind], size=12, line=dict(width=1, color="white")),
                 text=[o.name for o in ops],
                 customdata=[o.ms_per_gmac for o in ops],
-                hovertemplate="%{text}<br>%{x:,} MACs, %{y:.3f} ms<br>%{customdata:,.0f} ms per GMAC"
-                "<extra>" + kind + "</extra>",
+                hovertemplate="%{text}<br>%{x:,} MACs, %{y:.3f} ms<br>%{customdata:,.0f} "
+                + _("ms per GMAC")
+                + f"<extra>{_(KIND_WORDS[kind])}</extra>",
             )
-    yaxis = dict(type="log", title="median time (ms)")
+    yaxis = dict(type="log", title=_("median time (ms)"))
     if timed:
         span = [min(o.macs for o in timed), max(o.macs for o in timed)]
         fig.add_scatter(
             x=span,
             y=[m * report.average().ms_per_gmac / 1e9 for m in span],
             mode="lines",
-            name="time ∝ MACs (network average)",
+            name=_("time ∝ MACs (network average)"),
             hoverinfo="skip",
             line=dict(dash="dash", color=AVERAGE_COLOR, width=2),
         )
@@ -139,7 +157,8 @@ def macs_vs_time_figure(report: LatencyReport) -> go.Figure:
     return _layout(
         fig,
         report,
-        "Each op: MACs vs measured time (above the line: slower than its MACs suggest)",
+        _("Each op: MACs vs measured time (above the line: slower than its MACs suggest)"),
+        _,
         height=480,
         legend=dict(orientation="h", y=-0.2),
         yaxis=yaxis,
