@@ -21,13 +21,16 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from lwviz.errors import Refusal
+from lwviz.i18n import N_
+
 MAX_PIXELS = 64_000_000  # well above a 50 MP phone photo; a full-size RGB decode is ~190 MB
 SUPPORTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 
 ImageInput = bytes | str | os.PathLike | BinaryIO | np.ndarray | Image.Image
 
 
-class ImageError(ValueError):
+class ImageError(Refusal):
     """An input that is not a usable picture; the message says what was wrong with it."""
 
 
@@ -123,7 +126,7 @@ def _read(source: bytes | str | os.PathLike | BinaryIO) -> bytes:
         except OSError as exc:
             raise ImageError(f"{path}: cannot read it ({exc.strerror})") from None
     if not data:
-        raise ImageError("the image file is empty")
+        raise ImageError(N_("the image file is empty"))
     return data
 
 
@@ -152,11 +155,11 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise ImageError(f"not an image: expected a {SUPPORTED} file") from None
+        raise ImageError(N_("not an image: expected a {formats} file"), formats=SUPPORTED) from None
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"the image has too many pixels to open safely ({exc})") from None
+        raise ImageError(N_("the image has too many pixels to open safely ({detail})"), detail=exc) from None
     except Exception as exc:  # a malformed header trips many different errors inside the decoders
-        raise ImageError(f"the image header is damaged ({exc})") from None
+        raise ImageError(N_("the image header is damaged ({detail})"), detail=exc) from None
     width, height = image.size
     if width * height > max_pixels:
         image.draft(image.mode, _draft_size(width, height, max_pixels))  # a no-op except for JPEG
@@ -164,7 +167,7 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
     try:
         image.load()
     except Exception as exc:  # truncated data raises OSError, broken streams SyntaxError/ValueError/zlib errors
-        raise ImageError(f"the image is corrupt or truncated ({exc})") from None
+        raise ImageError(N_("the image is corrupt or truncated ({detail})"), detail=exc) from None
     return image
 
 
@@ -179,8 +182,14 @@ def _check_pixels(width: int, height: int, max_pixels: int, original: tuple[int,
         return
     w, h = original or (width, height)
     raise ImageError(
-        f"the image is {w}x{h} = {w * h / 1e6:.3g} MP, more than the {max_pixels / 1e6:.3g} MP "
-        "limit: save a smaller copy (or a JPEG, which is read at reduced size)"
+        N_(
+            "the image is {w}x{h} = {mp} MP, more than the {limit} MP limit: save a smaller copy "
+            "(or a JPEG, which is read at reduced size)"
+        ),
+        w=w,
+        h=h,
+        mp=f"{w * h / 1e6:.3g}",
+        limit=f"{max_pixels / 1e6:.3g}",
     )
 
 

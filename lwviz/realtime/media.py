@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 
 from lwviz.classify import Prediction
+from lwviz.errors import Refusal
+from lwviz.i18n import N_
 from lwviz.images import ImageInput, load_image
 from lwviz.realtime.processor import FrameProcessor
 
@@ -36,7 +38,7 @@ MAX_SIDE = 4096  # pixels; 4K video is 3840x2160, and one 4096x4096 frame in RGB
 MAX_DECODE_RATE = 120 * 1920 * 1080
 
 
-class MediaError(ValueError):
+class MediaError(Refusal):
     """An upload that is not a usable video; the message says what was wrong."""
 
 
@@ -77,22 +79,33 @@ def annotate_video(
     """
     data = source if isinstance(source, bytes) else source.read(MAX_VIDEO_BYTES + 1)
     if len(data) > MAX_VIDEO_BYTES:
-        size = f"{len(data) / 2**20:.1f} MB, " if isinstance(source, bytes) else ""  # a file was read only so far
-        raise MediaError(
-            f"the video is {size}more than the {MAX_VIDEO_BYTES / 2**20:.0f} MB limit: trim it or save a smaller copy"
+        limit = f"{MAX_VIDEO_BYTES / 2**20:.0f}"
+        if isinstance(source, bytes):
+            raise MediaError(
+                N_("the video is {size} MB, more than the {limit} MB limit: trim it or save a smaller copy"),
+                size=f"{len(data) / 2**20:.1f}",
+                limit=limit,
+            )
+        raise MediaError(  # a file was read only so far
+            N_("the video is more than the {limit} MB limit: trim it or save a smaller copy"), limit=limit
         )
     timeline = []
     out_buffer = io.BytesIO()
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.video:
-                raise MediaError("the file has no video track")
+                raise MediaError(N_("the file has no video track"))
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             if max(width, height) > MAX_SIDE:
                 raise MediaError(
-                    f"the video is {width}x{height} pixels, more than {MAX_SIDE} a side: save a smaller copy "
-                    "(720p is plenty, frames are shown at most 720 pixels tall)"
+                    N_(
+                        "the video is {width}x{height} pixels, more than {side} a side: save a smaller copy "
+                        "(720p is plenty, frames are shown at most 720 pixels tall)"
+                    ),
+                    width=width,
+                    height=height,
+                    side=MAX_SIDE,
                 )
             stream.codec_context.options = {"max_pixels": str(MAX_SIDE * MAX_SIDE)}  # checked on every frame
             stream.thread_type = "AUTO"
@@ -119,14 +132,18 @@ def annotate_video(
                         progress(min(1.0, frame.time / min(max_seconds, _duration(container, stream) or max_seconds)))
                 if encoder is None and decoded:
                     raise MediaError(
-                        f"no frame among the first {min(decoded, budget)} has a timestamp within the video's first "
-                        f"{max_seconds:g} seconds: its timestamps are missing or broken"
+                        N_(
+                            "no frame among the first {frames} has a timestamp within the video's first "
+                            "{seconds} seconds: its timestamps are missing or broken"
+                        ),
+                        frames=min(decoded, budget),
+                        seconds=f"{max_seconds:g}",
                     )
                 if encoder is None:
-                    raise MediaError("the video has no frames that could be decoded")
+                    raise MediaError(N_("the video has no frames that could be decoded"))
                 output.mux(encoder.encode(None))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:  # not a container PyAV can read, or broken
-        raise MediaError(f"not a readable video ({exc})") from None
+        raise MediaError(N_("not a readable video ({detail})"), detail=exc) from None
     return AnnotatedVideo(out_buffer.getvalue(), tuple(timeline), fps)
 
 

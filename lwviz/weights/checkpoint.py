@@ -30,6 +30,8 @@ import safetensors.torch
 import torch
 
 from lwviz.builder import Net
+from lwviz.errors import Refusal
+from lwviz.i18n import N_
 from lwviz.images import file_problem
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource
@@ -56,12 +58,14 @@ _DTYPE_BITS = dict.fromkeys(("F4",), 4) | dict.fromkeys(("F6_E2M3", "F6_E3M2"), 
 _DTYPE_BITS |= dict.fromkeys(("BOOL", "U8", "I8", "F8_E4M3", "F8_E4M3FNUZ", "F8_E5M2", "F8_E5M2FNUZ", "F8_E8M0"), 8)
 _DTYPE_BITS |= dict.fromkeys(("I16", "U16", "F16", "BF16"), 16) | dict.fromkeys(("I32", "U32", "F32"), 32)
 _DTYPE_BITS |= dict.fromkeys(("I64", "U64", "F64", "C64"), 64)
-_NOT_A_CHECKPOINT = "not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged"
+_NOT_A_CHECKPOINT = N_("not a PyTorch checkpoint (.pt/.pth) or .safetensors file, or the file is damaged")
+
+_DOES_NOT_FIT = N_("the checkpoint does not fit {name}: {problems}")
 
 CheckpointInput = bytes | str | os.PathLike
 
 
-class CheckpointError(ValueError):
+class CheckpointError(Refusal):
     """A checkpoint that cannot be used; the message says why in terms a person can act on."""
 
 
@@ -86,7 +90,7 @@ def match_state_dict(state: Mapping[str, torch.Tensor], model: Net) -> dict[str,
         try:
             return convert_state_dict(state, model)
         except ValueError as exc:
-            raise CheckpointError(f"the checkpoint does not fit {model.spec.name}: {exc}") from None
+            raise CheckpointError(_DOES_NOT_FIT, name=model.spec.name, problems=exc) from None
     missing = [k for k in target if k not in state]
     unexpected = [k for k in state if k not in target]
     wrong_shape = [
@@ -104,7 +108,7 @@ def match_state_dict(state: Mapping[str, torch.Tensor], model: Net) -> dict[str,
         if items
     ]
     if problems:
-        raise CheckpointError(f"the checkpoint does not fit {model.spec.name}: " + "; ".join(problems))
+        raise CheckpointError(_DOES_NOT_FIT, name=model.spec.name, problems="; ".join(problems))
     return {k: state[k] for k in target}
 
 
@@ -166,13 +170,14 @@ def read_checkpoint_bytes(source: CheckpointInput, max_bytes: int = MAX_CHECKPOI
 
 def _check_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        raise CheckpointError(_too_big("the checkpoint is", size, max_bytes))
+        raise _too_big(N_("the checkpoint is {size} MB, more than the {limit} MB limit"), size, max_bytes)
     if size == 0:
-        raise CheckpointError("the checkpoint file is empty")
+        raise CheckpointError(N_("the checkpoint file is empty"))
 
 
-def _too_big(what: str, size: float, max_bytes: int) -> str:
-    return f"{what} {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:.0f} MB limit"
+def _too_big(message: str, size: float, max_bytes: int) -> CheckpointError:
+    """``message`` with its ``{size}`` and ``{limit}`` in MB."""
+    return CheckpointError(message, size=f"{size / 2**20:.1f}", limit=f"{max_bytes / 2**20:.0f}")
 
 
 def _display_name(source: CheckpointInput) -> str:
@@ -190,7 +195,7 @@ def _load_safetensors(data: bytes, max_bytes: int) -> dict[str, torch.Tensor]:
     try:
         return safetensors.torch.load(data)
     except Exception as exc:  # the Rust decoder's SafetensorError, or a dtype torch lacks
-        raise CheckpointError(f"not a valid safetensors file: {exc}") from None
+        raise CheckpointError(N_("not a valid safetensors file: {detail}"), detail=exc) from None
 
 
 def _check_safetensors_header(data: bytes, max_bytes: int) -> None:
@@ -203,16 +208,22 @@ def _check_safetensors_header(data: bytes, max_bytes: int) -> None:
     """
     length = int.from_bytes(data[:8], "little")
     if length > MAX_SAFETENSORS_HEADER_BYTES:
-        raise CheckpointError(
-            _too_big("the safetensors header is", length, MAX_SAFETENSORS_HEADER_BYTES)
-            + "; a checkpoint of tensors needs far less, so the file is damaged"
+        raise _too_big(
+            N_(
+                "the safetensors header is {size} MB, more than the {limit} MB limit; a checkpoint of tensors "
+                "needs far less, so the file is damaged"
+            ),
+            length,
+            MAX_SAFETENSORS_HEADER_BYTES,
         )
     try:
         header = json.loads(data[8 : 8 + length])
     except (ValueError, RecursionError) as exc:  # also bad UTF-8 and numbers of thousands of digits
-        raise CheckpointError(f"not a valid safetensors file: its header is not JSON ({exc})") from None
+        raise CheckpointError(
+            N_("not a valid safetensors file: its header is not JSON ({detail})"), detail=exc
+        ) from None
     if not isinstance(header, dict):
-        raise CheckpointError("not a valid safetensors file: its header is not a JSON object")
+        raise CheckpointError(N_("not a valid safetensors file: its header is not a JSON object"))
     room, total = len(data) - 8 - length, 0
     for name, entry in header.items():
         if name == "__metadata__":
@@ -224,15 +235,20 @@ def _check_safetensors_header(data: bytes, max_bytes: int) -> None:
         except (TypeError, KeyError, ValueError):
             valid = False
         if not valid:
-            raise CheckpointError(f"not a valid safetensors file: the header's entry for {name[:80]!r} is malformed")
+            raise CheckpointError(
+                N_("not a valid safetensors file: the header's entry for {name} is malformed"), name=repr(name[:80])
+            )
         if not start <= end <= room:
             raise CheckpointError(
-                f"not a valid safetensors file: tensor {name[:80]!r} lies beyond the end of the file "
-                "(it is truncated or damaged)"
+                N_(
+                    "not a valid safetensors file: tensor {name} lies beyond the end of the file "
+                    "(it is truncated or damaged)"
+                ),
+                name=repr(name[:80]),
             )
         total += max(end - start, _tensor_bytes(shape, bits))
     if total > max_bytes:
-        raise CheckpointError(_too_big("the checkpoint's tensors take", total, max_bytes))
+        raise _too_big(N_("the checkpoint's tensors take {size} MB, more than the {limit} MB limit"), total, max_bytes)
 
 
 def _tensor_bytes(shape: list[int], bits: int) -> int:
@@ -263,8 +279,11 @@ def _unpack_zip(data: bytes, max_bytes: int) -> io.BytesIO:
     """
     if data.count(_CENTRAL_DIRECTORY_ENTRY) > MAX_ZIP_MEMBERS:  # before zipfile lists them all
         raise CheckpointError(
-            f"the checkpoint is a zip archive of more than {MAX_ZIP_MEMBERS} files; a PyTorch checkpoint "
-            "holds one per tensor, so this is not one"
+            N_(
+                "the checkpoint is a zip archive of more than {count} files; a PyTorch checkpoint "
+                "holds one per tensor, so this is not one"
+            ),
+            count=MAX_ZIP_MEMBERS,
         )
     unpacked = io.BytesIO()
     try:
@@ -272,7 +291,9 @@ def _unpack_zip(data: bytes, max_bytes: int) -> io.BytesIO:
             members = packed.infolist()
             declared = sum(member.file_size for member in members)
             if declared > max_bytes:
-                raise CheckpointError(_too_big("the checkpoint unpacks to", declared, max_bytes))
+                raise _too_big(
+                    N_("the checkpoint unpacks to {size} MB, more than the {limit} MB limit"), declared, max_bytes
+                )
             total, zip64 = 0, max_bytes >= zipfile.ZIP64_LIMIT  # zipfile must know up front if a member may pass 2 GB
             for member in members:
                 with packed.open(member) as src, out.open(member.filename, "w", force_zip64=zip64) as dst:
@@ -280,7 +301,8 @@ def _unpack_zip(data: bytes, max_bytes: int) -> io.BytesIO:
                         total += len(chunk)
                         if total > max_bytes:
                             raise CheckpointError(
-                                f"the checkpoint unpacks to more than the {max_bytes / 2**20:.0f} MB limit"
+                                N_("the checkpoint unpacks to more than the {limit} MB limit"),
+                                limit=f"{max_bytes / 2**20:.0f}",
                             )
                         dst.write(chunk)
     except CheckpointError:
@@ -297,9 +319,12 @@ def _load_torch(file: io.BytesIO) -> dict:
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, KeyError, EOFError... for bad bytes
         if blocked := _BLOCKED_GLOBAL.search(str(exc)):
             raise CheckpointError(
-                f"refused: the file is a pickle that asks to import {blocked.group(1)}, which could run code; "
-                "only state_dicts of tensors are accepted (save one with torch.save(model.state_dict(), path) "
-                "or as .safetensors)"
+                N_(
+                    "refused: the file is a pickle that asks to import {name}, which could run code; "
+                    "only state_dicts of tensors are accepted (save one with torch.save(model.state_dict(), path) "
+                    "or as .safetensors)"
+                ),
+                name=blocked.group(1),
             ) from None
         raise CheckpointError(_NOT_A_CHECKPOINT) from None
 
@@ -309,7 +334,7 @@ def _unwrap(state) -> dict[str, torch.Tensor]:
     if isinstance(state, Mapping) and not _all_tensors(state):
         state = next((state[k] for k in _WRAPPER_KEYS if isinstance(state.get(k), Mapping)), state)
     if not isinstance(state, Mapping) or not state or not _all_tensors(state):
-        raise CheckpointError("the file holds no state_dict: expected a mapping of parameter names to tensors")
+        raise CheckpointError(N_("the file holds no state_dict: expected a mapping of parameter names to tensors"))
     return dict(state)
 
 

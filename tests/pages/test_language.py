@@ -1,8 +1,27 @@
 """Choosing the language: the link, then the browser, then English; the sidebar switch keeps the design."""
 
+import re
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import streamlit_webrtc
 from streamlit.testing.v1 import AppTest
 
+from lwviz.i18n import LANGUAGES
+from lwviz.ui.nav import PAGES
+
 from .apptest import ROOT, open_page
+from .shown_text import english_in, shown_text
+
+
+@pytest.fixture
+def fake_webrtc():
+    """The Webcam page's live video needs a browser: AppTest gets a stand-in that draws nothing."""
+    with mock.patch.object(
+        streamlit_webrtc, "webrtc_streamer", return_value=mock.MagicMock(state=mock.MagicMock(playing=False))
+    ):
+        yield
 
 
 def nav_titles(at) -> list[str]:
@@ -39,3 +58,43 @@ def test_the_switch_wins_over_the_url_this_session_wrote():
         edited.session_state[key] = value
     edited.switch_page("pages/home.py").run()
     assert edited.session_state.lang == "zh"
+
+
+ALL_PAGES = ["home", *(Path(p.path).stem for p in PAGES)]
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_speaks_chinese_and_nothing_bypasses_the_catalog(page, fake_webrtc):
+    """On a zh page no English phrase is left (names such as MobileNet, ImageNet, ONNX aside): a text that
+    does not go through the catalog, or a message the catalog lacks, would show in English."""
+    at = open_page(page, lang="zh")
+    texts = shown_text(at)
+    assert len(texts) >= 3 and any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
+    assert english_in(texts) == []
+
+
+def test_the_english_page_shows_no_chinese():
+    at = open_page("build", lang="en")
+    switch = {"语言 · Language", *LANGUAGES.values()}  # the language switch names each language in itself
+    assert not [t for t in shown_text(at) if re.search(r"[\u4e00-\u9fff]", t) and t not in switch]
+
+
+@pytest.mark.parametrize("bad", ["xx", "", "x" * 300, "<script>", "fr-FR"])
+def test_a_bad_lang_falls_back_to_english(bad):
+    at = open_page("build", lang=bad)
+    assert at.session_state.lang == "en" and at.title[0].value == "Build a lightweight network"
+    assert at.query_params["lang"] == "en"
+
+
+def test_presenter_mode_from_the_link_and_the_switch():
+    at = open_page("build", present="1")
+    assert at.session_state.present and at.query_params["present"] == "1"
+    assert any(e.label == "More controls" for e in at.get("expander"))  # the secondary knobs, folded
+    # the switch turned off (as on a run right after it moved: AppTest runs app.py's frame on a first run only)
+    off = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    off.query_params["present"] = "1"
+    for key, value in dict(present=True, present_in_url=True, present_switch=False).items():
+        off.session_state[key] = value
+    off.switch_page("pages/build.py").run()
+    assert not off.session_state.present and "present" not in off.query_params
+    assert not [e for e in off.get("expander") if e.label == "More controls"]
