@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import torch
 
 from lwviz.builder import Net, build
+from lwviz.i18n import N_, Translate, english
 from lwviz.spec import Spec
 from lwviz.weights import (
     LITE0,
@@ -40,6 +41,8 @@ DIGITS = "digits"  # a small SE network the Look inside page trains on handwritt
 # Groups of weight sources a page can offer, expanded by ``choices``.
 READY = "ready"  # the weight sources that load offline on this machine
 DOWNLOADABLE = "downloadable"  # the others: offered with what they need, and a download button
+UNTRAINED = N_("{name}, untrained")  # the label of the design with random weights
+DATASET_NAMES = {"digits": N_("digits")}  # a dataset's name in a sentence; CIFAR-10's is a name in every language
 
 
 class Learned(Protocol):
@@ -116,18 +119,32 @@ def choices(offer: Sequence[str], has_trained: bool = False, exclude: Collection
     return [key for key in keys if key not in exclude]
 
 
-def choice_label(choice: str, design: Spec, trained: Learned | None = None) -> str:
+def choice_label(choice: str, design: Spec, trained: Learned | None = None, _: Translate = english) -> str:
     """What the network picker says for ``choice`` (``trained``: the Train page's network, for TRAINED)."""
     if choice == DESIGN:
-        return f"Your design ({design.name}): untrained, random weights"
+        return _("Your design ({name}): untrained, random weights", name=design.name)
     if choice == OWN:
-        return f"{design.name} with your checkpoint"
+        return _("{name} with your checkpoint", name=design.name)
     if choice == TRAINED:
-        return f"Trained here: {trained.label}"
+        return _("Trained here: {label}", label=trained.label)
     if choice == DIGITS:
-        return "Small SE network trained on digits (here, in seconds)"
+        return _("Small SE network trained on digits (here, in seconds)")
     source = get_source(choice)
-    return source.label if source.is_available() else f"{source.label} (download needed)"
+    return source.label if source.is_available() else _("{label} (download needed)", label=source.label)
+
+
+def dataset_name(name: str, _: Translate = english) -> str:
+    """A dataset's name as a sentence in the language of ``_`` says it (``Dataset.name`` is also a key)."""
+    return _(DATASET_NAMES[name]) if name in DATASET_NAMES else name
+
+
+def network_label(net: Network, _: Translate = english) -> str:
+    """``net.label`` for a page in the language of ``_``: its words translated, names kept."""
+    if net.key == DESIGN:
+        return _(UNTRAINED, name=net.model.spec.name)
+    if net.data is not None:  # trained here (TRAINED, DIGITS): as resolve() labels it
+        return _("{network} ({dataset})", network=net.model.spec.name, dataset=dataset_name(net.data.name, _))
+    return net.label
 
 
 def resolve(
@@ -154,7 +171,7 @@ def resolve(
             build_design(design),
             design_preprocess(design),
             class_names_for(design.num_classes),
-            f"{design.name}, untrained",
+            english(UNTRAINED, name=design.name),
             trained=False,
         )
     if choice == OWN:

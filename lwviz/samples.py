@@ -6,11 +6,13 @@ import functools
 
 import numpy as np
 
-SAMPLE_PHOTOS = {  # shown name -> skimage.data function
-    "Chelsea the cat": "chelsea",
-    "A cup of coffee": "coffee",
-    "Astronaut": "astronaut",
-    "Rocket": "rocket",
+from lwviz.i18n import N_
+
+SAMPLE_PHOTOS = {  # shown name (a catalog message, translated where shown) -> skimage.data function
+    N_("Chelsea the cat"): "chelsea",
+    N_("A cup of coffee"): "coffee",
+    N_("Astronaut"): "astronaut",
+    N_("Rocket"): "rocket",
 }
 
 

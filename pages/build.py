@@ -12,6 +12,7 @@ from lwviz.limits import TIMED_RUNS, TIMING_SECONDS, DesignTooLarge, check_runna
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
 from lwviz.ui.cache import cost_figures, cost_table, timing_lock
+from lwviz.ui.code_view import code_view
 from lwviz.ui.jobs import turn
 from lwviz.ui.language import _, error_text
 from lwviz.ui.presenter import chart, more_controls
@@ -27,6 +28,7 @@ VIEWS = {
     "diagram": N_("Network diagram"),
     "speed": N_("Measured latency"),
     "table": N_("Table and downloads"),
+    "code": N_("Code"),
 }
 AS_PRESET = N_("as in the preset")  # a widget value meaning "no override" (None shows as an empty box)
 spec = current_spec()
@@ -370,4 +372,10 @@ def table_view() -> None:
 
 
 with results:  # only the chosen view is drawn: Streamlit sends and the browser lays out every tab's content
-    {"costs": cost_view, "diagram": diagram_view, "speed": latency_view, "table": table_view}[view]()
+    {
+        "costs": cost_view,
+        "diagram": diagram_view,
+        "speed": latency_view,
+        "table": table_view,
+        "code": lambda: code_view(spec),
+    }[view]()

@@ -4,12 +4,15 @@ import streamlit as st
 
 from lwviz.compress.distill import ALPHA, TEMPERATURE, digits_teacher_spec
 from lwviz.cost import analyze
+from lwviz.i18n import N_
 from lwviz.limits import TRAINING_STEPS, DesignTooLarge, check_runnable
 from lwviz.train.loop import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.ui.jobs import Job
+from lwviz.ui.language import _
 from lwviz.ui.state import current_spec, plain
 from lwviz.ui.training import (
     DATASETS,
+    dataset_name,
     distill_work,
     keep_trained,
     load_dataset,
@@ -22,49 +25,79 @@ from lwviz.ui.training import (
 )
 
 spec = current_spec()
-st.title("Train")
+st.title(_("Train"))
 st.markdown(
-    "A network only knows what it learned. Train your design from the Build page on a small real dataset, "
-    "here on the CPU, and watch the loss fall. The trained network then runs on the Webcam, Look inside and "
-    "Compress pages. **Distillation** trains a small student from a bigger teacher's answers."
+    _(
+        "A network only knows what it learned. Train your design from the Build page on a small real dataset, "
+        "here on the CPU, and watch the loss fall. The trained network then runs on the Webcam, Look inside and "
+        "Compress pages. **Distillation** trains a small student from a bigger teacher's answers."
+    )
 )
 
 data_name = st.segmented_control(
-    "Pictures to learn", list(DATASETS), format_func=DATASETS.get, default="digits", required=True, key="train_dataset"
+    _("Pictures to learn"),
+    list(DATASETS),
+    format_func=lambda name: _(DATASETS[name]),
+    default="digits",
+    required=True,
+    key="train_dataset",
 )
 data = load_dataset(data_name)
 if data is None:
     st.stop()
-networks = {"design": f"Your design ({spec.name})", "digits_se": "A small SE network (digits_se)"}
-network = st.radio("Network", list(networks), format_func=networks.get, horizontal=True, key="train_network")
+networks = {"design": _("Your design ({name})", name=spec.name), "digits_se": _("A small SE network (digits_se)")}
+network = st.radio(_("Network"), list(networks), format_func=networks.get, horizontal=True, key="train_network")
 try:
     student = for_dataset(spec if network == "design" else digits_se_spec(), data)
 except ValueError as exc:
-    st.error(plain(f"This design cannot read {data.name}'s {data.resolution}×{data.resolution} pictures: {exc}"))
+    st.error(
+        plain(
+            _(
+                "This design cannot read the {size}×{size} pictures of {dataset}: {problem}",
+                size=data.resolution,
+                dataset=dataset_name(data.name),
+                problem=exc,
+            )
+        )
+    )
     st.stop()
 cost = analyze(student)
 try:
     check_runnable(cost)
 except DesignTooLarge as exc:
-    st.error(plain(f"This design is too big to train here: {exc}."))
+    st.error(plain(_("This design is too big to train here: {problem}.", problem=exc)))
     st.stop()
 st.caption(
-    f"{student.name} fitted to {data.name}: {data.resolution}×{data.resolution} pictures, "
-    f"{len(data.classes)} classes → {cost.params / 1e6:.2f}M parameters, {cost.macs / 1e6:.1f}M MACs per "
-    f"picture. {len(data.train_x):,} training and {len(data.test_x):,} held-out pictures."
+    _(
+        "{network} fitted to {dataset}: {size}×{size} pictures, {classes} classes → {params}M parameters, "
+        "{macs}M MACs per picture. {train} training and {test} held-out pictures.",
+        network=student.name,
+        dataset=dataset_name(data.name),
+        size=data.resolution,
+        classes=len(data.classes),
+        params=f"{cost.params / 1e6:.2f}",
+        macs=f"{cost.macs / 1e6:.1f}",
+        train=f"{len(data.train_x):,}",
+        test=f"{len(data.test_x):,}",
+    )
 )
 steps_col, seed_col = st.columns([3, 1])
-steps = steps_col.slider("Training steps (64 pictures each)", 50, TRAINING_STEPS, PAGE_STEPS, 50, key="train_steps")
+steps = steps_col.slider(_("Training steps (64 pictures each)"), 50, TRAINING_STEPS, PAGE_STEPS, 50, key="train_steps")
 seed = seed_col.number_input(
-    "Seed", 0, 10_000, 0, key="train_seed", help="The same seed gives the same starting weights and the same batches."
+    _("Seed"),
+    0,
+    10_000,
+    0,
+    key="train_seed",
+    help=_("The same seed gives the same starting weights and the same batches."),
 )
 job = st.session_state.get("train_job")
 running = job is not None and not job.done
 
-train_tab, distill_tab = st.tabs(["Train", "Distill"])
+train_tab, distill_tab = st.tabs([_("Train"), _("Distill")])
 with train_tab:
-    if st.button("Train", type="primary", icon=":material/model_training:", disabled=running, key="train_start"):
-        st.session_state.train_job = Job(training_work(student, data, steps, seed), steps, "train")
+    if st.button(_("Train"), type="primary", icon=":material/model_training:", disabled=running, key="train_start"):
+        st.session_state.train_job = Job(training_work(student, data, steps, seed), steps, N_("train"))
         st.rerun()  # draw the page with the buttons disabled while it runs
     if job is not None and job.kind == "train":
         show_job(job, "train")
@@ -75,23 +108,25 @@ with train_tab:
 
 with distill_tab:
     st.markdown(
-        "The teacher, a bigger network, answers every training picture with probabilities softened by a "
-        "**temperature** T: how much a 7 looks like a 1 is knowledge the labels lack. The student (the "
-        "network chosen above) learns from a mix: **alpha** of the teacher's soft answers, the rest from "
-        "the labels. It is trained twice from the same start on the same batches, without and with the "
-        "teacher, for the steps chosen above."
+        _(
+            "The teacher, a bigger network, answers every training picture with probabilities softened by a "
+            "**temperature** T: how much a 7 looks like a 1 is knowledge the labels lack. The student (the "
+            "network chosen above) learns from a mix: **alpha** of the teacher's soft answers, the rest from "
+            "the labels. It is trained twice from the same start on the same batches, without and with the "
+            "teacher, for the steps chosen above."
+        )
     )
-    teachers = {"standard": "A standard-conv CNN, 4× the MACs of the small SE network (trained here first)"}
+    teachers = {"standard": _("A standard-conv CNN, 4× the MACs of the small SE network (trained here first)")}
     if (trained := trained_net()) is not None and trained.data is data:
-        teachers["trained"] = f"Your trained network: {trained.label}"
+        teachers["trained"] = _("Your trained network: {network}", network=trained.label)
     teacher_choice = st.radio(
-        "Teacher", list(teachers), format_func=lambda t: plain(teachers[t]), key="distill_teacher"
+        _("Teacher"), list(teachers), format_func=lambda t: plain(teachers[t]), key="distill_teacher"
     )
     t_col, a_col = st.columns(2)
-    temperature = t_col.slider("Temperature T", 1.0, 10.0, TEMPERATURE, 0.5, key="distill_temperature")
-    alpha = a_col.slider("alpha: share of the teacher", 0.0, 1.0, ALPHA, 0.05, key="distill_alpha")
+    temperature = t_col.slider(_("Temperature T"), 1.0, 10.0, TEMPERATURE, 0.5, key="distill_temperature")
+    alpha = a_col.slider(_("alpha: share of the teacher"), 0.0, 1.0, ALPHA, 0.05, key="distill_alpha")
     if st.button(
-        "Distill and compare", type="primary", icon=":material/school:", disabled=running, key="distill_start"
+        _("Distill and compare"), type="primary", icon=":material/school:", disabled=running, key="distill_start"
     ):
         st.session_state.train_job = Job(
             distill_work(
@@ -105,7 +140,7 @@ with distill_tab:
                 alpha,
             ),
             steps,
-            "distill",
+            N_("distill"),
         )
         st.rerun()
     if job is not None and job.kind == "distill":

@@ -4,6 +4,7 @@ import time
 
 import streamlit as st
 
+from lwviz.i18n import N_
 from lwviz.limits import TIMED_RUNS
 from lwviz.ui.cache import timing_lock, zoo_macs_figure
 from lwviz.ui.jobs import turn
@@ -42,7 +43,7 @@ runs = runs_col.number_input(
     help="After one warm-up pass; the median is shown.",
 )
 if button_col.button("Measure latency on this machine", type="primary", icon=":material/timer:", key="zoo_measure"):
-    with turn("Zoo timing"):
+    with turn(N_("Zoo timing")):
         bar = st.progress(0.0, text="Starting…")
 
         def show_progress(done: float, name: str) -> None:

@@ -23,11 +23,12 @@ from numbers import Integral
 
 from lwviz.cost.analytic import dws_theory_ratio
 from lwviz.families import conv_out
+from lwviz.i18n import N_
 
 
 @dataclass(frozen=True)
 class Limit:
-    label: str  # what a student calls the field
+    label: str  # what a student calls the field (a catalog message: the page shows it translated)
     low: int
     high: int
     odd: bool = False
@@ -41,12 +42,12 @@ class Limit:
 
 
 LIMITS: dict[str, Limit] = {
-    "in_chs": Limit("Input channels M", 1, 4096),
-    "out_chs": Limit("Output channels N", 1, 4096),
-    "kernel": Limit("Kernel size K", 1, 11, odd=True),  # odd: "same" padding keeps the window centred
-    "height": Limit("Input height H", 1, 1024),
-    "width": Limit("Input width W", 1, 1024),
-    "stride": Limit("Stride", 1, 4),
+    "in_chs": Limit(N_("Input channels M"), 1, 4096),
+    "out_chs": Limit(N_("Output channels N"), 1, 4096),
+    "kernel": Limit(N_("Kernel size K"), 1, 11, odd=True),  # odd: "same" padding keeps the window centred
+    "height": Limit(N_("Input height H"), 1, 1024),
+    "width": Limit(N_("Input width W"), 1, 1024),
+    "stride": Limit(N_("Stride"), 1, 4),
 }
 
 

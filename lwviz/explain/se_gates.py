@@ -17,14 +17,17 @@ import torch
 from torch import nn
 
 from lwviz.hooks import forward_hooks
+from lwviz.i18n import N_
 from lwviz.layers.se import SqueezeExcite
 from lwviz.plan import resolve
 from lwviz.spec import Spec
 
 NO_SE_REASON = {
-    "efficientnet_lite0": "EfficientNet-Lite removed squeeze-and-excitation on purpose: its per-channel multiply by "
-    "a sigmoid quantizes poorly to int8 and runs slowly on mobile accelerators, and the "
-    "Lite models are made for exactly those.",
+    "efficientnet_lite0": N_(
+        "EfficientNet-Lite removed squeeze-and-excitation on purpose: its per-channel multiply by "
+        "a sigmoid quantizes poorly to int8 and runs slowly on mobile accelerators, and the "
+        "Lite models are made for exactly those."
+    ),
 }
 
 

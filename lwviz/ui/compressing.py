@@ -14,11 +14,39 @@ from lwviz.compress.qat import QAT_STEPS, quantize_aware
 from lwviz.compress.quantize_calibration import calibration_images
 from lwviz.compress.variants import Row, Variant, compare_variants
 from lwviz.data import Dataset
+from lwviz.i18n import N_, Translate, english
 from lwviz.networks import Network
 from lwviz.spec import Spec
 from lwviz.ui.cache import timing_lock
 from lwviz.ui.jobs import turn
-from lwviz.ui.training import Distilled
+from lwviz.ui.language import _
+from lwviz.ui.training import Distilled, dataset_name
+from lwviz.viz.compress_charts import variant_name
+
+NOTE_WORDS = {"only the Linear layers are int8": N_("only the Linear layers are int8")}  # lwviz.compress.variants'
+
+
+class Words(str):
+    """A sentence in English that keeps its catalog message and fields, for text stored to be shown later.
+
+    The measured rows are kept for the session and shown again after a language switch: their notes must
+    not be frozen in the language they were measured in. Everywhere else it is the English string it reads.
+    """
+
+    message: str
+    params: dict
+
+    def __new__(cls, message: str, **params) -> Words:
+        words = super().__new__(cls, english(message, **params))
+        words.message, words.params = message, params
+        return words
+
+
+def shown_note(note: str, _: Translate = english) -> str:
+    """A row's note in the language of ``_``: its own words, lwviz's known notes, or (a library error) as it is."""
+    if isinstance(note, Words):
+        return _(note.message, **note.params)
+    return _(NOTE_WORDS[note]) if note in NOTE_WORDS else note
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +72,8 @@ class Subject:
 
 def subject(net: Network) -> Subject:
     """What compressing ``net`` measures: a network trained here by its held-out accuracy (with the Train page's
-    last distillation on the same pictures), pretrained weights by agreement with float on the sample photos."""
+    last distillation on the same pictures), pretrained weights by agreement with float on the sample photos.
+    Its score's words are in the session's language."""
     if (data := net.data) is not None:
         distilled = st.session_state.get("distilled")
         if distilled is None or distilled.data is not data:
@@ -55,9 +84,13 @@ def subject(net: Network) -> Subject:
             data.train_x[:256],
             data.test_x,
             data.test_y,
-            "Held-out accuracy (%)",
-            f"Accuracy: on {len(data.test_x):,} held-out {data.name} pictures; "
-            "int8 static is calibrated on 256 training pictures.",
+            _("Held-out accuracy (%)"),
+            _(
+                "Accuracy: on {pictures} held-out {dataset} pictures; int8 static is calibrated on 256 training "
+                "pictures.",
+                pictures=f"{len(data.test_x):,}",
+                dataset=dataset_name(data.name),
+            ),
             distillation_rows(distilled),
             data,
         )
@@ -68,9 +101,12 @@ def subject(net: Network) -> Subject:
         photos,
         photos,
         None,
-        "Agreement with float (%)",
-        f"Agreement: the share of the {len(photos)} sample photos (and their mirror images) on which the "
-        "variant's top-1 class is the float network's; the same photos calibrate int8 static.",
+        _("Agreement with float (%)"),
+        _(
+            "Agreement: the share of the {photos} sample photos (and their mirror images) on which the "
+            "variant's top-1 class is the float network's; the same photos calibrate int8 static.",
+            photos=len(photos),
+        ),
     )
 
 
@@ -84,16 +120,26 @@ def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
             "distilled student",
             student,
             student.spec,
-            f"{student.spec.name}, {distilled.steps} steps taught by {teacher.spec.name} "
-            f"({distilled.comparison.gain * 100:+.1f} points over the labels alone)",
+            Words(
+                N_("{student}, {steps} steps taught by {teacher} ({points} points over the labels alone)"),
+                student=student.spec.name,
+                steps=distilled.steps,
+                teacher=teacher.spec.name,
+                points=f"{distilled.comparison.gain * 100:+.1f}",
+            ),
         ),
-        Variant("its teacher", teacher, teacher.spec, f"{teacher.spec.name}, the distillation's teacher"),
+        Variant(
+            "its teacher",
+            teacher,
+            teacher.spec,
+            Words(N_("{teacher}, the distillation's teacher"), teacher=teacher.spec.name),
+        ),
     )
 
 
-def distillation_note(rows: Sequence[Row]) -> str:
+def distillation_note(rows: Sequence[Row], _: Translate = english) -> str:
     """What the distilled student's and its teacher's rows teach, from their measured numbers."""
-    note = (
+    note = _(
         "**Distillation** is the other road to a small network: the last two rows are the student and the "
         "bigger teacher from the Train page's Distill tab. It aims for most of the teacher's accuracy at the "
         "student's size."
@@ -101,12 +147,14 @@ def distillation_note(rows: Sequence[Row]) -> str:
     by_name = {r.variant: r for r in rows}
     student, teacher = by_name["distilled student"], by_name["its teacher"]
     if teacher.macs > student.macs and teacher.latency_ms < student.latency_ms:
-        note += (
-            f" Yet here the teacher, with {teacher.macs / student.macs:.1f}× the student's MACs, runs "
-            f"{student.latency_ms / teacher.latency_ms:.1f}× faster: its dense convolutions are what a CPU "
-            "does best, while the student's many small depthwise and SE layers each pay a fixed cost. "
-            "Fewer MACs is not the same as less time."
+        yet = _(
+            "Yet here the teacher, with {macs}× the student's MACs, runs {faster}× faster: its dense convolutions "
+            "are what a CPU does best, while the student's many small depthwise and SE layers each pay a fixed "
+            "cost. Fewer MACs is not the same as less time.",
+            macs=f"{teacher.macs / student.macs:.1f}",
+            faster=f"{student.latency_ms / teacher.latency_ms:.1f}",
         )
+        note = _("{first} {second}", first=note, second=yet)  # two sentences: Chinese joins them without a space
     return note
 
 
@@ -120,28 +168,35 @@ def measured_rows(target: Subject, sparsities: Sequence[float], keep: float, qat
     if done is not None and done[0] == key:
         return done[1]
     if not st.button(
-        "Make and measure every variant", type="primary", icon=":material/compress:", key="compress_measure"
+        _("Make and measure every variant"), type="primary", icon=":material/compress:", key="compress_measure"
     ):
-        st.info("Quantizing, pruning and timing every variant takes 10 to 60 seconds.", icon=":material/timer:")
+        st.info(_("Quantizing, pruning and timing every variant takes 10 to 60 seconds."), icon=":material/timer:")
         return None
-    with turn("compression"):
+    with turn(N_("compression")):  # other sessions see it in their queue: a catalog message
         rows = _measure(target, sparsities, keep, qat)
     st.session_state.compress_rows = key, rows
     return rows
 
 
 def _measure(target: Subject, sparsities: Sequence[float], keep: float, qat: bool) -> list[Row]:
-    bar = st.progress(0.0, text="Quantizing and pruning…")
+    bar = st.progress(0.0, text=_("Quantizing and pruning…"))
     aware = None
     if qat:
         int8 = quantize_aware(
             target.model,
             target.data,
             progress=lambda step, total, loss: bar.progress(
-                step / total, text=f"Quantization-aware training: step {step} of {total}, loss {loss:.3f}"
+                step / total,
+                text=_(
+                    "Quantization-aware training: step {step} of {total}, loss {loss}",
+                    step=step,
+                    total=total,
+                    loss=f"{loss:.3f}",
+                ),
             ),
         )
-        aware = Variant("int8 QAT", int8, target.model.spec, f"{QAT_STEPS} steps of quantization-aware training")
+        note = Words(N_("{steps} steps of quantization-aware training"), steps=QAT_STEPS)
+        aware = Variant("int8 QAT", int8, target.model.spec, note)
     with timing_lock():
         rows = compare_variants(
             target.model,
@@ -152,26 +207,37 @@ def _measure(target: Subject, sparsities: Sequence[float], keep: float, qat: boo
             keep,
             target.extra,
             aware,
-            progress=lambda share, name: bar.progress(share, text=f"Measured {name}"),
+            progress=lambda share, name: bar.progress(
+                share, text=_("Measured {variant}", variant=variant_name(name, _))
+            ),
         )
     bar.empty()
     return rows
 
 
-def rows_table(rows: Sequence[Row], score_label: str) -> list[dict]:
+def rows_table(rows: Sequence[Row], score_label: str, _: Translate = english) -> list[dict]:
+    """The rows as the page's table, headers and words in the language of ``_`` (``score_label`` comes translated)."""
+
     def mb(n: int | None) -> float | None:
         return None if n is None else round(n / 1e6, 2)
 
+    headers = [_(h) for h in (N_("variant"), N_("file MB"), N_("zipped MB"), N_("params (non-zero)"))]
+    headers += [_(h) for h in (N_("MACs (M)"), N_("latency ms"))] + [score_label, _("note")]
     return [
-        {
-            "variant": r.variant,
-            "file MB": mb(r.size_bytes),
-            "zipped MB": mb(r.zipped_bytes),
-            "params (non-zero)": r.params_nonzero,
-            "MACs (M)": round(r.macs / 1e6, 1),
-            "latency ms": None if r.latency_ms is None else round(r.latency_ms, 1),
-            score_label: None if r.score is None else round(100 * r.score, 1),
-            "note": r.note,
-        }
+        dict(
+            zip(
+                headers,
+                (
+                    variant_name(r.variant, _),
+                    mb(r.size_bytes),
+                    mb(r.zipped_bytes),
+                    r.params_nonzero,
+                    round(r.macs / 1e6, 1),
+                    None if r.latency_ms is None else round(r.latency_ms, 1),
+                    None if r.score is None else round(100 * r.score, 1),
+                    shown_note(r.note, _),
+                ),
+            )
+        )
         for r in rows
     ]

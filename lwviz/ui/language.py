@@ -28,9 +28,28 @@ def choose_language() -> str:
         state.lang = state.lang_switch
     elif "lang" not in state:
         state.lang = language_of(st.context.locale) or DEFAULT_LANGUAGE
+    if state.get("lang_drawn", state.lang) != state.lang:
+        _keep_choices()
+    state.lang_drawn = state.lang
     state.lang_switch = state.lang  # the switch shows it (set before the widget is drawn in this run)
     st.query_params["lang"] = state.lang_in_url = _last_run["lang"] = state.lang
     return state.lang
+
+
+def _keep_choices() -> None:
+    """Pin every choice widget's value when the language changes.
+
+    A browser sends a selectbox's choice as the label it showed, which the new language's labels no longer
+    match: Streamlit would reset the widget to its first option. Read now (with the last run's labels), each
+    value is the option itself, and setting it keeps the choice.
+    """
+    state = st.session_state
+    for key in list(state.keys()):
+        if key in ("lang", "lang_switch", "lang_in_url", "lang_drawn"):
+            continue
+        value = state[key]
+        if isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)):
+            state[key] = value
 
 
 def _(message: str, /, **params) -> str:

@@ -16,12 +16,14 @@ import streamlit as st
 
 from lwviz.data import digits
 from lwviz.explain import Explainer
+from lwviz.i18n import N_
 from lwviz.limits import DesignTooLarge
 from lwviz.networks import DESIGN, DIGITS, OWN, TRAINED, Network, choice_label, choices, ready_sources, resolve
 from lwviz.spec import Spec
 from lwviz.train.loop import digits_se_spec, train
 from lwviz.ui.cache import design_explainer, design_model, load_problem, pretrained_model, source_explainer
 from lwviz.ui.jobs import turn
+from lwviz.ui.language import _
 from lwviz.ui.state import plain
 from lwviz.ui.training import TrainedNet, trained_net
 from lwviz.weights import SOURCES, CheckpointError, WeightsUnavailable, get_source
@@ -35,25 +37,26 @@ def pick_network(
     offer: Sequence[str],
     *,
     key: str | None = None,
-    label: str = "Network",
+    label: str | None = None,
     help: str | None = None,
     exclude: Collection[str] = (),
 ) -> Network | None:
     """The network picked among ``offer`` (see ``lwviz.networks.choices``) minus ``exclude``; None while it
     cannot run yet (weights to download, a checkpoint to upload) or when nothing loads, with the reason shown.
 
-    ``design`` is the Build page's spec. The selectbox's key is ``key`` (default ``{page}_network``);
-    the picker's other widgets and session values are keyed ``{page}_...``. Damaged pretrained weights
-    give their message and the first weights that load instead, or the design when ``offer`` has it.
+    ``design`` is the Build page's spec; ``label`` the selectbox's, already translated (default "Network").
+    The selectbox's key is ``key`` (default ``{page}_network``); the picker's other widgets and session
+    values are keyed ``{page}_...``. Damaged pretrained weights give their message and the first weights
+    that load instead, or the design when ``offer`` has it.
     """
     trained = trained_net()
     options = choices(offer, trained is not None, exclude)
     choice = st.selectbox(
-        label,
+        label or _("Network"),
         options,
         key=key or f"{page}_network",
         help=help,
-        format_func=partial(choice_label, design=design, trained=trained),
+        format_func={o: choice_label(o, design, trained, _) for o in options}.get,  # this run's words
     )
     if choice is None:
         return None
@@ -70,17 +73,17 @@ def pick_network(
             return None
         if st.session_state.pop(f"{page}_downloaded", None) == choice:
             st.success(
-                plain(f"Downloaded and cached: {source.spec.name} works offline from now on."),
+                plain(_("Downloaded and cached: {name} works offline from now on.", name=source.spec.name)),
                 icon=":material/download_done:",
             )
-        with st.spinner(f"Loading {source.label}..."):
+        with st.spinner(_("Loading {name}...", name=source.label)):
             choice = usable_source(choice) or (DESIGN if DESIGN in offer else None)
         if choice is None:
             return None
     try:
         return resolve(choice, design, load=pretrained_model, build_design=design_model)
     except DesignTooLarge as exc:
-        st.error(plain(f"Your design cannot run here: {exc}."), icon=":material/block:")
+        st.error(plain(_("Your design cannot run here: {problem}.", problem=exc)), icon=":material/block:")
         return None
 
 
@@ -95,7 +98,11 @@ def usable_source(name: str) -> str | None:
         return name
     fallback = next((s for s in ready_sources() if s.name != name and load_problem(s.name) is None), None)
     st.error(
-        plain(problem if fallback is None else f"{problem} Using {fallback.label} meanwhile."),
+        plain(
+            problem
+            if fallback is None
+            else _("{problem} Using {name} meanwhile.", problem=problem, name=fallback.label)
+        ),
         icon=":material/broken_image:",
     )
     return None if fallback is None else fallback.name
@@ -105,9 +112,9 @@ def offer_download(page: str, name: str) -> None:
     """What weight source ``name`` needs, and a button that downloads it (with progress) and reruns the page."""
     source = get_source(name)
     st.warning(plain(source.missing()))
-    if not st.button("Download the weights now", icon=":material/download:", key=f"{page}_download"):
+    if not st.button(_("Download the weights now"), icon=":material/download:", key=f"{page}_download"):
         return
-    bar = st.progress(0.0, text="Downloading...")
+    bar = st.progress(0.0, text=_("Downloading..."))
     try:
         source.load(progress=partial(show_download, bar))
     except WeightsUnavailable as exc:
@@ -124,16 +131,16 @@ def show_download(bar, done: int, total: int | None) -> None:
 def own_checkpoint(page: str, design: Spec) -> Network | None:
     """The design with the weights of an uploaded state_dict; None until there is one, or when it is refused."""
     upload = st.file_uploader(
-        "Checkpoint for the current design (.pt, .pth, .safetensors)",
+        _("Checkpoint for the current design (.pt, .pth, .safetensors)"),
         type=CHECKPOINT_TYPES,
         key=f"{page}_checkpoint",
-        help="A state_dict only; pickles that try to run code are refused.",
+        help=_("A state_dict only; pickles that try to run code are refused."),
     )
     if upload is None:
-        st.info(f"Upload a state_dict for **{plain(design.name)}** (design it on the Build page).")
+        st.info(_("Upload a state_dict for **{name}** (design it on the Build page).", name=plain(design.name)))
         return None
     try:
-        with st.spinner("Loading your checkpoint..."):
+        with st.spinner(_("Loading your checkpoint...")):
             return resolve(OWN, design, checkpoint=upload.getvalue(), checkpoint_name=upload.name)
     except (CheckpointError, DesignTooLarge) as exc:
         st.error(plain(str(exc)))
@@ -144,8 +151,8 @@ def digits_net(page: str) -> TrainedNet:
     """A small SE network trained on handwritten digits in this session: trained on first use, in seconds."""
     key = f"{page}_digits"
     if key not in st.session_state:
-        with turn("training on digits"):
-            bar = st.progress(0.0, text="Training a small SE network on handwritten digits...")
+        with turn(N_("training on digits")):  # other sessions see it in their queue: a catalog message
+            bar = st.progress(0.0, text=_("Training a small SE network on handwritten digits..."))
             model, history = train(digits_se_spec(), progress=partial(show_training, bar))
             bar.empty()
         st.session_state[key] = TrainedNet(model, digits(), history)
@@ -153,7 +160,15 @@ def digits_net(page: str) -> TrainedNet:
 
 
 def show_training(bar, step: int, total: int, loss: float) -> None:
-    bar.progress(step / total, text=f"Training on handwritten digits: step {step}/{total}, loss {loss:.3f}")
+    bar.progress(
+        step / total,
+        text=_(
+            "Training on handwritten digits: step {step}/{total}, loss {loss}",
+            step=step,
+            total=total,
+            loss=f"{loss:.3f}",
+        ),
+    )
 
 
 def network_explainer(net: Network) -> Explainer:

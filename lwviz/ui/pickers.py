@@ -27,7 +27,9 @@ def pick_picture(prefix: str, label: str | None = None, photo: str | None = None
     if mode == "Sample photo":
         names = list(SAMPLE_PHOTOS)
         picture = sample_photo(
-            st.selectbox(_("Photo"), names, index=names.index(photo) if photo else 0, key=f"{prefix}_photo")
+            st.selectbox(
+                _("Photo"), names, index=names.index(photo) if photo else 0, key=f"{prefix}_photo", format_func=_
+            )
         )
     elif mode == "Upload":
         picture = st.file_uploader(_("An image file"), key=f"{prefix}_upload")

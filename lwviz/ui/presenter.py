@@ -18,7 +18,7 @@ CSS = """
 html { font-size: 24px; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1rem; }
-[data-testid="stMainBlockContainer"] { padding: 3rem 1.5rem 3rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding: 4.5rem 1.5rem 3rem; max-width: 100%; }
 h1 { font-size: 2rem !important; padding-top: 0 !important; }
 </style>
 """

@@ -14,14 +14,17 @@ import torch
 from lwviz.builder import Net
 from lwviz.compress.distill import TEACHER_STEPS, Comparison, compare
 from lwviz.data import Dataset, DatasetUnavailable, cifar10, cifar10_missing, digits
+from lwviz.i18n import N_, Translate
+from lwviz.networks import dataset_name as dataset_words
 from lwviz.spec import Spec
 from lwviz.train.loop import History, cross_entropy, train
 from lwviz.ui.jobs import Job, JobState, Work, waiting_text
+from lwviz.ui.language import _
 from lwviz.ui.state import plain
 from lwviz.viz.training_charts import training_curves
 from lwviz.weights.preprocess import Preprocess
 
-DATASETS = {"digits": "Handwritten digits (offline)", "cifar10": "CIFAR-10 photos (downloads 170 MB once)"}
+DATASETS = {"digits": N_("Handwritten digits (offline)"), "cifar10": N_("CIFAR-10 photos (downloads 170 MB once)")}
 TRAINED = "trained"  # the network choice meaning "the network trained in this session"
 
 
@@ -35,20 +38,33 @@ class TrainedNet:
 
     @property
     def label(self) -> str:
-        return (
-            f"{self.model.spec.name} trained on {self.data.name} ({self.history.steps} steps, "
-            f"{self.history.test_accuracy:.1%} on held-out pictures)"
+        """What it is, in the session's language."""
+        return self.describe(_)
+
+    def describe(self, _: Translate) -> str:
+        return _(
+            "{network} trained on {dataset} ({steps} steps, {accuracy} on held-out pictures)",
+            network=self.model.spec.name,
+            dataset=dataset_name(self.data.name, _),
+            steps=self.history.steps,
+            accuracy=f"{self.history.test_accuracy:.1%}",
         )
 
     @property
     def camera_hint(self) -> str:
+        """How to show it something it can read, in the session's language."""
         size = f"{self.data.resolution}×{self.data.resolution}"
         if self.data.name == "digits":
-            return (
-                f"It learned from {size} handwritten digits: write one big and thick on white paper and fill "
-                "the square with it."
+            return _(
+                "It learned from {size} handwritten digits: write one big and thick on white paper and fill "
+                "the square with it.",
+                size=size,
             )
-        return f"It learned from {size} photos of {', '.join(self.data.classes)}: fill the square with one."
+        return _(
+            "It learned from {size} photos of {classes}: fill the square with one.",
+            size=size,
+            classes=", ".join(self.data.classes),
+        )
 
     def camera_preprocess(self) -> Preprocess:
         """How a camera frame becomes this network's input: the center square shrunk to its resolution.
@@ -59,6 +75,11 @@ class TrainedNet:
         size = self.data.resolution
         std = tuple(-s for s in self.data.std) if self.data.name == "digits" else self.data.std
         return Preprocess(crop=size, resize=size, mean=self.data.mean, std=std)
+
+
+def dataset_name(name: str, _: Translate = _) -> str:
+    """A dataset's name as a sentence says it, in the session's language (``Dataset.name`` is also a key)."""
+    return dataset_words(name, _)
 
 
 def trained_net() -> TrainedNet | None:
@@ -75,13 +96,14 @@ def load_dataset(name: str) -> Dataset | None:
         return digits()
     if (missing := cifar10_missing()) is not None and not st.session_state.get("train_download"):
         st.info(plain(missing), icon=":material/cloud_download:")
-        st.button("Download CIFAR-10 now", key="train_download", icon=":material/download:")
+        st.button(_("Download CIFAR-10 now"), key="train_download", icon=":material/download:")
         return None
     bar = st.progress(0.0, text="CIFAR-10…")
     try:
         return cifar10(
             progress=lambda done, total: bar.progress(
-                min(1.0, done / total) if total else 0.0, text=f"Downloading CIFAR-10: {done / 1e6:.0f} MB"
+                min(1.0, done / total) if total else 0.0,
+                text=_("Downloading CIFAR-10: {mb} MB", mb=f"{done / 1e6:.0f}"),
             )
         )
     except DatasetUnavailable as exc:
@@ -129,8 +151,8 @@ def distill_work(
         model, done = teacher, 0
         total = 2 * steps + (TEACHER_STEPS if teacher is None else 0)
         if model is None:
-            model, _ = train(
-                teacher_spec, TEACHER_STEPS, lambda s, _, loss: progress(s, total, loss), should_stop, seed, data
+            model, _history = train(
+                teacher_spec, TEACHER_STEPS, lambda s, _total, loss: progress(s, total, loss), should_stop, seed, data
             )
             done = TEACHER_STEPS
         comparison = compare(
@@ -141,7 +163,7 @@ def distill_work(
             alpha,
             seed,
             data,
-            lambda s, _, loss: progress(done + s, total, loss),
+            lambda s, _total, loss: progress(done + s, total, loss),
             should_stop,
         )
         return Distilled(comparison, model, data, steps)
@@ -165,26 +187,31 @@ def show_job(job: Job, key: str) -> None:
             return
         st.session_state[f"{key}_seen_running"] = True
         state = job.state()
-        loss = f", loss {state.losses[-1]:.3f}" if state.losses else ""
+        step = dict(step=state.step, total=state.total, seconds=f"{state.seconds:.0f}")
+        if state.losses:
+            text = _("Step {step} of {total}, loss {loss}, {seconds} s", loss=f"{state.losses[-1]:.3f}", **step)
+        else:
+            text = _("Step {step} of {total}, {seconds} s", **step)
         bar_col, stop_col = st.columns([5, 1], vertical_alignment="center")
         if state.ahead:
             bar_col.info(waiting_text(state.ahead), icon=":material/hourglass_top:")
         else:
             bar_col.progress(
                 state.step / max(1, state.total),
-                text=f"Step {state.step} of {state.total}{loss}, {state.seconds:.0f} s"
-                + (" — stopping after this step" if job.stopping else ""),
+                text=_("{progress} — stopping after this step", progress=text) if job.stopping else text,
             )
         stop_col.button(
-            "Stop", on_click=job.stop, icon=":material/stop_circle:", key=f"{key}_stop", disabled=job.stopping
+            _("Stop"), on_click=job.stop, icon=":material/stop_circle:", key=f"{key}_stop", disabled=job.stopping
         )
         st.plotly_chart(
-            training_curves({"this run": (state.losses, state.accuracies)}), width="stretch", key=f"{key}_live_curves"
+            training_curves({_("this run"): (state.losses, state.accuracies)}, _=_),
+            width="stretch",
+            key=f"{key}_live_curves",
         )
 
     progress()
     if job.done and job.error:
-        st.error(plain(f"Training failed: {job.error}"))
+        st.error(plain(_("Training failed: {error}", error=job.error)))
 
 
 def standard_teacher(data: Dataset) -> Net | None:
@@ -201,17 +228,23 @@ def show_trained(trained: TrainedNet, state: JobState | None) -> None:
     history, data = trained.history, trained.data
     acc_col, steps_col, time_col = st.columns(3)
     acc_col.metric(
-        "Held-out accuracy",
+        _("Held-out accuracy"),
         f"{history.test_accuracy:.1%}",
-        help=f"On {len(data.test_x):,} pictures it never trained on; chance is {1 / len(data.classes):.0%}.",
+        help=_(
+            "On {pictures} pictures it never trained on; chance is {chance}.",
+            pictures=f"{len(data.test_x):,}",
+            chance=f"{1 / len(data.classes):.0%}",
+        ),
     )
-    steps_col.metric("Steps", f"{history.steps}", help="Fewer than asked when stopped early.")
-    time_col.metric("Training time", f"{history.seconds:.0f} s")
+    steps_col.metric(_("Steps"), f"{history.steps}", help=_("Fewer than asked when stopped early."))
+    time_col.metric(_("Training time"), f"{history.seconds:.0f} s")
     if state is not None:
         st.plotly_chart(
-            training_curves({"training": (state.losses, state.accuracies)}), width="stretch", key="train_curves"
+            training_curves({_("training"): (state.losses, state.accuracies)}, _=_),
+            width="stretch",
+            key="train_curves",
         )
-    st.markdown("**Its answers on held-out pictures** (wrong ones in red):")
+    st.markdown(_("**Its answers on held-out pictures** (wrong ones in red):"))
     x = data.test_x[:SHOWN_PICTURES]
     with torch.inference_mode():
         answers = trained.model(x).argmax(1).tolist()
@@ -220,7 +253,12 @@ def show_trained(trained: TrainedNet, state: JobState | None) -> None:
         shown = plain(data.classes[answer])
         column.markdown(shown if answer == truth else f":red[{shown}]")
     st.success(
-        plain(f"In this session: {trained.label}. Pick it on the Webcam, Look inside and Compress pages."),
+        plain(
+            _(
+                "In this session: {network}. Pick it on the Webcam, Look inside and Compress pages.",
+                network=trained.label,
+            )
+        ),
         icon=":material/check_circle:",
     )
 
@@ -228,16 +266,21 @@ def show_trained(trained: TrainedNet, state: JobState | None) -> None:
 def show_distilled(distilled: Distilled) -> None:
     c = distilled.comparison
     teacher_col, plain_col, taught_col = st.columns(3)
-    teacher_col.metric("Teacher", f"{c.teacher_accuracy:.1%}", help="Held-out accuracy of the teacher.")
-    plain_col.metric("Student from the labels", f"{c.plain.test_accuracy:.1%}")
-    taught_col.metric("Student distilled", f"{c.distilled.test_accuracy:.1%}", f"{c.gain * 100:+.1f} points")
+    teacher_col.metric(_("Teacher"), f"{c.teacher_accuracy:.1%}", help=_("Held-out accuracy of the teacher."))
+    plain_col.metric(_("Student from the labels"), f"{c.plain.test_accuracy:.1%}")
+    taught_col.metric(
+        _("Student distilled"), f"{c.distilled.test_accuracy:.1%}", _("{points} points", points=f"{c.gain * 100:+.1f}")
+    )
     st.plotly_chart(
-        training_curves({"from the labels": (c.plain.losses, ()), "distilled": (c.distilled.losses, ())}),
+        training_curves({_("from the labels"): (c.plain.losses, ()), _("distilled"): (c.distilled.losses, ())}, _=_),
         width="stretch",
         key="distill_curves",
     )
     st.caption(
-        f"Same student, same start, same {c.plain.steps} batches; only the loss differs. The distilled "
-        "loss includes the teacher's term, so the two loss curves are not on the same scale: compare the "
-        "held-out accuracies. Distillation helps most when training is short or data is scarce."
+        _(
+            "Same student, same start, same {steps} batches; only the loss differs. The distilled "
+            "loss includes the teacher's term, so the two loss curves are not on the same scale: compare the "
+            "held-out accuracies. Distillation helps most when training is short or data is scarce.",
+            steps=c.plain.steps,
+        )
     )

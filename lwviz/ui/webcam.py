@@ -18,6 +18,7 @@ from lwviz.builder import Net
 from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize_trace import traced
+from lwviz.i18n import N_
 from lwviz.networks import DESIGN, Network
 from lwviz.perf import freeze_long_lived
 from lwviz.realtime import (
@@ -176,7 +177,7 @@ def annotated_video(upload, processor: FrameProcessor, settings: tuple) -> Annot
     key = (upload.file_id, settings)
     done = st.session_state.get("webcam_video")
     if done is None or done[0] != key:
-        with turn("video"):
+        with turn(N_("video classification")):
             done = _annotate(upload, processor, key)
         st.session_state.webcam_video = done
     return done[1]

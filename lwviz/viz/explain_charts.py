@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lwviz.explain.se_gates import GateCapture
+from lwviz.i18n import Translate, english
 from lwviz.viz.cost_charts import short_name
 
 GATE_SCALE = "Viridis"
@@ -22,13 +23,14 @@ def gate_matrix(gates: tuple[np.ndarray, ...] | list[np.ndarray], sort: bool = F
     return matrix
 
 
-def _heatmap(z: np.ndarray, blocks: tuple[str, ...], hover: str, **colors) -> go.Figure:
+def _heatmap(z: np.ndarray, blocks: tuple[str, ...], hover: str, _: Translate, **colors) -> go.Figure:
+    """``hover``: the Plotly hover template of a cell, translated, after its block and channel."""
     fig = go.Figure(
         go.Heatmap(
             z=z,
             y=[short_name(b) for b in blocks],
             hoverongaps=False,
-            hovertemplate="%{y}, channel %{x}: " + hover + "<extra></extra>",
+            hovertemplate=_("%{y}, channel %{x}") + f": {hover}<extra></extra>",
             **colors,
         )
     )
@@ -36,29 +38,30 @@ def _heatmap(z: np.ndarray, blocks: tuple[str, ...], hover: str, **colors) -> go
         height=120 + 22 * len(blocks),
         margin=dict(l=10, r=10, t=10, b=40),
         font=dict(size=14),
-        xaxis_title="channel",
-        yaxis=dict(autorange="reversed", title="block (input → output)"),
+        xaxis_title=_("channel"),
+        yaxis=dict(autorange="reversed", title=_("block (input → output)")),
     )
     return fig
 
 
-def gate_heatmap(capture: GateCapture, sort: bool = False) -> go.Figure:
+def gate_heatmap(capture: GateCapture, sort: bool = False, _: Translate = english) -> go.Figure:
     """Every SE block (rows, input to output) by its channels (columns), colored by gate; ``sort``: largest first."""
     fig = _heatmap(
         gate_matrix(capture.gates, sort),
         capture.blocks,
-        "gate %{z:.3f}",
+        _("gate %{z:.3f}"),
+        _,
         colorscale=GATE_SCALE,
         zmin=0,
         zmax=1,
-        colorbar=dict(title="gate"),
+        colorbar=dict(title=_("gate")),
     )
     if sort:
-        fig.update_xaxes(title="channels, most excited first")
+        fig.update_xaxes(title=_("channels, most excited first"))
     return fig
 
 
-def gate_difference_heatmap(a: GateCapture, b: GateCapture) -> go.Figure:
+def gate_difference_heatmap(a: GateCapture, b: GateCapture, _: Translate = english) -> go.Figure:
     """Gates of picture A minus picture B, block by channel: red where A needs a channel more, blue where B does."""
     if a.blocks != b.blocks:
         raise ValueError("captures: they come from different networks")
@@ -67,6 +70,7 @@ def gate_difference_heatmap(a: GateCapture, b: GateCapture) -> go.Figure:
         diff,
         a.blocks,
         "A − B = %{z:+.3f}",
+        _,
         colorscale=DIFF_SCALE,
         reversescale=True,
         zmin=-1,
@@ -76,7 +80,7 @@ def gate_difference_heatmap(a: GateCapture, b: GateCapture) -> go.Figure:
     )
 
 
-def gate_divergence_figure(a: GateCapture, b: GateCapture) -> go.Figure:
+def gate_divergence_figure(a: GateCapture, b: GateCapture, _: Translate = english) -> go.Figure:
     """Mean |gate A − gate B| per block: early gates barely depend on the picture, late ones on its class."""
     spread = [float(np.abs(ga - gb).mean()) for ga, gb in zip(a.gates, b.gates)]
     fig = go.Figure(
@@ -84,27 +88,27 @@ def gate_divergence_figure(a: GateCapture, b: GateCapture) -> go.Figure:
             x=[short_name(n) for n in a.blocks],
             y=spread,
             marker_color="#9467bd",
-            hovertemplate="%{x}: mean |A − B| = %{y:.3f}<extra></extra>",
+            hovertemplate=_("%{x}: mean |A − B| = %{y:.3f}") + "<extra></extra>",
         )
     )
     fig.update_layout(
         height=300,
         margin=dict(l=10, r=10, t=10, b=40),
         font=dict(size=14),
-        yaxis_title="mean |A − B|",
-        xaxis_title="block (input → output)",
+        yaxis_title=_("mean |A − B|"),
+        xaxis_title=_("block (input → output)"),
     )
     return fig
 
 
-def gate_bars(gate: np.ndarray, block: str) -> go.Figure:
+def gate_bars(gate: np.ndarray, block: str, _: Translate = english) -> go.Figure:
     """One block's gate per channel, in channel order."""
     fig = go.Figure(
         go.Bar(
             x=np.arange(len(gate)),
             y=gate,
             marker=dict(color=gate, colorscale=GATE_SCALE, cmin=0, cmax=1),
-            hovertemplate="channel %{x}: gate %{y:.3f}<extra></extra>",
+            hovertemplate=_("channel %{x}: gate %{y:.3f}") + "<extra></extra>",
         )
     )
     fig.update_layout(
@@ -112,9 +116,9 @@ def gate_bars(gate: np.ndarray, block: str) -> go.Figure:
         margin=dict(l=10, r=10, t=40, b=40),
         font=dict(size=14),
         bargap=0.05,
-        title=f"{short_name(block)}: {len(gate)} channels",
-        xaxis_title="channel",
-        yaxis=dict(range=[0, 1], title="gate"),
+        title=_("{block}: {channels} channels", block=short_name(block), channels=len(gate)),
+        xaxis_title=_("channel"),
+        yaxis=dict(range=[0, 1], title=_("gate")),
     )
     return fig
 
@@ -126,13 +130,13 @@ def extreme_channels(gate: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarr
     return order[:count], order[::-1][:count]
 
 
-def feature_maps_figure(features: np.ndarray, gate: np.ndarray, count: int = 4) -> go.Figure:
+def feature_maps_figure(features: np.ndarray, gate: np.ndarray, count: int = 4, _: Translate = english) -> go.Figure:
     """The maps entering the SE block: its ``count`` most excited channels on top, least excited below."""
     if len(features) != len(gate):
         raise ValueError(f"features: {len(features)} channels but the gate has {len(gate)}")
     top, bottom = extreme_channels(gate, count)
     cols = len(top)
-    titles = [f"ch {c}: gate {gate[c]:.2f}" for c in (*top, *bottom)]
+    titles = [_("ch {channel}: gate {gate}", channel=c, gate=f"{gate[c]:.2f}") for c in (*top, *bottom)]
     fig = make_subplots(rows=2, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.12)
     for i, channel in enumerate((*top, *bottom)):
         fig.add_trace(

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lwviz.i18n import N_, Translate, english
+
 SMOOTH = 10  # steps in the moving average drawn over the noisy per-batch values
 
 
@@ -18,15 +20,21 @@ def moving_average(values: Sequence[float], window: int = SMOOTH) -> np.ndarray:
     return (sums - shifted) / counts
 
 
-def training_curves(runs: dict[str, tuple[Sequence[float], Sequence[float]]], height: int = 340) -> go.Figure:
-    """Loss (left) and batch accuracy (right) per step of each named run: ``{name: (losses, accuracies)}``.
+def training_curves(
+    runs: dict[str, tuple[Sequence[float], Sequence[float]]], height: int = 340, _: Translate = english
+) -> go.Figure:
+    """Loss (left) and batch accuracy (right) per step of each named run: ``{name: (losses, accuracies)}``, the
+    names already translated.
 
     Faint lines are the raw per-batch values; strong lines their moving average over ``SMOOTH`` steps.
     """
     fig = go.Figure()
     colors = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
     for (name, (losses, accuracies)), color in zip(runs.items(), colors):
-        for values, axis, what, dash in ((losses, "y", "loss", None), (accuracies, "y2", "batch accuracy", "dot")):
+        for values, axis, what, dash in (
+            (losses, "y", N_("loss"), None),
+            (accuracies, "y2", N_("batch accuracy"), "dot"),
+        ):
             if not len(values):
                 continue
             steps = np.arange(1, len(values) + 1)
@@ -43,16 +51,16 @@ def training_curves(runs: dict[str, tuple[Sequence[float], Sequence[float]]], he
                 x=steps,
                 y=moving_average(values),
                 yaxis=axis,
-                name=f"{name}: {what}",
+                name=_("{run}: {quantity}", run=name, quantity=_(what)),
                 line=dict(color=color, width=2.5, dash=dash),
             )
     fig.update_layout(
         height=height,
         margin=dict(t=20, b=40, l=60, r=60),
-        xaxis_title="training step",
-        yaxis=dict(title="loss", rangemode="tozero"),
+        xaxis_title=_("training step"),
+        yaxis=dict(title=_("loss"), rangemode="tozero"),
         yaxis2=dict(
-            title="accuracy on the training batches",
+            title=_("accuracy on the training batches"),
             overlaying="y",
             side="right",
             range=[0, 1.0],

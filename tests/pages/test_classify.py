@@ -149,3 +149,18 @@ def test_checkpoint_that_runs_code_is_refused(tmp_path):
     at.file_uploader("classify_checkpoint").upload("evil.pt", buffer.getvalue()).run()
     assert not at.exception and at.error
     assert not marker.exists()
+
+
+def test_in_chinese_with_imagenet_class_names_in_english():
+    at = open_page("classify", lang="zh")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "给一张图片分类"
+    network = at.selectbox("classify_source")
+    assert network.label == "网络" and network.value == "efficientnet_lite0:pypi"
+    assert next(m.value for m in at.metric if m.label == "网络的回答") in CATS  # ImageNet's own (English) names
+    captions = [c.value for c in at.caption]
+    assert f"ImageNet Top-1 准确率 {LITE0.top1:.1f}%。" in captions
+    assert "ImageNet 的类别名称以英文显示：离线环境中没有可靠的中文类别列表。" in captions  # said in Chinese
+    assert captions[-1].startswith("在这台 CPU 上一次前向传播用时 ") and captions[-1].endswith(" ms（输入 224×224）。")
+    english = " ".join(c.value for c in open_page("classify").caption)
+    assert "ImageNet" in english and "class names" not in english  # an English page needs no such note

@@ -79,6 +79,51 @@ def test_the_distilled_student_and_its_teacher_are_rows_too(measured):
     assert rows["its teacher"]["MACs (M)"] > 3 * rows["distilled student"]["MACs (M)"]
 
 
+def test_the_measured_table_in_chinese_keeps_its_numbers(measured):
+    """A language switch shows the same measurements (not measured again) with Chinese headers and words."""
+    at, _ = measured
+    english = at.dataframe[0].value.to_dict("records")
+    at.session_state["lang"] = "zh"  # what the sidebar switch sets
+    at.run()
+    try:
+        assert not at.exception, at.exception
+        table = at.dataframe[0].value
+        assert list(table.columns) == [
+            "版本",
+            "文件 MB",
+            "zip 压缩后 MB",
+            "参数量（非零）",
+            "乘加运算 MACs (M)",
+            "延迟 ms",
+            "测试准确率（%）",
+            "说明",
+        ]
+        assert list(table["版本"]) == [
+            "浮点 (float32)",
+            "int8 动态量化",
+            "int8 静态量化",
+            "int8 量化感知训练",
+            "50% 权重置零",
+            "90% 权重置零",
+            "保留 50% 通道",
+            "蒸馏的学生网络",
+            "它的教师网络",
+        ]
+        assert [list(row.values())[1:-1] for row in table.to_dict("records")] == [
+            list(row.values())[1:-1] for row in english
+        ]  # the same measured numbers
+        notes = dict(zip(table["版本"], table["说明"]))
+        assert notes["int8 动态量化"] == "只有 Linear（全连接）层是 int8"
+        assert notes["int8 量化感知训练"].endswith(" 步量化感知训练")
+        assert notes["它的教师网络"] == "digits_teacher，蒸馏时的教师网络"
+        assert at.title[0].value == "模型压缩" and at.caption[0].value.startswith("准确率：在 ")
+        assert any(m.value.startswith("**知识蒸馏**是得到小网络的另一条路") for m in at.markdown)
+    finally:
+        at.session_state["lang"] = "en"
+        at.run()
+    assert at.dataframe[0].value.to_dict("records") == english
+
+
 def test_the_channel_pruned_design_opens_in_the_build_page(measured):
     at, trained = measured
     at.button("compress_open").click().run()
@@ -103,3 +148,29 @@ def test_the_distillation_note_says_when_the_bigger_teacher_runs_faster():
 
     assert "3.7× the student's MACs, runs 2.0× faster" in distillation_note(rows(1.1))
     assert "faster" not in distillation_note(rows(3.0))
+
+
+@pytest.mark.usefixtures("offline_hub")
+def test_in_chinese_before_measuring():
+    at = open_page("compress", lang="zh")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "模型压缩"
+    assert at.info[0].value == "量化、剪枝并为每个版本计时需要 10 到 60 秒。"
+    assert at.selectbox("compress_network").label == "网络"
+    assert at.multiselect("compress_sparsity").label == "非结构化剪枝：置零的权重比例"
+    assert at.slider("compress_keep").label == "结构化剪枝：保留的通道比例"
+    assert at.button("compress_measure").label == "生成并测量所有版本"
+
+
+def test_variant_names_in_chinese():
+    from lwviz.i18n import translator
+    from lwviz.viz.compress_charts import variant_name
+
+    zh = translator("zh")
+    assert [variant_name(n, zh) for n in ("float", "80% weights zeroed", "25% channels kept", "mystery")] == [
+        "浮点 (float32)",
+        "80% 权重置零",
+        "保留 25% 通道",
+        "mystery",  # a name it does not know stays as it is
+    ]
+    assert variant_name("80% weights zeroed") == "80% weights zeroed"

@@ -106,3 +106,29 @@ def test_a_design_too_big_to_run_says_so_instead_of_building_it():
     at.selectbox("explain_network").set_value("design").run()
     assert not at.exception
     assert at.error[0].value.startswith("Your design cannot run here: this design has 172M parameters")
+
+
+def test_in_chinese_and_the_controls_keep_their_values():
+    at = open_page("explain", lang="zh")
+    assert at.title[0].value == "网络内部"
+    assert set(metrics(at)) == {"正在解释", "该类别的概率", "网络的回答"}
+    assert metrics(at)["正在解释"] in CATS  # ImageNet's class names stay English
+    assert captions(at)[:2] == ["原图", "head 的 Grad-CAM"]
+    assert captions(at)[5] == "head · 7×7 特征图，1280 个通道"
+    assert captions(at)[7].startswith("mobilenet_v2，未训练：")
+    assert at.selectbox("explain_layer_efficientnet_lite0:pypi").label == "层"
+    assert at.selectbox("explain_class_efficientnet_lite0:pypi").options[0] == "网络的回答（Top-1）"
+    assert at.segmented_control("explain_view").options == ["Grad-CAM", "通道注意力 (SE)"]
+    assert [s.value for s in at.subheader] == ["同一张图片，不同深度", "两个网络，同一张图片"]
+    assert "ImageNet 的类别名称以英文显示：离线环境中没有可靠的中文类别列表。" in [c.value for c in at.caption]
+    show_view(at, "se")  # offline, no pretrained network with SE: the page offers to train one
+    assert at.button(key="explain_train").label == "训练并显示一个 SE 网络"
+
+    show_view(at, "cam")
+    at.slider("explain_opacity").set_value(0.8).run()
+    at.session_state["lang"] = "en"  # what the sidebar switch sets
+    at.run()
+    assert captions(at)[:2] == ["The picture", "Grad-CAM of head"]
+    assert (
+        at.slider("explain_opacity").value == 0.8 and at.selectbox("explain_network").value == "efficientnet_lite0:pypi"
+    )

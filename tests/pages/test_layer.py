@@ -93,3 +93,38 @@ def test_start_from_a_block_of_the_current_design():
     assert layer.standard.macs == next(row for row in analyze(spec).layers if row.name == block.name).baseline_macs
     at.selectbox("layer_source").set_value("paper").run()
     assert_shows(at, OneLayer(**PAPER))
+
+
+def test_in_chinese_with_the_same_numbers():
+    """Every word in Chinese, every number as in English; switching the language keeps the controls' values."""
+    at = open_page("layer", lang="zh")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "单层卷积：标准卷积 vs 深度可分离卷积"
+    assert [s.value for s in at.subheader] == ["乘加运算 (MACs)", "权重"]
+    assert [at.number_input(f"layer_{f}").label for f in PAPER] == [
+        "输入通道数 M",
+        "输出通道数 N",
+        "卷积核大小 K",
+        "输入高度 H",
+        "输入宽度 W",
+        "步长",
+    ]
+    assert at.number_input("layer_kernel").help == "1..11，奇数"
+    assert metrics(at) == {
+        "标准卷积的参数量": "2.36 M",
+        "标准卷积的乘加运算 (MACs)": "462.42 M",
+        "深度可分离卷积的参数量": "266.8 k",
+        "深度可分离卷积的乘加运算 (MACs)": "52.28 M",
+    }
+    assert {m.delta for m in at.metric if m.delta} == {"仅为 1/8.8"}
+    assert at.selectbox("layer_source").options[0] == "MobileNet 论文中的例子：512 → 512 个通道，3×3，14×14，步长 1"
+    latex = " ".join(item.value for item in at.latex)
+    assert r"\text{标准卷积} &=" in latex and r"= 266{,}752 \text{ 个权重}" in latex
+    assert r"\frac{\text{深度卷积 + 逐点卷积}}{\text{标准卷积}}" in latex
+
+    at.number_input("layer_in_chs").set_value(32).run()
+    at.session_state["lang"] = "en"  # what the sidebar switch sets
+    at.run()
+    assert at.title[0].value == "One layer: standard vs depthwise-separable convolution"
+    assert at.number_input("layer_in_chs").value == 32
+    assert_shows(at, OneLayer(**PAPER | {"in_chs": 32}))

@@ -116,7 +116,7 @@ def test_the_trained_network_runs_on_look_inside_and_webcam(monkeypatch):
     model = at.session_state.webcam_processor.model
     assert model.categories == trained.data.classes and model.preprocess.crop == 32
     assert model.preprocess.std[0] < 0  # dark ink on white paper, inverted to the digits' bright ink on black
-    assert "handwritten digits" in at.info[0].value
+    assert any("handwritten digits" in info.value for info in at.info)  # the hint: how to show it a digit
     paper = np.full((480, 640, 3), 255, np.uint8)
     paper[140:340, 310:330] = 0  # a thick "1"
     streamer.send(av.VideoFrame.from_ndarray(paper, format="rgb24"))
@@ -128,3 +128,30 @@ def test_a_design_too_big_to_train_says_so():
     at = open_page("train", spec=big.to_string())
     assert not at.exception and not at.button
     assert at.error[0].value.startswith("This design is too big to train here: this design has ")
+
+
+def test_in_chinese_and_a_switch_keeps_the_controls():
+    at = open_page("train", lang="zh")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "训练"
+    assert [t.label for t in at.tabs] == ["训练", "知识蒸馏"]
+    assert at.segmented_control("train_dataset").options == ["手写数字（离线）", "CIFAR-10 照片（需下载一次，170 MB）"]
+    assert at.radio("train_network").options == ["你的设计（mobilenet_v2）", "一个带 SE 的小网络（digits_se）"]
+    assert at.caption[0].value.startswith("mobilenet_v2 适配手写数字：32×32 图片，10 个类别 → 参数量 ")
+    assert at.slider("train_steps").label == "训练步数（每步 64 张图片）"
+    assert at.slider("distill_alpha").label == "alpha：教师网络所占比例"
+    assert at.button("train_start").label == "训练" and at.button("distill_start").label == "蒸馏并比较"
+
+    trained = finish(at, start_training(at, steps=50))
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["测试准确率"] == f"{trained.history.test_accuracy:.1%}" and shown["步数"] == "50"
+    accuracy = f"{trained.history.test_accuracy:.1%}"
+    assert at.success[0].value.startswith(
+        f"本次会话中：在手写数字上训练的 digits\\_se（50 步，测试图片准确率 {accuracy}）。"
+    )
+
+    at.session_state["lang"] = "en"  # what the sidebar switch sets
+    at.run()
+    assert at.title[0].value == "Train" and at.slider("train_steps").value == 50
+    assert at.radio("train_network").value == "digits_se" and at.session_state.trained is trained
+    assert f"digits\\_se trained on digits (50 steps, {accuracy} on held-out pictures)" in at.success[0].value
