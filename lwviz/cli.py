@@ -1,7 +1,9 @@
 """Command line: ``lwviz presets``, ``lwviz cost PRESET [--width W] ... [--json]``,
 ``lwviz classify IMAGE [--model PRESET] [--topk K] [--json] [--download | --checkpoint FILE]``,
 ``lwviz gradcam IMAGE [--model PRESET] [--layer NAME] [--target CLASS] --out FILE.png [--npy FILE.npy]``,
-``lwviz layers PRESET`` and ``lwviz compress PRESET [--json]``."""
+``lwviz layers PRESET``, ``lwviz compress PRESET [--json]``,
+``lwviz onnx MODEL [--int8] [--resolution R] [--random-weights] --out FILE.onnx`` and
+``lwviz code PRESET [--width W] [--resolution R] [--kernel K] [--block B] [--out FILE.py]``."""
 
 from __future__ import annotations
 
@@ -257,6 +259,70 @@ def compress_preset(args) -> str:
     return json.dumps([r.to_dict() for r in rows], indent=2) if args.json else format_compression(rows, label)
 
 
+def onnx_network(args):
+    """What ``lwviz onnx`` exports: ``(model, preprocess, categories, label)``.
+
+    MODEL names pretrained weights as ``lwviz classify --model`` does (a preset with weights: its best
+    offline ones, ``WeightsUnavailable`` saying what to download when none is here; or a weight source's
+    full name). A preset without weights, a spec string or a spec .json file, or ``--random-weights``,
+    exports the design with the app's random weights (seed 0), and stderr says so.
+    """
+    from lwviz.networks import design_preprocess, untrained_model
+    from lwviz.weights import SOURCES, best_offline_source, class_names_for, sources_for
+
+    if args.model in SOURCES and not args.random_weights:
+        source = SOURCES[args.model]
+    elif args.model in PRESETS and sources_for(args.model) and not args.random_weights:
+        source = best_offline_source(args.model)  # a missing download: the message lwviz classify gives
+    else:
+        spec = SOURCES[args.model].spec if args.model in SOURCES else spec_from_arg(args.model)
+        why = "--random-weights asked for." if args.random_weights else f"{spec.name} has no pretrained weights."
+        print(
+            f"lwviz: note: {why} Exporting random weights: the file runs at the network's real speed, "
+            f"but its answers mean nothing.",
+            file=sys.stderr,
+        )
+        model = untrained_model(spec)
+        return model, design_preprocess(spec), class_names_for(spec.num_classes), f"{spec.name}, random weights"
+    model = source.load(progress=_report_download)
+    return model, source.preprocess, source.categories, source.label
+
+
+def export_onnx(args) -> str:
+    """Write the file a device runs (``lwviz.export.device_onnx``); return what ``lwviz onnx`` prints."""
+    import time
+
+    check_output(args.out, "--out")
+    model, preprocess, categories, label = onnx_network(args)
+    from lwviz.export import describe, device_onnx, device_photos, top1_agreement
+
+    resolution = args.resolution or preprocess.crop
+    start = time.perf_counter()
+    data = device_onnx(model, preprocess=preprocess, categories=categories, resolution=resolution, int8=args.int8)
+    seconds = time.perf_counter() - start
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise ValueError(f"cannot write {args.out} ({exc.strerror or exc})") from None
+    info = describe(data, model, model_id="", label=label, network=args.model, resolution=resolution, int8=args.int8)
+    lines = [
+        f"{label} -> {args.out}",
+        f"input image float32 [1, 3, {resolution}, {resolution}] (RGB in [0, 1]); output probs [1, {len(categories)}]"
+        f" (softmax); {'int8 (QDQ, per-channel weights)' if args.int8 else 'float32'}",
+        f"{info.bytes / 2**20:.2f} MB, {info.params:,} params, {_human(info.macs)} MACs at {resolution}x{resolution}; "
+        f"made in {seconds:.1f} s",
+    ]
+    if args.int8:
+        plain = device_onnx(model, preprocess=preprocess, categories=categories, resolution=resolution)
+        photos = device_photos(resolution, preprocess.crop / preprocess.resize)
+        agreement = top1_agreement(plain, data, photos)
+        lines.append(
+            f"int8 top-1 agreement with float32: {agreement:.1%} of {len(photos)} photos "
+            f"(scikit-image samples and their mirror images, the calibration set)"
+        )
+    return "\n".join(lines)
+
+
 def _fail(exc: Exception) -> int:
     print(f"lwviz: error: {exc}", file=sys.stderr)
     return 2
@@ -268,6 +334,12 @@ def _weights_unavailable(exc: Exception) -> bool:
     from lwviz.weights import WeightsUnavailable
 
     return isinstance(exc, WeightsUnavailable)
+
+
+def _export_error(exc: Exception) -> bool:
+    from lwviz.export import ExportError
+
+    return isinstance(exc, ExportError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     cost.add_argument("--kernel", type=int, help="depthwise kernel size for every stage (odd)")
     cost.add_argument("--block", help="replace every block by this family (conv, dws, ir, mbconv, ...)")
     cost.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    code = sub.add_parser("code", help="a preset or design as one standalone PyTorch file (it imports only torch)")
+    code.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
+    code.add_argument("--width", type=float, help="width multiplier, e.g. 0.5")
+    code.add_argument("--resolution", type=int, help="input resolution in pixels, e.g. 160")
+    code.add_argument("--kernel", type=int, help="depthwise kernel size for every stage (odd)")
+    code.add_argument("--block", help="replace every block by this family (conv, dws, ir, mbconv, ...)")
+    code.add_argument("--out", help="write the code to this file, e.g. net.py (default: print it)")
     classify = sub.add_parser("classify", help="top-k ImageNet classes of a picture, with the best offline weights")
     classify.add_argument("image", help="a JPEG, PNG, WebP, GIF, BMP or TIFF file")
     classify.add_argument("--model", help="a preset with pretrained weights (default: the most accurate offline)")
@@ -318,6 +397,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print a JSON list of {variant, size_bytes, params_nonzero, latency_ms, agreement, float_layers}",
     )
+    onnx = sub.add_parser("onnx", help="the ONNX file a device runs (normalization and softmax inside, class names)")
+    onnx.add_argument(
+        "model",
+        help="a preset with pretrained weights (its best offline ones), a preset without weights, a spec string or "
+        "a spec .json file (random weights)",
+    )
+    onnx.add_argument("--int8", action="store_true", help="static int8 quantization, calibrated on sample photos")
+    onnx.add_argument("--resolution", type=int, help="input size in pixels (default: the network's own)")
+    onnx.add_argument("--random-weights", action="store_true", help="export random weights even if pretrained exist")
+    onnx.add_argument("--out", required=True, help="the .onnx file to write")
     args = parser.parse_args(argv)
     if args.command == "classify" and args.checkpoint and not args.model:
         parser.error("--checkpoint needs --model, the design the weights are for (a preset, spec string or .json)")
@@ -335,6 +424,24 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, ValueError | OSError) or _weights_unavailable(exc):
                 return _fail(exc)
             raise
+        return 0
+    if args.command == "onnx":
+        try:
+            print(export_onnx(args))
+        except Exception as exc:  # ExportError is a RuntimeError
+            if isinstance(exc, ValueError | OSError) or _weights_unavailable(exc) or _export_error(exc):
+                return _fail(exc)
+            raise
+        return 0
+    if args.command == "code":
+        from lwviz.codegen import main_text
+
+        try:
+            if args.out:
+                check_output(args.out, "--out")
+            print(main_text(spec_from_args(args), args.out))
+        except (ValueError, OSError) as exc:  # NoCodeForFamily is a ValueError
+            return _fail(exc)
         return 0
     if args.command == "compress":
         try:

@@ -8,6 +8,8 @@ from lwviz.i18n import N_
 from lwviz.limits import TIMED_RUNS
 from lwviz.ui.cache import timing_lock, zoo_macs_figure
 from lwviz.ui.jobs import turn
+from lwviz.ui.language import _
+from lwviz.ui.presenter import chart
 from lwviz.ui.state import current_spec
 from lwviz.viz.zoo_charts import latency_figure
 from lwviz.zoo import latency_column, latency_lessons, measure_zoo, thread_counts, zoo_entries, zoo_frame
@@ -15,39 +17,43 @@ from lwviz.zoo import latency_column, latency_lessons, measure_zoo, thread_count
 DEFAULT_RUNS = 5  # plus one warm-up pass: enough for a stable median, short enough to wait for in class
 spec = current_spec()
 
-st.title("Zoo")
+st.title(_("Zoo"))
 st.markdown(
-    "Every lightweight network in lwviz beside two standard-convolution classics, ResNet-18 and VGG-16. "
-    "Up and to the left is better: more accurate for less. The dashed line is the **Pareto front**, the "
-    "networks that nothing else beats on both counts."
+    _(
+        "Every lightweight network in lwviz beside two standard-convolution classics, ResNet-18 and VGG-16. "
+        "Up and to the left is better: more accurate for less. The dashed line is the **Pareto front**, the "
+        "networks that nothing else beats on both counts."
+    )
 )
-with st.spinner("Pricing the networks…"):
+with st.spinner(_("Pricing the networks…")):
     entries = zoo_entries()
 table = st.container()
-st.plotly_chart(zoo_macs_figure(), width="stretch")
+chart(zoo_macs_figure(st.session_state.lang), width="stretch")
 st.caption(
-    "Top-1 is ImageNet-1K accuracy of torchvision's IMAGENET1K_V1 weights (their metadata, no download), or "
-    "the published figure where torchvision has no weights (source in the table). MACs are counted from the "
-    "design for lwviz's presets and traced from a forward pass for ResNet-18 and VGG-16."
+    _(
+        "Top-1 is ImageNet-1K accuracy of torchvision's IMAGENET1K_V1 weights (their metadata, no download), or "
+        "the published figure where torchvision has no weights (source in the table). MACs are counted from the "
+        "design for lwviz's presets and traced from a forward pass for ResNet-18 and VGG-16."
+    )
 )
 
-st.subheader("Measured speed on this machine")
+st.subheader(_("Measured speed on this machine"))
 threads = thread_counts()
 runs_col, button_col = st.columns([1, 3], vertical_alignment="bottom")
 runs = runs_col.number_input(
-    "Timed runs per network",
+    _("Timed runs per network"),
     1,
     TIMED_RUNS,
     DEFAULT_RUNS,
     key="zoo_runs",
-    help="After one warm-up pass; the median is shown.",
+    help=_("After one warm-up pass; the median is shown."),
 )
-if button_col.button("Measure latency on this machine", type="primary", icon=":material/timer:", key="zoo_measure"):
+if button_col.button(_("Measure latency on this machine"), type="primary", icon=":material/timer:", key="zoo_measure"):
     with turn(N_("Zoo timing")):
-        bar = st.progress(0.0, text="Starting…")
+        bar = st.progress(0.0, text=_("Starting…"))
 
         def show_progress(done: float, name: str) -> None:
-            bar.progress(done, text=f"Timing {name}…" if name else "Done")
+            bar.progress(done, text=_("Timing {name}…", name=name) if name else _("Done"))
 
         start = time.perf_counter()
         with timing_lock():
@@ -55,10 +61,13 @@ if button_col.button("Measure latency on this machine", type="primary", icon=":m
         st.session_state.zoo_latency = dict(latency=latency, runs=runs, seconds=time.perf_counter() - start)
         bar.empty()
 st.caption(
-    f"Randomly initialized models, batch 1, each at the input size of its top-1 (224×224; EfficientNetV2-S "
-    f"384×384), float32, eval mode: speed does not depend on what the weights are. Each network is timed "
-    f"with 1 thread and with all {threads[-1]} threads of this machine. "
-    f"Anything else running (a browser, a webcam page) slows the numbers down."
+    _(
+        "Randomly initialized models, batch 1, each at the input size of its top-1 (224×224; EfficientNetV2-S "
+        "384×384), float32, eval mode: speed does not depend on what the weights are. Each network is timed "
+        "with 1 thread and with all {threads} threads of this machine. "
+        "Anything else running (a browser, a webcam page) slows the numbers down.",
+        threads=threads[-1],
+    )
 )
 
 measured = st.session_state.get("zoo_latency")
@@ -76,22 +85,26 @@ table.dataframe(
 
 if measured:
     st.caption(
-        f"Measured {len(measured['latency'])} networks in {measured['seconds']:.0f} s "
-        f"({measured['runs']} timed run{'s' if measured['runs'] > 1 else ''} each)."
+        _(
+            "Measured {count} networks in {seconds} s ({runs} each).",
+            count=len(measured["latency"]),
+            seconds=f"{measured['seconds']:.0f}",
+            runs=_("1 timed run") if measured["runs"] == 1 else _("{n} timed runs", n=measured["runs"]),
+        )
     )
     shown = st.segmented_control(
-        "Threads",
+        _("Threads"),
         threads,
         default=1,
         required=True,
         key="zoo_threads",
-        format_func=lambda t: "1 thread" if t == 1 else f"all {t} threads",
+        format_func=lambda t: _("1 thread") if t == 1 else _("all {n} threads", n=t),
     )
-    st.plotly_chart(latency_figure(entries, measured["latency"], shown), width="stretch")
+    chart(latency_figure(entries, measured["latency"], shown, _), width="stretch")
     for lesson in latency_lessons(entries, measured["latency"], shown):
         st.markdown(f"- {lesson}")
 else:
     st.info(
-        "Press **Measure latency on this machine** to time every network here and plot accuracy against real speed.",
+        _("Press **Measure latency on this machine** to time every network here and plot accuracy against real speed."),
         icon=":material/timer:",
     )

@@ -408,3 +408,16 @@ def test_help_and_bad_arguments_are_answered_without_loading_torch(argv, tmp_pat
     script += "print('torch loaded' if 'torch' in sys.modules else 'no torch')"
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert shown.stdout.strip().splitlines()[-1] == "no torch", shown.stderr[-1000:]
+
+
+def test_code_prints_or_writes_the_designs_standalone_file(capsys, tmp_path):
+    from lwviz.codegen import network_code
+
+    spec = get_preset("mobilenet_v2").with_(width=0.5, kernel=5)
+    assert main(["code", "mobilenet_v2", "--width", "0.5", "--kernel", "5"]) == 0
+    assert capsys.readouterr().out == network_code(spec)  # ends with one line break, as the file
+    out = tmp_path / "net.py"
+    assert main(["code", "mobilenet_v2", "--width", "0.5", "--kernel", "5", "--out", str(out)]) == 0
+    assert out.read_text() == network_code(spec) and "wrote" in capsys.readouterr().out
+    assert main(["code", "no_such_net"]) == 2
+    assert main(["code", "mobilenet_v2", "--out", str(tmp_path / "missing" / "net.py")]) == 2

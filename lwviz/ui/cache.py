@@ -47,9 +47,9 @@ def home_figure(lang: str) -> go.Figure:
 
 
 @st.cache_resource(show_spinner=False)
-def zoo_macs_figure() -> go.Figure:
-    """The Zoo's accuracy-against-MACs chart: the same for everyone, so built once per server."""
-    return macs_figure(zoo_entries())
+def zoo_macs_figure(lang: str) -> go.Figure:
+    """The Zoo's accuracy-against-MACs chart: the same for everyone, so built once per server and language."""
+    return macs_figure(zoo_entries(), translator(lang))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -76,7 +76,7 @@ def warm_up(root: Path) -> float:
     first_views = [
         home_figure(DEFAULT_LANGUAGE),
         *cost_figures(get_preset(DEFAULT_PRESET), "macs", False, DEFAULT_LANGUAGE),
-        zoo_macs_figure(),
+        zoo_macs_figure(DEFAULT_LANGUAGE),
     ]
     for figure in first_views:
         figure.to_json()  # plotly's first figure is slow

@@ -17,7 +17,7 @@ OKABE_ITO = {
     "#d62728": "#D55E00",  # vermillion
     "#9467bd": "#CC79A7",  # reddish purple
     "#8c564b": "#8C510A",  # brown, darker for contrast
-    "#e377c2": "#CC79A7",
+    "#e377c2": "#882255",  # wine (Paul Tol), apart from the purple above
     "#7f7f7f": "#6E6E6E",  # grey, darker for contrast
     "#bcbd22": "#F0E442",  # yellow
     "#17becf": "#56B4E9",  # sky blue

@@ -7,7 +7,9 @@ from typing import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from lwviz.zoo import Timings, ZooEntry, pareto_front, thread_label
+from lwviz.i18n import N_, Translate, english
+from lwviz.viz.latency_charts import thread_words
+from lwviz.zoo import Timings, ZooEntry, pareto_front
 
 FAMILY_COLORS = {
     "MobileNet": "#1f77b4",
@@ -15,8 +17,10 @@ FAMILY_COLORS = {
     "SqueezeNet": "#9467bd",
     "EfficientNet": "#ff7f0e",
     "MnasNet": "#17becf",
+    "GhostNet": "#8c564b",
+    "MobileOne": "#e377c2",
 }
-REFERENCE = dict(name="standard conv (reference)", color="#6b6b6b", symbol="diamond")
+REFERENCE = dict(name=N_("standard conv (reference)"), color="#6b6b6b", symbol="diamond")
 FRONT_COLOR = "#d62728"
 MAX_BUBBLE_PX, MIN_BUBBLE_PX = 64, 10  # diameters; area is proportional to params
 HEIGHT = 640
@@ -142,7 +146,7 @@ def _add_labels(
 
 
 def bubble_figure(
-    entries: Sequence[ZooEntry], x: Mapping[str, float], x_title: str, unit: str, title: str
+    entries: Sequence[ZooEntry], x: Mapping[str, float], x_title: str, unit: str, title: str, _: Translate = english
 ) -> go.Figure:
     """Top-1 against ``x`` (log scale) for the entries that have an x; the Pareto front as a line."""
     shown = [e for e in entries if e.name in x]
@@ -158,7 +162,7 @@ def bubble_figure(
         fig.add_scatter(
             x=[x[e.name] for e in members],
             y=[e.top1 for e in members],
-            name=group,
+            name=_(group) if is_ref else group,
             mode="markers",
             text=[e.name for e in members],
             marker=dict(
@@ -169,16 +173,20 @@ def bubble_figure(
                 line=dict(width=2, color="black" if is_ref else "white"),
             ),
             customdata=[[e.params / 1e6, e.macs / 1e6, e.top1_source] for e in members],
-            hovertemplate="<b>%{text}</b><br>top-1 %{y:.1f}%<br>%{customdata[0]:.2f}M params, "
-            "%{customdata[1]:,.0f}M MACs" + UNITS[unit][1] + "<br>"
-            "accuracy: %{customdata[2]}<extra></extra>",
+            hovertemplate="<b>%{text}</b><br>top-1 %{y:.1f}%<br>%{customdata[0]:.2f}M "
+            + _("params")
+            + ", %{customdata[1]:,.0f}M MACs"
+            + UNITS[unit][1]
+            + "<br>"
+            + _("accuracy")
+            + ": %{customdata[2]}<extra></extra>",
         )
     front = [shown[i] for i in pareto_front([(x[e.name], e.top1) for e in shown])]
     fig.add_scatter(
         x=[x[e.name] for e in front],
         y=[e.top1 for e in front],
         mode="lines",
-        name="Pareto front (nothing cheaper is more accurate)",
+        name=_("Pareto front (nothing cheaper is more accurate)"),
         line=dict(color=FRONT_COLOR, width=3, dash="dash"),
         hoverinfo="skip",
     )
@@ -189,7 +197,7 @@ def bubble_figure(
     _add_labels(fig, shown, xs, radius, x_range, y_range)
     tickvals, ticktext = _log_ticks(min(x.values()), max(x.values()), unit)
     fig.update_xaxes(type="log", title=x_title, tickvals=tickvals, ticktext=ticktext, range=x_range)
-    fig.update_yaxes(title="ImageNet top-1 (%)", ticksuffix="%", range=y_range)
+    fig.update_yaxes(title=_("ImageNet top-1 (%)"), ticksuffix="%", range=y_range)
     fig.update_layout(
         title=title,
         height=HEIGHT,
@@ -200,23 +208,25 @@ def bubble_figure(
     return fig
 
 
-def macs_figure(entries: Sequence[ZooEntry]) -> go.Figure:
+def macs_figure(entries: Sequence[ZooEntry], _: Translate = english) -> go.Figure:
     return bubble_figure(
         entries,
         {e.name: e.macs for e in entries},
-        "MACs per image at its own input size: 224×224, EfficientNetV2-S 384×384 (log scale)",
+        _("MACs per image at its own input size: 224×224, EfficientNetV2-S 384×384 (log scale)"),
         "macs",
-        "Accuracy against compute (bubble area = parameters)",
+        _("Accuracy against compute (bubble area = parameters)"),
+        _,
     )
 
 
-def latency_figure(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> go.Figure:
+def latency_figure(entries: Sequence[ZooEntry], latency: Timings, threads: int, _: Translate = english) -> go.Figure:
     ms = {name: by_threads[threads] for name, by_threads in latency.items() if threads in by_threads}
-    label = thread_label(threads)
+    label = thread_words(threads, _)
     return bubble_figure(
         entries,
         ms,
-        f"median latency, batch 1, {label} (log scale)",
+        _("median latency, batch 1, {threads} (log scale)", threads=label),
         "ms",
-        f"Accuracy against measured CPU latency on this machine, {label}",
+        _("Accuracy against measured CPU latency on this machine, {threads}", threads=label),
+        _,
     )
