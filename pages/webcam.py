@@ -1,4 +1,4 @@
-"""Webcam page: a lightweight network names what the camera sees, live, on this laptop."""
+"""Webcam page: a lightweight network names what the camera sees, live, on this laptop or on a student's device."""
 
 from pathlib import Path
 
@@ -9,7 +9,9 @@ from lwviz.networks import DESIGN, READY, TRAINED
 from lwviz.realtime import FrameResult, MediaError, image_frame, parse_ice_servers, rtc_configuration
 from lwviz.realtime.ice import EXAMPLE, default_ice_text
 from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
+from lwviz.ui.language import _
 from lwviz.ui.network_picker import pick_network
+from lwviz.ui.ondevice import DEVICE, mode_from_url, mode_to_url, run_on_device
 from lwviz.ui.state import current_spec, plain
 from lwviz.ui.training import trained_net
 from lwviz.ui.webcam import (
@@ -31,11 +33,40 @@ IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
 MEDIA = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}}, "audio": False}
 spec = current_spec()
 
+
+def show_missing_networks() -> None:
+    if missing := missing_networks():
+        with st.expander(f"{len(missing)} more pretrained networks need their weights first"):
+            st.markdown("\n".join(f"- {plain(m)}" for m in missing))
+
+
 st.title("Webcam")
 st.markdown(
     "Hold something up to the camera: a pretrained lightweight network names it, live, on this laptop's "
-    "CPU. The square on the video is what the network sees; the numbers say how long it took."
+    "CPU or on your own device. The square on the video is what the network sees; the numbers say how long it took."
 )
+
+ALL_MODES = (*MODES, DEVICE)
+url, webrtc_problem = st.context.url, webrtc_error()
+suggested, skipped = default_mode(url, webrtc_problem)
+mode_from_url("webcam_mode", ALL_MODES)
+mode_key = st.segmented_control(
+    "How frames arrive",
+    [m.key for m in ALL_MODES],
+    default=None if "webcam_mode" in st.session_state else suggested.key,  # a mode from the URL is set there
+    required=True,
+    key="webcam_mode",
+    format_func=lambda k: _(DEVICE.label) if k == DEVICE.key else next(m.label for m in MODES if m.key == k),
+)
+mode = next(m for m in ALL_MODES if m.key == mode_key)
+mode_to_url(mode)
+if mode == DEVICE:
+    st.info(_("**On-device mode is on:** {how}.", how=_(DEVICE.how)), icon=DEVICE.icon)
+else:
+    if problem := blocked(mode, url, webrtc_problem):
+        st.warning(plain(f"{mode.label} will not work here: {problem}."), icon=":material/warning:")
+    why = " ".join(skipped) if mode == suggested else "You chose it."
+    st.info(plain(f"{mode.label} is on: {mode.how}. {why}").strip(), icon=mode.icon)
 
 net_col, res_col = st.columns([3, 2], vertical_alignment="bottom")
 with net_col:
@@ -70,7 +101,7 @@ int8 = toggles.toggle(
 )
 mirror = toggles.toggle("Mirror", value=True, key="webcam_mirror", help="Show the camera like a mirror.")
 paused = toggles.toggle("Pause", key="webcam_paused", help="Freeze the picture and its labels to talk about them.")
-grad_cam = toggles.toggle(
+grad_cam = mode != DEVICE and toggles.toggle(
     "Grad-CAM",
     key="webcam_grad_cam",
     help="Color the square by where the network found "
@@ -90,6 +121,10 @@ cam_every = (
     if grad_cam
     else 0
 )
+if mode == DEVICE:
+    run_on_device(net, resolution, int8, mirror, paused, [m for m in MODES if not blocked(m, url, webrtc_problem)])
+    show_missing_networks()
+    st.stop()
 with st.spinner(
     "Calibrating int8 on sample photos (once per network and resolution)…" if int8 else "Loading the network…"
 ):
@@ -106,25 +141,7 @@ if not model.trained:
         "meaningless until it is trained.",
         icon=":material/science:",
     )
-if missing := missing_networks():
-    with st.expander(f"{len(missing)} more pretrained networks need their weights first"):
-        st.markdown("\n".join(f"- {plain(m)}" for m in missing))
-
-url, webrtc_problem = st.context.url, webrtc_error()
-suggested, skipped = default_mode(url, webrtc_problem)
-mode_key = st.segmented_control(
-    "How frames arrive",
-    [m.key for m in MODES],
-    default=suggested.key,
-    required=True,
-    key="webcam_mode",
-    format_func=lambda k: next(m.label for m in MODES if m.key == k),
-)
-mode = next(m for m in MODES if m.key == mode_key)
-if problem := blocked(mode, url, webrtc_problem):
-    st.warning(plain(f"{mode.label} will not work here: {problem}."), icon=":material/warning:")
-why = " ".join(skipped) if mode == suggested else "You chose it."
-st.info(plain(f"{mode.label} is on: {mode.how}. {why}").strip(), icon=mode.icon)
+show_missing_networks()
 
 
 def show_live_text(trained: bool) -> None:

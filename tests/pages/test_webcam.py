@@ -1,6 +1,7 @@
 """Webcam page in AppTest, with ``webrtc_streamer`` patched (it needs a browser) and frames fed to its callback."""
 
 import io
+import json
 from fractions import Fraction
 from types import SimpleNamespace
 from unittest import mock
@@ -300,3 +301,140 @@ def test_when_no_pretrained_weights_load_the_design_runs(streamer, offline_hub):
     assert "is damaged" in at.error[0].value and "meanwhile" not in at.error[0].value
     assert not processor(at).model.trained and any("random weights" in w.value for w in at.warning)
     assert not at.exception
+
+
+# The on-device mode: the page hands the browser component a model file and takes its reports.
+
+
+def component_args(at) -> dict:
+    """What the page passed the on-device component on its last run."""
+    (component,) = at.get("component_instance")
+    return json.loads(component.proto.json_args)
+
+
+class Recorder:
+    """Calls the real function and keeps each call's arguments and result."""
+
+    def __init__(self, function):
+        self.function, self.calls, self.returns = function, [], []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+        self.returns.append(self.function(*args))
+        return self.returns[-1]
+
+
+@pytest.fixture
+def device_calls():
+    """``lwviz.ui.device``'s real ``device_model`` and ``submit_report``, with their calls recorded."""
+    import lwviz.ui.device as device
+
+    model, submit = Recorder(device.device_model), Recorder(device.submit_report)
+    with mock.patch.object(device, "device_model", model), mock.patch.object(device, "submit_report", submit):
+        yield SimpleNamespace(model=model, submit=submit)
+
+
+def requested(calls) -> list[tuple[str, int, bool]]:
+    return [(net.key, resolution, int8) for net, resolution, int8 in calls.model.calls]
+
+
+def test_mode_device_in_the_url_opens_the_on_device_mode(streamer, device_calls):
+    at = open_page("webcam", mode="device")
+    assert at.get("button_group")[0].value == "device" and at.query_params["mode"] == "device"
+    assert at.info[0].value.startswith("**On-device mode is on:** this browser runs the network")
+    assert requested(device_calls) == [(LITE0.name, 224, False)]
+    info, data = device_calls.model.returns[-1]
+    args = component_args(at)
+    assert args["model_id"] == info.model_id and "/media/" in args["model_url"]
+    assert args["crop_share"] == 224 / 256 and args["trained"] and args["mirror"] and not args["paused"]
+    assert args["text"]["model"] == "Model" and "{fps}" in args["text"]["fps"]  # every word from the catalog
+    assert [b["mode"] for b in args["fallbacks"]] == ["live", "snapshot", "upload"]
+    assert f"{info.bytes / 2**20:.1f} MB" in at.caption[0].value and info.bytes == len(data)
+    # The laptop runs nothing: no frame model, no WebRTC stream, no Grad-CAM control.
+    assert "webcam_processor" not in at.session_state and not streamer.calls
+    assert not [t for t in at.toggle if t.key == "webcam_grad_cam"]
+    assert not at.exception and not at.error
+
+
+def test_on_this_device_is_a_mode_of_the_page(streamer, device_calls):
+    at = open_page("webcam")
+    assert at.info[0].value.startswith("Live video is on") and "mode" not in at.query_params
+    at.get("button_group")[0].set_value("device").run()
+    assert at.query_params["mode"] == "device" and "/media/" in component_args(at)["model_url"]
+    at.get("button_group")[0].set_value("snapshot").run()
+    assert at.info[0].value.startswith("Snapshot is on") and "mode" not in at.query_params
+    assert not at.get("component_instance")
+
+
+def test_device_controls_change_the_file_devices_run(streamer, device_calls):
+    at = open_page("webcam", mode="device")
+    first = component_args(at)["model_id"]
+    at.get("select_slider")[0].set_value(128).run()
+    at.toggle("webcam_mirror").set_value(False).run()
+    at.toggle("webcam_int8").set_value(True).run()
+    assert requested(device_calls)[-1] == (LITE0.name, 128, True)
+    info, _ = device_calls.model.returns[-1]
+    assert info.int8 and info.resolution == 128
+    args = component_args(at)
+    assert args["model_id"] == info.model_id != first and not args["mirror"]
+    assert at.caption[0].value.startswith(f"{info.label} at 128×128 pixels, int8:")
+    at.toggle("webcam_paused").set_value(True).run()
+    assert component_args(at)["paused"] and not at.exception
+
+
+def report_value(model_id: str, seq: int = 1, **report) -> dict:
+    return {
+        "session_id": "0b7c6f2e-5c8e-4f0e-9d64-4d1c2b1f7a10",
+        "seq": seq,
+        "report": {
+            "model_id": model_id,
+            "device": {"browser": "Chrome 156", "os": "Linux", "cores": 2, "backend": "wasm"},
+            "model_ms": 52.5,
+            "fps": 16.9,
+            "frames": 300,
+            **report,
+        },
+    }
+
+
+def test_a_report_from_the_device_is_submitted_once(streamer, device_calls):
+    at = open_page("webcam", mode="device")
+    value = report_value(component_args(at)["model_id"])
+    at.session_state["webcam_device"] = value
+    at.run()
+    assert device_calls.submit.calls == [(value["session_id"], value["report"])]
+    assert device_calls.submit.returns == [True]  # a good report is taken
+    at.run()  # the component keeps its last value: a rerun must not submit it again
+    assert len(device_calls.submit.calls) == 1
+    at.session_state["webcam_device"] = report_value(value["report"]["model_id"], seq=2, fps=17.5)
+    at.run()
+    assert len(device_calls.submit.calls) == 2 and device_calls.submit.calls[-1][1]["fps"] == 17.5
+    assert not at.exception
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "not a dict",
+        {"seq": 1, "report": {}},  # no session id
+        {"session_id": "x" * 65, "seq": 1, "report": {}},
+        {"session_id": "abc", "seq": "1", "report": {}},
+        {"session_id": "abc", "seq": True, "report": {}},
+        {"session_id": "abc", "seq": 0, "report": {}},
+        {"session_id": "abc", "seq": 1, "action": "mode", "mode": "../../etc"},
+    ],
+)
+def test_a_malformed_value_from_the_browser_is_ignored(streamer, device_calls, junk):
+    at = open_page("webcam", mode="device")
+    at.session_state["webcam_device"] = junk
+    at.run()
+    assert not device_calls.submit.calls and not at.exception
+    assert at.get("button_group")[0].value == "device"
+
+
+def test_the_device_can_send_the_page_back_to_a_server_mode(streamer, device_calls):
+    at = open_page("webcam", mode="device")
+    at.session_state["webcam_device"] = {"session_id": "abc", "seq": 1, "action": "mode", "mode": "upload"}
+    at.run()
+    assert at.info[0].value.startswith("Upload is on") and at.file_uploader
+    assert "mode" not in at.query_params and not at.exception
