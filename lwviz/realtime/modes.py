@@ -15,13 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from lwviz.errors import Refusal, Term
+from lwviz.i18n import N_
+
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
 class Mode:
     key: str
-    label: str
+    label: str  # a catalog message, as is ``how``
     icon: str
     needs_camera: bool  # a secure context
     needs_webrtc: bool  # streamlit-webrtc importable on the server
@@ -30,32 +33,32 @@ class Mode:
 
 LIVE = Mode(
     "live",
-    "Live video",
+    N_("Live video"),
     ":material/videocam:",
     True,
     True,
-    "the camera streams to this server, every frame is classified and sent back annotated",
+    N_("the camera streams to this server, every frame is classified and sent back annotated"),
 )
 SNAPSHOT = Mode(
     "snapshot",
-    "Snapshot",
+    N_("Snapshot"),
     ":material/photo_camera:",
     True,
     False,
-    "take a picture with the camera; it goes through the same frame processor",
+    N_("take a picture with the camera; it goes through the same frame processor"),
 )
 UPLOAD = Mode(
     "upload",
-    "Upload",
+    N_("Upload"),
     ":material/upload_file:",
     False,
     False,
-    "upload a photo or a video; its frames go through the same frame processor",
+    N_("upload a photo or a video; its frames go through the same frame processor"),
 )
 MODES = (LIVE, SNAPSHOT, UPLOAD)
 
 
-def camera_blocked(url: str | None) -> str | None:
+def camera_blocked(url: str | None) -> Refusal | None:
     """Why a browser at ``url`` will refuse the camera, or None if it allows it (or we cannot tell)."""
     if not url:
         return None
@@ -63,13 +66,16 @@ def camera_blocked(url: str | None) -> str | None:
     host = (parts.hostname or "").lower()
     if parts.scheme == "https" or host in LOCAL_HOSTS or host.endswith(".localhost"):
         return None
-    return (
-        f"this page was opened over plain HTTP from another machine ({host}); browsers allow the camera only "
-        "on localhost or over HTTPS (the README shows how to serve the app over HTTPS)"
+    return Refusal(
+        N_(
+            "this page was opened over plain HTTP from another machine ({host}); browsers allow the camera only "
+            "on localhost or over HTTPS (the README shows how to serve the app over HTTPS)"
+        ),
+        host=host,
     )
 
 
-def blocked(mode: Mode, url: str | None, webrtc_error: str | None) -> str | None:
+def blocked(mode: Mode, url: str | None, webrtc_error: Refusal | None) -> Refusal | None:
     """Why ``mode`` cannot work here, or None."""
     if mode.needs_webrtc and webrtc_error:
         return webrtc_error
@@ -78,14 +84,14 @@ def blocked(mode: Mode, url: str | None, webrtc_error: str | None) -> str | None
     return None
 
 
-def default_mode(url: str | None, webrtc_error: str | None) -> tuple[Mode, tuple[str, ...]]:
+def default_mode(url: str | None, webrtc_error: Refusal | None) -> tuple[Mode, tuple[Refusal, ...]]:
     """The best mode that works here, and why each better one does not."""
     skipped = []
     for mode in MODES:
         reason = blocked(mode, url, webrtc_error)
         if reason is None:
             return mode, tuple(skipped)
-        skipped.append(f"{mode.label} is off: {reason}.")
+        skipped.append(Refusal(N_("{mode} is off: {reason}."), mode=Term(mode.label), reason=reason))
     raise AssertionError("uploads need nothing, so some mode always works")
 
 
@@ -118,17 +124,23 @@ def track_start(start: StartAttempt | None, signalling: bool, playing: bool, now
     return start
 
 
-def start_problem(start: StartAttempt | None, now: float, limit_s: float = CONNECT_LIMIT_S) -> str | None:
+def start_problem(start: StartAttempt | None, now: float, limit_s: float = CONNECT_LIMIT_S) -> Refusal | None:
     """Why live video did not start, once a start has waited ``limit_s`` seconds without it; else None."""
     if start is None or (waited := start.waited(now)) < limit_s:
         return None
     what = (
-        f"no video {waited:.0f} s after Start"
+        Refusal(N_("no video {seconds} s after Start"), seconds=f"{waited:.0f}")
         if start.ended is None
-        else f"the last Start waited {waited:.0f} s and stopped without video"
+        else Refusal(N_("the last Start waited {seconds} s and stopped without video"), seconds=f"{waited:.0f}")
     )
-    return (
-        f"{LIVE.label}: {what}. The browser and this server could not connect. From another machine or "
-        f"network, add a STUN or TURN server under the connection settings; if this browser or network "
-        f"blocks WebRTC, choose {SNAPSHOT.label} or {UPLOAD.label} above: they need no connection."
+    return Refusal(
+        N_(
+            "{live}: {what}. The browser and this server could not connect. From another machine or "
+            "network, add a STUN or TURN server under the connection settings; if this browser or network "
+            "blocks WebRTC, choose {snapshot} or {upload} above: they need no connection."
+        ),
+        live=Term(LIVE.label),
+        what=what,
+        snapshot=Term(SNAPSHOT.label),
+        upload=Term(UPLOAD.label),
     )

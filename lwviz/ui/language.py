@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from lwviz.errors import Refusal, Term
 from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, translator
 
 _last_run = {"lang": DEFAULT_LANGUAGE}  # see ``_``
@@ -73,12 +74,19 @@ def language_switch() -> None:
 def error_text(exc: BaseException) -> str:
     """What a library error says, in the session's language, safe to show as Markdown.
 
-    lwviz's errors carry their catalog message and its parameters (:class:`lwviz.errors.Refusal`); any
-    other error is shown as it reads.
+    lwviz's refusals carry their catalog message and its parameters (:class:`lwviz.errors.Refusal`, nested
+    refusals and :class:`lwviz.errors.Term` parameters said in the same language); any other error reads as it is.
     """
-    message, params = getattr(exc, "message", None), getattr(exc, "params", None)
-    text = _(message, **params) if isinstance(message, str) and isinstance(params, dict) else str(exc)
-    return plain(text)
+    return plain(_said(exc))
+
+
+def _said(exc: BaseException) -> str:
+    if not isinstance(exc, Refusal):
+        return str(exc)
+    params = {
+        k: _said(v) if isinstance(v, Refusal) else _(v) if isinstance(v, Term) else v for k, v in exc.params.items()
+    }
+    return _(exc.message, **params)
 
 
 def plain(text: str) -> str:

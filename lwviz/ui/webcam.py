@@ -18,6 +18,7 @@ from lwviz.builder import Net
 from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize_trace import traced
+from lwviz.errors import Refusal
 from lwviz.i18n import N_
 from lwviz.networks import DESIGN, Network
 from lwviz.perf import freeze_long_lived
@@ -34,11 +35,20 @@ from lwviz.realtime.modes import start_problem, track_start
 from lwviz.spec import Spec
 from lwviz.ui.cache import design_model, pretrained_model
 from lwviz.ui.jobs import turn
+from lwviz.ui.language import _, error_text
 from lwviz.ui.network_picker import network_explainer
 from lwviz.ui.state import plain
 from lwviz.weights import sources_for
 from lwviz.weights.preprocess import Preprocess
 
+STAGE_WORDS = {  # lwviz.realtime.stats.STAGES, in words
+    "decode": N_("decode"),
+    "preprocess": N_("preprocess"),
+    "model": N_("model"),
+    "cam": N_("Grad-CAM"),
+    "draw": N_("draw"),
+    "encode": N_("encode"),
+}
 RESOLUTIONS = (96, 128, 160, 192, 224, 256, 288, 320)
 CALIBRATION_PICTURES = 256  # of a network trained here, from its own training pictures
 
@@ -166,7 +176,7 @@ def track_connection(state) -> bool:
 def show_start_problem() -> None:
     """Why live video did not start, once Start has waited too long for it."""
     if problem := start_problem(st.session_state.get("webcam_start"), monotonic()):
-        st.warning(plain(problem), icon=":material/wifi_off:")
+        st.warning(error_text(problem), icon=":material/wifi_off:")
 
 
 def annotated_video(upload, processor: FrameProcessor, settings: tuple) -> AnnotatedVideo:
@@ -184,31 +194,33 @@ def annotated_video(upload, processor: FrameProcessor, settings: tuple) -> Annot
 
 
 def _annotate(upload, processor: FrameProcessor, key: tuple) -> tuple:
-    bar = st.progress(0.0, text="Classifying frames…")
+    text = _("Classifying frames…")
+    bar = st.progress(0.0, text=text)
     try:
-        return key, annotate_video(
-            upload.getvalue(), processor, progress=lambda share: bar.progress(share, text="Classifying frames…")
-        )
+        return key, annotate_video(upload.getvalue(), processor, progress=lambda share: bar.progress(share, text=text))
     finally:
         bar.empty()
 
 
-def webrtc_error() -> str | None:
+def webrtc_error() -> Refusal | None:
     """Why live WebRTC video cannot run on this server, or None."""
     try:
         import streamlit_webrtc  # noqa: F401
     except ImportError as exc:
-        return f"the streamlit-webrtc package does not import ({exc}); run `pip install streamlit-webrtc`"
+        return Refusal(
+            N_("the streamlit-webrtc package does not import ({detail}); run `pip install streamlit-webrtc`"),
+            detail=exc,
+        )
     return None
 
 
 def show_predictions(predictions: Sequence[Prediction], trained: bool) -> None:
     """The top-k as large text: readable from the back of the room, and by screen readers."""
     if not predictions:
-        st.markdown("#### Waiting for the first frame…")
+        st.markdown("#### " + _("Waiting for the first frame…"))
         return
     if not trained:
-        st.markdown("**Untrained network:** its weights are random, so these labels mean nothing yet.")
+        st.markdown(_("**Untrained network:** its weights are random, so these labels mean nothing yet."))
     top, *rest = predictions
     st.markdown(f"## {plain(top.label)}: {top.prob:.0%}")
     for p in rest:
@@ -218,21 +230,32 @@ def show_predictions(predictions: Sequence[Prediction], trained: bool) -> None:
 def show_stats(stats: StatsSnapshot) -> None:
     model_col, fps_col = st.columns(2)
     model_col.metric(
-        "Model",
+        _("Model"),
         "–" if stats.model_ms is None else f"{stats.model_ms:.0f} ms",
-        help="Median time of the forward pass alone over recent frames, on one CPU thread, with "
-        "batch norm folded into the convolutions as deployment tools do.",
+        help=_(
+            "Median time of the forward pass alone over recent frames, on one CPU thread, with "
+            "batch norm folded into the convolutions as deployment tools do."
+        ),
     )
-    fps_col.metric("Processed", f"{stats.fps:.1f} FPS", help="Frames classified per second, last 2 seconds.")
+    fps_col.metric(_("Processed"), f"{stats.fps:.1f} FPS", help=_("Frames classified per second, last 2 seconds."))
     share = "" if stats.processed_share is None else f", {stats.processed_share:.0%}"
     st.markdown(
-        f"Frames: **{stats.processed}** classified of **{stats.received}** received{share} "
-        f"({stats.dropped} stale frames skipped to stay live). Whole callback: "
-        + ("–" if stats.callback_ms is None else f"**{stats.callback_ms:.1f} ms**")
-        + " median."
+        _(
+            "Frames: **{processed}** classified of **{received}** received{share} ({dropped} stale frames skipped "
+            "to stay live). Whole callback: {callback} median.",
+            processed=stats.processed,
+            received=stats.received,
+            share=share,
+            dropped=stats.dropped,
+            callback="–" if stats.callback_ms is None else f"**{stats.callback_ms:.1f} ms**",
+        )
     )
     if stats.stages_ms:
         st.caption(
-            "Where the time goes, median ms per frame: "
-            + ", ".join(f"{s} {stats.stages_ms[s]:.1f}" for s in STAGES if s in stats.stages_ms)
+            _(
+                "Where the time goes, median ms per frame: {stages}",
+                stages=", ".join(
+                    f"{_(STAGE_WORDS[s])} {stats.stages_ms[s]:.1f}" for s in STAGES if s in stats.stages_ms
+                ),
+            )
         )
