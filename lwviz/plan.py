@@ -99,6 +99,8 @@ def resolve(spec: Spec) -> Plan:
             act=spec.act or stem.act,
             pool=stem.pool,
             padded=stem.padded,
+            branches=stem.branches,
+            folded=spec.reparam,
             **common,
         )
     ]
@@ -127,6 +129,11 @@ def resolve(spec: Spec) -> Plan:
                 act=stage.act,
                 groups=stage.groups,
                 dense_pw=stage.dense_first and j == 0,
+                dw_start=stage.dw_start,
+                mid_dw=stage.mid_dw,
+                ratio=stage.ratio,
+                branches=stage.branches,
+                folded=spec.reparam,
                 has_skip=fam.has_skip(in_chs, out_chs, stride),
                 **common,
             )

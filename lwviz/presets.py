@@ -1,7 +1,8 @@
 """Named specs of the published networks, in a registry.
 
 Every preset that torchvision also has builds a model with exactly torchvision's
-parameter count and, after :func:`lwviz.weights.convert.convert_state_dict`, its outputs.
+parameter count and, after :func:`lwviz.weights.convert.convert_state_dict`, its outputs;
+so does every preset that names a timm model (MobileNetV4, GhostNet, MobileOne), with timm's.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ class Preset:
     spec: Spec
     summary: str
     torchvision: str | None = None  # the torchvision builder of the same network, if any
+    timm: str | None = None  # the timm model of the same network, if any (timm is needed only to convert its weights)
 
 
 PRESETS: dict[str, Preset] = {}
 
 
-def register(name: str, spec: Spec, summary: str, torchvision: str | None = None) -> Preset:
-    return add(PRESETS, name, Preset(name, resolve(replace(spec, name=name)).spec, summary, torchvision), "preset")
+def register(name: str, spec: Spec, summary: str, torchvision: str | None = None, timm: str | None = None) -> Preset:
+    preset = Preset(name, resolve(replace(spec, name=name)).spec, summary, torchvision, timm)
+    return add(PRESETS, name, preset, "preset")
 
 
 def spec_from_text(text: str) -> Spec:
@@ -303,4 +306,109 @@ register(
     ),
     "MnasNet-B1 1.0 (Tan et al. 2019): platform-aware architecture search.",
     "mnasnet1_0",
+)
+
+
+# ----- the families after 2019, exact to timm's models of the same names ----------------------------------------
+
+
+def _uib(rows, act: str = "relu") -> tuple[Stage, ...]:
+    """Rows of (dw before, dw after, stride, expand, out_chs, repeats) as timm's MobileNetV4 block strings
+    ``uir_r{repeats}_a{before}_k{after}_s{stride}_e{expand}_c{out_chs}``; 0 = that depthwise conv is absent."""
+    return tuple(
+        Stage("uib", repeats=n, kernel=k or 3, stride=s, out_chs=c, expand=float(e), act=act, dw_start=a, mid_dw=k > 0)
+        for a, k, s, e, c, n in rows
+    )
+
+
+# MobileNetV4's conv models end as timm builds them: a 1x1 conv to 960 channels, global pooling, a 1x1 conv
+# without bias + BN + ReLU to 1280 on the pooled vector, the classifier.
+_MNV4_HEAD = Head(960, "relu", hidden=1280, classifier="linear_bn")
+
+register(
+    "mobilenetv4_conv_small",
+    Spec(
+        stem=Stem(32, 3, 2, "relu"),
+        stages=(
+            Stage("conv", kernel=3, stride=2, out_chs=32),
+            Stage("conv", kernel=1, out_chs=32),
+            Stage("conv", kernel=3, stride=2, out_chs=96),
+            Stage("conv", kernel=1, out_chs=64),
+            *_uib([(5, 5, 2, 3, 96, 1), (0, 3, 1, 2, 96, 4), (3, 0, 1, 4, 96, 1)]),
+            *_uib([(3, 3, 2, 6, 128, 1), (5, 5, 1, 4, 128, 1), (0, 5, 1, 4, 128, 1), (0, 5, 1, 3, 128, 1)]),
+            *_uib([(0, 3, 1, 4, 128, 2)]),
+        ),
+        head=_MNV4_HEAD,
+    ),
+    "MobileNetV4-Conv-S (Qin et al. 2024): plain convs early, universal inverted bottlenecks later.",
+    timm="mobilenetv4_conv_small",
+)
+
+register(
+    "mobilenetv4_conv_medium",
+    Spec(
+        stem=Stem(32, 3, 2, "relu"),
+        stages=(
+            Stage("fused", kernel=3, stride=2, out_chs=48, expand=4.0),  # timm's EdgeResidual: fused-MBConv
+            *_uib([(3, 5, 2, 4, 80, 1), (3, 3, 1, 2, 80, 1)]),
+            *_uib([(3, 5, 2, 6, 160, 1), (3, 3, 1, 4, 160, 2), (3, 5, 1, 4, 160, 1), (3, 3, 1, 4, 160, 1)]),
+            *_uib([(3, 0, 1, 4, 160, 1), (0, 0, 1, 2, 160, 1), (3, 0, 1, 4, 160, 1)]),
+            *_uib([(5, 5, 2, 6, 256, 1), (5, 5, 1, 4, 256, 1), (3, 5, 1, 4, 256, 2), (0, 0, 1, 4, 256, 1)]),
+            *_uib([(3, 0, 1, 4, 256, 1), (3, 5, 1, 2, 256, 1), (5, 5, 1, 4, 256, 1), (0, 0, 1, 4, 256, 2)]),
+            *_uib([(5, 0, 1, 2, 256, 1)]),
+        ),
+        head=_MNV4_HEAD,
+        resolution=256,  # timm's weights are trained and evaluated at 256
+    ),
+    "MobileNetV4-Conv-M (Qin et al. 2024): a fused-MBConv first, then universal inverted bottlenecks of all four "
+    "kinds.",
+    timm="mobilenetv4_conv_medium",
+)
+
+register(
+    "ghostnet_100",
+    Spec(
+        stem=Stem(16, 3, 2, "relu"),
+        stages=tuple(
+            Stage("ghost", repeats=1, kernel=k, stride=s, out_chs=c, expand=e, se=se, act="relu")
+            for k, e, c, se, s in [
+                (3, 1.0, 16, 0.0, 1),
+                (3, 3.0, 24, 0.0, 2),
+                (3, 3.0, 24, 0.0, 1),
+                (5, 3.0, 40, 0.25, 2),
+                (5, 3.0, 40, 0.25, 1),
+                (3, 6.0, 80, 0.0, 2),
+                (3, 2.5, 80, 0.0, 1),
+                (3, 2.3, 80, 0.0, 1),
+                (3, 2.3, 80, 0.0, 1),
+                (3, 6.0, 112, 0.25, 1),
+                (3, 6.0, 112, 0.25, 1),
+                (5, 6.0, 160, 0.25, 2),
+                (5, 6.0, 160, 0.0, 1),
+                (5, 6.0, 160, 0.25, 1),
+                (5, 6.0, 160, 0.0, 1),
+                (5, 6.0, 160, 0.25, 1),
+            ]
+        ),
+        head=Head(960, "relu", hidden=1280),
+        divisor=4,  # GhostNet rounds every width to a multiple of 4
+    ),
+    "GhostNet 1.0x (Han et al. 2020): ghost bottlenecks, half of every feature map from cheap depthwise convs.",
+    timm="ghostnet_100",
+)
+
+# MobileOne-S0: stages of 2/8/10/1 blocks at 48/128/256/1024 channels (the 64/128/256/512 of the paper's table
+# times 0.75/1/1/2), k = 4 branches per conv in the blocks, one in the stem; the classifier reads the last stage.
+register(
+    "mobileone_s0",
+    Spec(
+        stem=Stem(48, 3, 2, "relu", branches=1),
+        stages=tuple(
+            Stage("mobileone", repeats=n, kernel=3, stride=2, out_chs=c, branches=4)
+            for n, c in zip((2, 8, 10, 1), (48, 128, 256, 1024))
+        ),
+        head=Head(0, "relu", dropout=0.0),
+    ),
+    "MobileOne-S0 (Vasu et al. 2023): trained with 4 branches per conv, folded into a plain network to run.",
+    timm="mobileone_s0",
 )

@@ -14,6 +14,7 @@ student set, not their consequences. It imports neither the plan nor torch.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from dataclasses import dataclass, field, fields, replace
@@ -27,7 +28,9 @@ ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
 # how width reaches stem/head channels; "steps": only at widths that double (0.5, 1, 2), ShuffleNetV1's stem table
 SCALINGS = ("scale", "floor", "fixed", "steps")
 STEM_POOLS = ("none", "max", "maxceil")  # maxceil: SqueezeNet's ceil_mode pooling
-CLASSIFIERS = ("linear", "conv", "linear_nobias")  # linear_nobias: ShuffleNetV1's official FC has no bias
+# linear_nobias: ShuffleNetV1's official FC has no bias; linear_bn: MobileNetV4's hidden layer is a 1x1 conv without
+# bias and with batch norm, on the pooled vector
+CLASSIFIERS = ("linear", "conv", "linear_nobias", "linear_bn")
 PADDINGS = ("symmetric", "tf_same")
 SE_STYLES = ("efficientnet", "mobilenetv3")
 KNOBS = ("width", "depth", "resolution", "block", "kernel", "expand", "se", "act")  # the global, slider-set fields
@@ -48,6 +51,9 @@ class Stem:
     pool: str = field(default="none", metadata=_meta("p", choices=STEM_POOLS))
     padded: bool = field(default=True, metadata=_meta("pad"))
     scaling: str = field(default="scale", metadata=_meta("w", choices=SCALINGS))
+    # MobileOne: 0 is one plain conv; k >= 1 is its re-parameterizable stem, k KxK conv + BN branches beside a
+    # 1x1 conv + BN, summed (one conv with a bias once the spec is ``reparam``)
+    branches: int = field(default=0, metadata=_meta("br", 0, 8))
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,14 @@ class Stage:
     # ShuffleNetV1: the stage's first block keeps its first 1x1 dense, because few input channels
     # would leave each group almost nothing to see (the paper's Stage 2); families without it ignore it.
     dense_first: bool = field(default=False, metadata=_meta("df"))
+    # Universal inverted bottleneck (MobileNetV4): a depthwise conv of this kernel before the expansion (0: none),
+    # and whether the depthwise conv of ``kernel`` after the expansion is there; families without them ignore them.
+    dw_start: int = field(default=0, metadata=_meta("ka", 0, 11))
+    mid_dw: bool = field(default=True, metadata=_meta("md"))
+    # GhostNet: a ghost module makes 1/ratio of its maps with a 1x1 conv and the rest with cheap depthwise convs.
+    ratio: int = field(default=2, metadata=_meta("gr", 2, 8))
+    # MobileOne: parallel KxK conv + BN branches per conv while training (the paper's k).
+    branches: int = field(default=1, metadata=_meta("br", 1, 8))
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,8 @@ class Spec:
     padding: str = field(default="symmetric", metadata=_meta("pad", choices=PADDINGS))
     se_style: str = field(default="efficientnet", metadata=_meta("sest", choices=SE_STYLES))
     divisor: int = field(default=8, metadata=_meta("div", 1, 64))
+    # MobileOne's inference form: every re-parameterizable block and stem folded into one conv with a bias
+    reparam: bool = field(default=False, metadata=_meta("rp"))
 
     def __post_init__(self):
         # Accept lists from JSON/callers but store tuples so the spec stays hashable.
@@ -134,6 +150,10 @@ class Spec:
                 )
             if stage.kernel % 2 == 0:
                 raise ValueError(f"stages[{i}].kernel: kernel size must be odd (1, 3, 5, 7, ...), got {stage.kernel}")
+            if stage.dw_start and stage.dw_start % 2 == 0:
+                raise ValueError(
+                    f"stages[{i}].dw_start: kernel size must be odd (1, 3, 5, 7, ...) or 0 (none), got {stage.dw_start}"
+                )
         return self
 
     # ----- dict / JSON ------------------------------------------------------------------
@@ -218,9 +238,21 @@ def _check_fields(obj, prefix: str) -> None:
             raise ValueError(f"{name}{what}: {value} is outside the allowed range {lo}..{hi}")
 
 
+_EXACT = {"int": int, "float": float, "str": str, "bool": bool}  # a field's type name -> values taken as they are
+
+
+def _taken_as_is(kind: str, raw: Any) -> bool:
+    """An int the general path keeps exactly (one a float holds), a finite float, any str or bool."""
+    if kind == "int":
+        return abs(raw) <= 2**53
+    return kind != "float" or math.isfinite(raw)
+
+
 def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
     """Convert a JSON or string value to the field's type, with an actionable error."""
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if type(raw) is _EXACT.get(kind) and _taken_as_is(kind, raw):
+        return raw  # JSON's own types, as the general path below would give them
     if raw is None:
         if "None" in kind:
             return None
@@ -256,10 +288,15 @@ def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
     raise ValueError(f"{name}: {shown} is not a valid {kind.split(' ')[0]}")
 
 
+@functools.cache
+def _fields_by_name(cls) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in fields(cls)}
+
+
 def _from_dict(cls, data, prefix: str, **given):
     if not isinstance(data, dict):
         raise ValueError(f"{prefix.rstrip('.') or 'spec'}: expected an object")
-    known = {f.name: f for f in fields(cls)}
+    known = _fields_by_name(cls)
     unknown = set(data) - set(known)
     if unknown:
         raise ValueError(f"{prefix}{sorted(unknown)[0]}: unknown field; known fields are {', '.join(known)}")

@@ -26,6 +26,7 @@ from lwviz.cost.latency import TimingProgress, time_modules
 from lwviz.cost.tracer import trace
 from lwviz.perf import num_threads
 from lwviz.presets import PRESETS, Preset
+from lwviz.reparam import inference_spec, is_reparameterizable
 from lwviz.weights.offline import LITE0
 
 ACCURACY_WEIGHTS = "IMAGENET1K_V1"
@@ -55,7 +56,15 @@ PUBLISHED_TOP1: dict[str, Top1] = {
     "shufflenet_v1_g8": Top1(
         68.0, "ShuffleNet-Series README, ShuffleNetV1 1.0x (group=8), top-1 error 32.0% (github.com/megvii-model)"
     ),
+    # the networks after 2019, whose presets equal timm's models of the same names: their papers' figures
+    "mobilenetv4_conv_small": Top1(73.8, "Qin et al. 2024, MobileNetV4, ImageNet-1K results (MNv4-Conv-S, 224)"),
+    "mobilenetv4_conv_medium": Top1(79.9, "Qin et al. 2024, MobileNetV4, ImageNet-1K results (MNv4-Conv-M, 256)"),
+    "ghostnet_100": Top1(73.9, "Han et al. 2020, GhostNet, Table 7 (GhostNet 1.0×)"),
+    "mobileone_s0": Top1(71.4, "Vasu et al. 2023, MobileOne, Table 9 (MobileOne-S0, without distillation)"),
 }
+
+# A re-parameterizable preset's inference form is a second point: the same weights folded, so the same top-1.
+REPARAM_SUFFIX = "_reparam"
 
 # Dense-convolution networks from torchvision, priced by the tracer, shown for scale.
 REFERENCES: dict[str, str] = {
@@ -69,6 +78,8 @@ NETWORK_FAMILIES = {
     "squeezenet": "SqueezeNet",
     "efficientnet": "EfficientNet",
     "mnasnet": "MnasNet",
+    "ghostnet": "GhostNet",
+    "mobileone": "MobileOne",
     "resnet": "ResNet",
     "vgg": "VGG",
 }
@@ -138,6 +149,32 @@ def _preset_entry(preset: Preset) -> ZooEntry:
     )
 
 
+def _inference_entry(preset: Preset) -> ZooEntry:
+    """A re-parameterizable preset as it runs: every branch folded into one conv, the same outputs and top-1."""
+    spec = inference_spec(preset.spec)
+    table = analyze(spec)
+    trained = _preset_top1(preset, analyze(preset.spec).params)
+    return ZooEntry(
+        preset.name + REPARAM_SUFFIX,
+        family_of(preset.name),
+        f"{preset.name} re-parameterized: its training branches folded into one conv each, the same outputs.",
+        table.params,
+        table.macs,
+        trained.percent,
+        trained.source,
+        reference=False,
+        build=partial(build, spec),
+        resolution=spec.resolution,
+    )
+
+
+def _preset_entries(preset: Preset) -> tuple[ZooEntry, ...]:
+    """A preset's point, and its inference form's when it is re-parameterizable (MobileOne: two points)."""
+    if is_reparameterizable(preset.spec):
+        return _preset_entry(preset), _inference_entry(preset)
+    return (_preset_entry(preset),)
+
+
 def _reference_entry(name: str, summary: str) -> ZooEntry:
     from torchvision.models import get_model
 
@@ -161,8 +198,10 @@ def _reference_entry(name: str, summary: str) -> ZooEntry:
 
 @cache  # the references need a forward pass of VGG-16; nothing here changes while the process runs
 def zoo_entries() -> tuple[ZooEntry, ...]:
-    """Every preset, then the standard-convolution references."""
-    return (*(_preset_entry(p) for p in PRESETS.values()), *(_reference_entry(*r) for r in REFERENCES.items()))
+    """Every preset (a re-parameterizable one followed by its inference form), then the standard-convolution
+    references."""
+    presets = (e for p in PRESETS.values() for e in _preset_entries(p))
+    return (*presets, *(_reference_entry(*r) for r in REFERENCES.items()))
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -334,7 +373,23 @@ def _threads_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int)
     )
 
 
-LESSONS = (_inversion_lesson, _throughput_lesson, _threads_lesson)
+def _reparam_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
+    """Both forms of a re-parameterized network: one set of weights, one top-1, two prices."""
+    by_name = {e.name: e for e in entries}
+    for folded in entries:
+        trained = by_name.get(folded.name.removesuffix(REPARAM_SUFFIX))
+        if folded.name.endswith(REPARAM_SUFFIX) and trained is not None:
+            ms = latency[trained.name][threads], latency[folded.name][threads]
+            return (
+                f"**Count the network that runs.** {trained.name} as trained has {trained.macs / 1e6:.0f}M MACs "
+                f"and takes {ms[0]:.1f} ms; folded into one conv per layer ({folded.name}) it computes the same "
+                f"outputs with {folded.macs / 1e6:.0f}M MACs in {ms[1]:.1f} ms. Ranked by its training form's MACs, "
+                f"it would look {trained.macs / folded.macs:.1f}× heavier than it is."
+            )
+    return None
+
+
+LESSONS = (_inversion_lesson, _throughput_lesson, _threads_lesson, _reparam_lesson)
 
 
 def latency_lessons(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> list[str]:

@@ -16,6 +16,7 @@ from lwviz.ui.code_view import code_view
 from lwviz.ui.jobs import turn
 from lwviz.ui.language import _, error_text
 from lwviz.ui.presenter import chart, more_controls
+from lwviz.ui.reparam import reparam_view
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import choice_options, current_spec, set_spec, slider_range
 from lwviz.viz.cost_charts import baseline_words
@@ -233,6 +234,7 @@ with results:
             "widens inside the block."
         )
     )
+    reparam_view(spec, too_big_to_run)  # MobileOne's two forms side by side, when the design has them
     view = st.segmented_control(
         _("View"),
         list(VIEWS),

@@ -62,8 +62,9 @@ if button_col.button(_("Measure latency on this machine"), type="primary", icon=
         bar.empty()
 st.caption(
     _(
-        "Randomly initialized models, batch 1, each at the input size of its top-1 (224×224; EfficientNetV2-S "
-        "384×384), float32, eval mode: speed does not depend on what the weights are. Each network is timed "
+        "Randomly initialized models, batch 1, each at the input size of its top-1 (224×224; MobileNetV4-Conv-M "
+        "256×256; EfficientNetV2-S 384×384), float32, eval mode: speed does not depend on what the weights are. "
+        "Each network is timed "
         "with 1 thread and with all {threads} threads of this machine. "
         "Anything else running (a browser, a webcam page) slows the numbers down.",
         threads=threads[-1],

@@ -83,7 +83,17 @@ def test_every_family_analytic_equals_traced(block, kernel, width, stride):
 
 @pytest.mark.parametrize(
     "name",
-    ["mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_0", "shufflenet_v1_g3", "shufflenet_v1_g8"],
+    [
+        "mobilenet_v2",
+        "efficientnet_b0",
+        "shufflenet_v2_x1_0",
+        "squeezenet1_0",
+        "shufflenet_v1_g3",
+        "shufflenet_v1_g8",
+        "mobilenetv4_conv_medium",
+        "ghostnet_100",
+        "mobileone_s0",
+    ],
 )
 def test_knobs_analytic_equals_traced(name):
     spec = get_preset(name).with_(width=0.75, depth=1.3, resolution=160, kernel=5)
@@ -174,6 +184,35 @@ def test_dense_baseline_equals_our_model_made_dense_where_torchvision_has_none(s
     table = analyze(spec)
     assert (table.dense_params, table.dense_macs) == dense_counts(model, spec.resolution)
     assert table.dense_params > table.params and table.dense_macs > table.macs
+
+
+TIMM = [name for name, preset in PRESETS.items() if preset.timm]
+
+
+@pytest.mark.parametrize("name", TIMM)
+def test_dense_baseline_equals_timms_model_with_every_grouped_conv_made_dense(name):
+    """MobileNetV4, GhostNet (whose ghost maps come from depthwise convs) and MobileOne (as trained: every branch
+    of its depthwise convs made dense), against timm's own model made dense."""
+    import timm
+
+    spec = get_preset(name)
+    with torch.device("meta"):
+        reference = timm.create_model(PRESETS[name].timm, pretrained=False)
+    table = analyze(spec)
+    assert (table.dense_params, table.dense_macs) == dense_counts(reference, spec.resolution)
+    assert table.dense_macs > 8 * table.macs  # depthwise convs are what make all four light
+
+
+def test_dense_baseline_of_mobileones_inference_form_is_its_folded_model_made_dense():
+    from lwviz.reparam import inference_spec
+
+    spec = inference_spec(get_preset("mobileone_s0"))
+    with torch.device("meta"):
+        model = build(spec)
+    table = analyze(spec)
+    assert (table.dense_params, table.dense_macs) == dense_counts(model, spec.resolution) == (9_185_048, 2_315_141_120)
+    # per block, a MobileOne block is a depthwise KxK + a 1x1: cheaper than the one dense KxK conv of its baseline
+    assert table.macs < table.baseline_macs
 
 
 def test_dense_baseline_answers_what_depthwise_saves_and_the_per_block_one_what_a_plain_conv_would_cost():

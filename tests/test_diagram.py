@@ -278,6 +278,9 @@ TITLES = {
     "shufflev1": "ShuffleNetV1 unit",
     "fire": "Fire module",
     "fused": "fused-MBConv",
+    "uib": "UIB (IB)",
+    "ghost": "ghost bottleneck",
+    "mobileone": "MobileOne block",
 }
 
 
@@ -306,3 +309,32 @@ def test_a_cost_table_gives_the_same_diagram_as_its_spec():
 def test_shape_text():
     assert shape_text((32, 112, 112)) == "32×112×112"
     assert shape_text((1000, 1, 1)) == "1000"
+
+
+def _cells(dot, node):
+    return ["".join(td.itertext()) for td in html(dot.nodes[node]["label"]).iter("TD") if td.get("BGCOLOR")]
+
+
+def test_mobileone_draws_its_branches_and_their_sum_then_one_conv_once_folded():
+    from lwviz.reparam import inference_spec
+
+    spec = get_preset("mobileone_s0")
+    trained, folded = parse(network_dot(spec)), parse(network_dot(inference_spec(spec)))
+    # the first block downsamples, so its depthwise conv has no identity branch: four 3x3 branches and a 1x1 one,
+    # summed; then the pointwise conv's four 1x1 branches, summed (it keeps 48 channels, so its BN-only identity
+    # branch is there too: priced, but a batch norm draws no cell)
+    assert _cells(trained, "stages.0.0") == ["dw 3×3"] * 4 + ["dw 1×1", "Σ"] + ["1×1"] * 4 + ["Σ"]
+    assert _cells(folded, "stages.0.0") == ["dw 3×3", "1×1"]
+    assert html(folded.nodes["stages.0.0"]["label"]).find("TR/TD/B").text == "MobileOne block, folded"
+    assert "3×3 conv, stride 2, 1 branch + 1×1 summed" in text_of(trained.nodes["stem"]["label"])
+    assert "3×3 conv, stride 2, folded" in text_of(folded.nodes["stem"]["label"])
+
+
+def test_ghost_and_uib_nodes_show_their_parts():
+    ghost = parse(network_dot(get_preset("ghostnet_100")))
+    assert _cells(ghost, "stages.1.0") == ["1×1", "dw 3×3", "dw 3×3", "1×1", "dw 3×3", "dw 3×3", "1×1", "+"]
+    assert "1/2 of the maps by 1×1 conv, the rest cheap" in text_of(ghost.nodes["stages.1.0"]["label"])
+    uib = parse(network_dot(get_preset("mobilenetv4_conv_medium")))
+    assert _cells(uib, "stages.1.0") == ["dw 3×3", "1×1", "dw 5×5", "1×1"]
+    classifier = text_of(uib.nodes["classifier"]["label"])
+    assert "FC to 1280 + BN, ReLU" in classifier

@@ -29,9 +29,20 @@ def test_registry_has_the_issue_presets():
         "efficientnet_lite0",
         "mnasnet1_0",
         "efficientnet_v2_s",
+        "mobilenetv4_conv_small",
+        "mobilenetv4_conv_medium",
+        "ghostnet_100",
+        "mobileone_s0",
     }
     assert expected <= set(PRESETS)
     assert len(TORCHVISION_PRESETS) == 12
+    # the presets after 2019 name the timm model they equal (tests/test_uib.py, test_ghost.py, test_mobileone.py)
+    assert {n: p.timm for n, p in PRESETS.items() if p.timm} == {
+        "mobilenetv4_conv_small": "mobilenetv4_conv_small",
+        "mobilenetv4_conv_medium": "mobilenetv4_conv_medium",
+        "ghostnet_100": "ghostnet_100",
+        "mobileone_s0": "mobileone_s0",
+    }
 
 
 @pytest.mark.parametrize("name", TORCHVISION_PRESETS)

@@ -19,4 +19,16 @@ def test_every_registry_refuses_a_taken_name():
 
 def test_every_family_has_its_module_and_the_menu_reads_as_history():
     assert set(BLOCKS) == set(FAMILIES)
-    assert list(FAMILIES) == ["conv", "fire", "dws", "shufflev1", "ir", "shuffle", "mbconv", "fused"]
+    assert list(FAMILIES) == [
+        "conv",
+        "fire",
+        "dws",
+        "shufflev1",
+        "ir",
+        "shuffle",
+        "mbconv",
+        "ghost",
+        "fused",
+        "mobileone",
+        "uib",
+    ]

@@ -77,6 +77,7 @@ def test_networks_without_se_say_so():
         "mobilenet_v3_small",
         "efficientnet_b0",
         "efficientnet_v2_s",
+        "ghostnet_100",
     }
 
 

@@ -44,6 +44,24 @@ def test_knobs_round_trip_and_are_readable():
     assert Spec.from_string(text) == spec
 
 
+def test_new_fields_keep_every_older_string():
+    """The knobs of the families after 2019 (dw_start, mid_dw, ratio, branches, stem branches, reparam) default to
+    values that write nothing, so every link made before them opens the same network."""
+    v2 = (
+        "net_namemobilenet.v2-stem_arelu6-ir_arelu6-ir_r2_s2_c24_e6_arelu6-ir_r3_s2_c32_e6_arelu6-ir_r4_s2_c64_e6_arelu6"
+        "-ir_r3_c96_e6_arelu6-ir_r3_s2_c160_e6_arelu6-ir_c320_e6_arelu6-head_c1280_arelu6_wfloor"
+    )
+    v1 = (
+        "net_nameshufflenet.v1.g3_div3-stem_c24_pmax_wsteps-shufflev1_r4_s2_c240_e0.25_g3_df1-shufflev1_r8_s2_c480_e0.25"
+        "_g3-shufflev1_r4_s2_c960_e0.25_g3-head_drop0_clslinear.nobias"
+    )
+    assert get_preset("mobilenet_v2").to_string() == v2 and Spec.from_string(v2) == get_preset("mobilenet_v2")
+    assert get_preset("shufflenet_v1_g3").to_string() == v1 and Spec.from_string(v1) == get_preset("shufflenet_v1_g3")
+    stage = Spec.from_string(v2).stages[0]
+    assert (stage.dw_start, stage.mid_dw, stage.ratio, stage.branches) == (0, True, 2, 1)
+    assert (Spec.from_string(v2).stem.branches, Spec.from_string(v2).reparam) == (0, False)
+
+
 def test_string_is_url_safe():
     from urllib.parse import quote
 

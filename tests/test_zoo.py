@@ -28,7 +28,8 @@ def entries():
 
 
 def test_every_preset_then_the_two_references(entries):
-    assert list(entries) == [*PRESETS, "resnet18", "vgg16"]
+    presets = [n for name in PRESETS for n in (name, *(["mobileone_s0_reparam"] if name == "mobileone_s0" else []))]
+    assert list(entries) == [*presets, "resnet18", "vgg16"]
     assert [e.name for e in entries.values() if e.reference] == list(REFERENCES)
 
 
@@ -49,6 +50,48 @@ def test_published_figures_with_their_sources(entries):
     assert (entries["efficientnet_lite0"].top1, entries["mobilenet_v1"].top1) == (75.1, 70.6)
     assert "tensorflow/tpu" in entries["efficientnet_lite0"].top1_source
     assert "Howard et al. 2017" in entries["mobilenet_v1"].top1_source
+
+
+def test_mobileone_is_two_points_with_one_top1(entries):
+    """The training form and the folded one: the same weights' accuracy, their own parameters and MACs."""
+    trained, folded = entries["mobileone_s0"], entries["mobileone_s0_reparam"]
+    assert (
+        (trained.top1, trained.top1_source)
+        == (folded.top1, folded.top1_source)
+        == (
+            71.4,
+            PUBLISHED_TOP1["mobileone_s0"].source,
+        )
+    )
+    assert (trained.params, trained.macs) == (5_293_272, 1_051_935_232)
+    assert (folded.params, folded.macs) == (2_078_504, 275_110_400)  # the paper's 2.1M and 275M
+    assert trained.family == folded.family == "MobileOne"
+    model = folded.build()
+    assert sum(p.numel() for p in model.parameters()) == folded.params and model.spec.reparam
+    # by MACs, the training form is dominated by its own inference form: the Pareto front keeps only the folded one
+    front = pareto_front([(e.macs, e.top1) for e in (trained, folded)])
+    assert front == [1]
+
+
+def test_the_reparameterization_lesson():
+    trained, folded = _entry("net", 1_000_000_000), _entry("net_reparam", 250_000_000)
+    latency = {"net": {1: 20.0}, "net_reparam": {1: 8.0}}
+    lessons = latency_lessons([trained, folded], latency, 1)
+    assert (
+        "**Count the network that runs.** net as trained has 1000M MACs and takes 20.0 ms; folded into one conv "
+        "per layer (net_reparam) it computes the same outputs with 250M MACs in 8.0 ms. Ranked by its training "
+        "form's MACs, it would look 4.0× heavier than it is."
+    ) in lessons
+
+
+def test_published_figures_of_the_families_after_2019(entries):
+    assert [entries[n].top1 for n in ("mobilenetv4_conv_small", "mobilenetv4_conv_medium", "ghostnet_100")] == [
+        73.8,
+        79.9,
+        73.9,
+    ]
+    assert entries["mobilenetv4_conv_medium"].resolution == 256  # timed at the input size of its top-1
+    assert {entries[n].family for n in ("mobilenetv4_conv_small", "ghostnet_100")} == {"MobileNet", "GhostNet"}
 
 
 def test_references_are_priced_by_the_tracer_and_match_torchvision(entries):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from torch import nn
 
+from lwviz.blocks.mobileone import MobileOneStem
 from lwviz.blocks.stem_head import Classifier, Stem
+from lwviz.blocks.uib import NormedClassifier
 from lwviz.families import LayerArgs
 from lwviz.registry import add, from_each_module
 
@@ -20,11 +22,12 @@ for blocks in from_each_module(__name__, __path__, "BLOCKS", default={}):
 
 
 def build_layer(a: LayerArgs) -> nn.Module:
-    """The module of a resolved layer: the stem, a stage block or the head conv, or the classifier."""
+    """The module of a resolved layer: the stem, a stage block or the head conv, or the classifier (MobileOne's
+    re-parameterizable stem and MobileNetV4's normed classifier live beside their families)."""
     if a.block == "stem":
-        return Stem(a)
+        return MobileOneStem(a) if a.branches else Stem(a)
     if a.block == "classifier":
-        return Classifier(a)
+        return NormedClassifier(a) if a.classifier == "linear_bn" and a.hidden else Classifier(a)
     return BLOCKS[a.block](a)
 
 

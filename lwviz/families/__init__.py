@@ -10,9 +10,11 @@ family is one file here and one there.
 from __future__ import annotations
 
 from lwviz.families.base import BYTES_FP32, Family, LayerArgs, peak_activation_bytes
+from lwviz.families.mobileone import mobileone_stem_ops
 from lwviz.families.ops import OP_KINDS, OpCost
 from lwviz.families.shapes import conv_out, make_divisible, pool_out, se_channels
 from lwviz.families.stem_head import classifier_ops, stem_ops
+from lwviz.families.uib import normed_classifier_ops
 from lwviz.registry import add, from_each_module
 
 FAMILIES: dict[str, Family] = {}
@@ -30,11 +32,12 @@ for family in sorted(
 
 
 def layer_ops(a: LayerArgs) -> list[OpCost]:
-    """The priced operations of any resolved layer: a block by its family's formula, stem and classifier by theirs."""
+    """The priced operations of any resolved layer: a block by its family's formula, stem and classifier by theirs
+    (MobileOne's re-parameterizable stem and MobileNetV4's normed classifier are priced beside their families)."""
     if a.block == "stem":
-        return stem_ops(a)
+        return mobileone_stem_ops(a) if a.branches else stem_ops(a)
     if a.block == "classifier":
-        return classifier_ops(a)
+        return normed_classifier_ops(a) if a.classifier == "linear_bn" and a.hidden else classifier_ops(a)
     return FAMILIES[a.block].formula(a)
 
 

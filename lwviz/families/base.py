@@ -27,6 +27,11 @@ class LayerArgs:
     act: str = "relu"
     groups: int = 1
     dense_pw: bool = False  # the first 1x1 is dense despite ``groups`` (ShuffleNetV1's first unit)
+    dw_start: int = 0  # UIB: kernel of the depthwise conv before the expansion, 0 for none
+    mid_dw: bool = True  # UIB: the depthwise conv after the expansion is there
+    ratio: int = 2  # ghost module: 1/ratio of its maps come from the primary conv
+    branches: int = 0  # MobileOne: KxK branches while training (a stem with 0 is a plain conv)
+    folded: bool = False  # MobileOne: re-parameterized into one conv with a bias (the spec's inference form)
     has_skip: bool = False  # the block adds its input to its output (decided once, by the family, when resolved)
     # network-wide conventions every layer needs
     norm: bool = True

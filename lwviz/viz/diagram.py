@@ -75,7 +75,8 @@ OP_TEXT: dict[str, Callable[[OpCost], str]] = {
     # SqueezeNet's classifier is a 1x1 conv over the whole map; an FC sees one pooled vector
     "fc": lambda o: "SE" if o.name.endswith(".se") else "1×1" if o.in_shape[1] > 1 else "FC",
 }
-ELEMENTWISE_SHOWN = {"pool": "pool", "skip_add": "+"}  # the others (BN, activations) stay implicit
+# the others (BN, activations) stay implicit; "Σ": a re-parameterizable conv sums its branches (MobileOne)
+ELEMENTWISE_SHOWN = {"pool": "pool", "skip_add": "+", "branch_sum": "Σ"}
 
 
 def _op_cell(op: OpCost) -> str | None:
@@ -109,9 +110,10 @@ def _label(title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: st
 def _stem_label(g: Group) -> Html:
     a = g.first
     pool = ["3×3 max-pool, stride 2"] if a.pool != "none" else []
-    return _label(
-        "stem", [f"{a.kernel}×{a.kernel} conv, stride {a.stride}", ACTIVATION_LABELS[a.act], *pool], g.costs[0].ops
-    )
+    conv = f"{a.kernel}×{a.kernel} conv, stride {a.stride}"
+    if a.branches:  # MobileOne's stem: re-parameterizable
+        conv += ", folded" if a.folded else f", {a.branches} branch{'es' * (a.branches > 1)} + 1×1 summed"
+    return _label("stem", [conv, ACTIVATION_LABELS[a.act], *pool], g.costs[0].ops)
 
 
 def _head_label(g: Group) -> Html:
@@ -124,7 +126,8 @@ def _classifier_label(g: Group) -> Html:
     if a.classifier == "conv":  # SqueezeNet: no fully connected layer at all
         facts = [f"1×1 conv to {a.out_chs} classes", "global average pool"]
     else:
-        hidden = [f"FC to {a.hidden}, {ACTIVATION_LABELS[a.act]}"] if a.hidden else []
+        normed = " + BN" if a.classifier == "linear_bn" else ""  # MobileNetV4: its hidden layer has batch norm
+        hidden = [f"FC to {a.hidden}{normed}, {ACTIVATION_LABELS[a.act]}"] if a.hidden else []
         facts = ["global average pool", *hidden, f"FC to {a.out_chs} classes"]
     return _label("classifier", facts, g.costs[0].ops)
 

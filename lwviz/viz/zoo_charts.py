@@ -212,7 +212,10 @@ def macs_figure(entries: Sequence[ZooEntry], _: Translate = english) -> go.Figur
     return bubble_figure(
         entries,
         {e.name: e.macs for e in entries},
-        _("MACs per image at its own input size: 224×224, EfficientNetV2-S 384×384 (log scale)"),
+        _(
+            "MACs per image at its own input size: 224×224, MobileNetV4-Conv-M 256×256, "
+            "EfficientNetV2-S 384×384 (log scale)"
+        ),
         "macs",
         _("Accuracy against compute (bubble area = parameters)"),
         _,
