@@ -55,6 +55,30 @@ def english(message: str, /, **params) -> str:
     return message.format(**params) if params else message
 
 
+class Phrase(str):
+    """Words that read as English (the string itself) and remember their catalog message and parameters, so a
+    figure can say them in the reader's language (:func:`said`): the block families' diagram words.
+
+    ``Phrase("expand {ratio}×", ratio="6")`` is the string ``"expand 6×"``; the extraction takes ``Phrase``'s
+    first argument as a message, like ``N_``'s.
+    """
+
+    message: str
+    params: dict
+
+    def __new__(cls, message: str, /, **params) -> Phrase:
+        self = super().__new__(cls, english(message, **params))
+        self.message, self.params = message, params
+        return self
+
+
+def said(text: str, _: Translate) -> str:
+    """``text`` in ``_``'s language: a :class:`Phrase` with its parameters said too, or a catalog message."""
+    if isinstance(text, Phrase):
+        return _(text.message, **{k: said(v, _) if isinstance(v, Phrase) else v for k, v in text.params.items()})
+    return _(text)
+
+
 def language_of(tag: str | None) -> str | None:
     """The app's language for a browser or URL language tag (``zh-CN``, ``zh-Hans``, ``en-US``, ``zh``), or None."""
     if not tag:
@@ -75,7 +99,8 @@ def main() -> None:
     root, template = LOCALE_DIR.parent.parent, LOCALE_DIR / f"{DOMAIN}.pot"
     babel = [sys.executable, "-m", "babel.messages.frontend"]
     subprocess.run(
-        [*babel, "extract", "-F", str(root / "babel.cfg"), "-k", "_", "-k", "N_", "--no-location", "--sort-output",
+        [*babel, "extract", "-F", str(root / "babel.cfg"), "-k", "_", "-k", "N_", "-k", "Phrase", "--no-location",
+         "--sort-output",
          "--project", DOMAIN, "-o", str(template), str(root)],
         check=True,
     )  # fmt: skip

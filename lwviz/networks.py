@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import torch
 
 from lwviz.builder import Net, build
-from lwviz.i18n import N_, Translate, english
+from lwviz.i18n import N_, Translate, english, said
 from lwviz.spec import Spec
 from lwviz.weights import (
     LITE0,
@@ -130,7 +130,8 @@ def choice_label(choice: str, design: Spec, trained: Learned | None = None, _: T
     if choice == DIGITS:
         return _("Small SE network trained on digits (here, in seconds)")
     source = get_source(choice)
-    return source.label if source.is_available() else _("{label} (download needed)", label=source.label)
+    label = said(source.label, _)
+    return label if source.is_available() else _("{label} (download needed)", label=label)
 
 
 def dataset_name(name: str, _: Translate = english) -> str:

@@ -12,6 +12,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from lwviz.i18n import Translate, english
+
 
 def times_ms(
     call: Callable[[], object],
@@ -51,3 +53,8 @@ def median_ms(
     """Median milliseconds of ``call()`` over ``runs`` runs after ``warmup`` runs; infinity if it gave up."""
     times = times_ms(call, runs, warmup, clock, give_up_above_ms)
     return math.inf if times[-1] > give_up_above_ms else statistics.median(times)
+
+
+def thread_words(threads: int, _: Translate = english) -> str:
+    """How many threads a measurement ran on, in words ("1 thread", "2 threads") in ``_``'s language."""
+    return _("1 thread") if threads == 1 else _("{n} threads", n=threads)

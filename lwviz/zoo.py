@@ -24,9 +24,11 @@ from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.cost.latency import TimingProgress, time_modules
 from lwviz.cost.tracer import trace
+from lwviz.i18n import N_, Phrase
 from lwviz.perf import num_threads
 from lwviz.presets import PRESETS, Preset
 from lwviz.reparam import inference_spec, is_reparameterizable
+from lwviz.timing import thread_words
 from lwviz.weights.offline import LITE0
 
 ACCURACY_WEIGHTS = "IMAGENET1K_V1"
@@ -229,13 +231,9 @@ def available_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def thread_label(threads: int) -> str:
-    return f"{threads} thread{'s' if threads > 1 else ''}"
-
-
 def latency_column(threads: int) -> str:
     """The table column of the median latency at ``threads`` threads."""
-    return f"ms, {thread_label(threads)}"
+    return f"ms, {thread_words(threads)}"
 
 
 def thread_counts() -> tuple[int, ...]:
@@ -327,21 +325,33 @@ def _inversion_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: in
     if not inversions:
         return None
     light, heavy = inversions[0]
-    return (
-        f"**MACs are not speed.** {light.name} needs {heavy.macs / light.macs:.1f}× fewer MACs than "
-        f"{heavy.name} ({light.macs / 1e6:.0f}M vs {heavy.macs / 1e6:.0f}M) yet takes {ms[light.name]:.1f} ms "
-        f"against {ms[heavy.name]:.1f} ms; {len(inversions)} pair{'s' if len(inversions) > 1 else ''} in this "
-        f"zoo {'are' if len(inversions) > 1 else 'is'} ordered the wrong way round by MACs."
+    return Phrase(
+        "**MACs are not speed.** {light} needs {times}× fewer MACs than {heavy} ({light_macs}M vs {heavy_macs}M) "
+        "yet takes {light_ms} ms against {heavy_ms} ms; {pairs}",
+        light=light.name,
+        heavy=heavy.name,
+        times=f"{heavy.macs / light.macs:.1f}",
+        light_macs=f"{light.macs / 1e6:.0f}",
+        heavy_macs=f"{heavy.macs / 1e6:.0f}",
+        light_ms=f"{ms[light.name]:.1f}",
+        heavy_ms=f"{ms[heavy.name]:.1f}",
+        pairs=Phrase("{n} pairs in this zoo are ordered the wrong way round by MACs.", n=len(inversions))
+        if len(inversions) > 1
+        else Phrase("1 pair in this zoo is ordered the wrong way round by MACs."),
     )
 
 
 def _throughput_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> str | None:
     rate = {e.name: gmacs_per_second(e, latency[e.name][threads]) for e in entries}
     fast, slow = max(entries, key=lambda e: rate[e.name]), min(entries, key=lambda e: rate[e.name])
-    return (
-        f"**Not every MAC costs the same.** {fast.name} computes {rate[fast.name]:.1f} GMAC/s, {slow.name} "
-        f"only {rate[slow.name]:.1f} GMAC/s: depthwise convolutions, shuffles, squeeze-and-excitation and "
-        f"activations move many bytes per multiply-add, so small networks keep the CPU waiting on memory."
+    return Phrase(
+        "**Not every MAC costs the same.** {fast} computes {fast_rate} GMAC/s, {slow} only {slow_rate} GMAC/s: "
+        "depthwise convolutions, shuffles, squeeze-and-excitation and activations move many bytes per "
+        "multiply-add, so small networks keep the CPU waiting on memory.",
+        fast=fast.name,
+        slow=slow.name,
+        fast_rate=f"{rate[fast.name]:.1f}",
+        slow_rate=f"{rate[slow.name]:.1f}",
     )
 
 
@@ -351,25 +361,35 @@ def _threads_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int)
         return None
     speedup = {e.name: latency[e.name][one] / latency[e.name][most] for e in entries}
     best, worst = max(entries, key=lambda e: speedup[e.name]), min(entries, key=lambda e: speedup[e.name])
-    going = f"Going from {one} to {most} threads speeds up {best.name} {speedup[best.name]:.2f}×"
+    numbers = dict(
+        one=one,
+        most=most,
+        best=best.name,
+        worst=worst.name,
+        best_speedup=f"{speedup[best.name]:.2f}",
+        worst_speedup=f"{speedup[worst.name]:.2f}",
+    )
     if speedup[worst.name] >= 1:
-        return (
-            f"**Threads help big layers.** {going} but {worst.name} only {speedup[worst.name]:.2f}×: "
-            f"its layers have too little work to split."
+        return Phrase(
+            "**Threads help big layers.** Going from {one} to {most} threads speeds up {best} {best_speedup}× "
+            "but {worst} only {worst_speedup}×: its layers have too little work to split.",
+            **numbers,
         )
     slower = sum(s < 1 for s in speedup.values())
-    busy = (
-        ""
-        if 2 * slower <= len(entries)
-        else (
-            f" More threads were slower for {slower} of {len(entries)} networks: another program is probably busy on "
-            f"this machine. Close it and measure again, or read the 1-thread chart."
-        )
+    lesson = Phrase(
+        "**More threads are not always faster.** Going from {one} to {most} threads speeds up {best} "
+        "{best_speedup}×, yet {worst} runs slower ({worst_speedup}×): splitting small layers can cost more than "
+        "it saves, and a thread waiting for a core another program holds stalls every layer.",
+        **numbers,
     )
-    return (
-        f"**More threads are not always faster.** {going}, yet {worst.name} runs slower "
-        f"({speedup[worst.name]:.2f}×): splitting small layers can cost more than it saves, and a thread "
-        f"waiting for a core another program holds stalls every layer.{busy}"
+    if 2 * slower <= len(entries):
+        return lesson
+    return Phrase(
+        "{lesson} More threads were slower for {slower} of {count} networks: another program is probably busy "
+        "on this machine. Close it and measure again, or read the 1-thread chart.",
+        lesson=lesson,
+        slower=slower,
+        count=len(entries),
     )
 
 
@@ -380,11 +400,18 @@ def _reparam_lesson(entries: Sequence[ZooEntry], latency: Timings, threads: int)
         trained = by_name.get(folded.name.removesuffix(REPARAM_SUFFIX))
         if folded.name.endswith(REPARAM_SUFFIX) and trained is not None:
             ms = latency[trained.name][threads], latency[folded.name][threads]
-            return (
-                f"**Count the network that runs.** {trained.name} as trained has {trained.macs / 1e6:.0f}M MACs "
-                f"and takes {ms[0]:.1f} ms; folded into one conv per layer ({folded.name}) it computes the same "
-                f"outputs with {folded.macs / 1e6:.0f}M MACs in {ms[1]:.1f} ms. Ranked by its training form's MACs, "
-                f"it would look {trained.macs / folded.macs:.1f}× heavier than it is."
+            return Phrase(
+                "**Count the network that runs.** {trained} as trained has {trained_macs}M MACs and takes "
+                "{trained_ms} ms; folded into one conv per layer ({folded}) it computes the same outputs with "
+                "{folded_macs}M MACs in {folded_ms} ms. Ranked by its training form's MACs, it would look "
+                "{times}× heavier than it is.",
+                trained=trained.name,
+                folded=folded.name,
+                trained_macs=f"{trained.macs / 1e6:.0f}",
+                folded_macs=f"{folded.macs / 1e6:.0f}",
+                trained_ms=f"{ms[0]:.1f}",
+                folded_ms=f"{ms[1]:.1f}",
+                times=f"{trained.macs / folded.macs:.1f}",
             )
     return None
 
@@ -393,7 +420,8 @@ LESSONS = (_inversion_lesson, _throughput_lesson, _threads_lesson, _reparam_less
 
 
 def latency_lessons(entries: Sequence[ZooEntry], latency: Timings, threads: int) -> list[str]:
-    """Short Markdown sentences drawn from the networks measured at ``threads`` threads."""
+    """Short Markdown sentences drawn from the networks measured at ``threads`` threads (:class:`Phrase`: a page
+    says them in its reader's language with ``lwviz.i18n.said``)."""
     measured = [e for e in entries if threads in latency.get(e.name, {})]
     if not measured:
         return []
@@ -407,14 +435,14 @@ def zoo_frame(entries: Sequence[ZooEntry], latency: Timings | None = None):
     rows = []
     for e in entries:
         row = {
-            "network": e.name,
-            "family": e.family,
-            "design": "standard conv" if e.reference else "lightweight",
-            "params": e.params,
+            N_("network"): e.name,
+            N_("family"): e.family,
+            N_("design"): N_("standard conv") if e.reference else N_("lightweight"),
+            N_("params"): e.params,
             "MACs": e.macs,
-            "top-1 %": e.top1,
+            N_("top-1 %"): e.top1,
         }
         for threads, ms in sorted((latency or {}).get(e.name, {}).items()):
             row[latency_column(threads)] = ms
-        rows.append({**row, "top-1 source": e.top1_source, "summary": e.summary})
+        rows.append({**row, N_("top-1 source"): e.top1_source, N_("summary"): e.summary})
     return pd.DataFrame(rows)

@@ -11,17 +11,18 @@ from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.limits import TIMED_RUNS, TIMING_SECONDS, DesignTooLarge, check_runnable
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import KNOBS
+from lwviz.timing import thread_words
 from lwviz.ui.cache import cost_figures, cost_table, timing_lock
 from lwviz.ui.code_view import code_view
 from lwviz.ui.jobs import turn
-from lwviz.ui.language import _, error_text
+from lwviz.ui.language import _, error_text, translated_frame
 from lwviz.ui.presenter import chart, more_controls
 from lwviz.ui.reparam import reparam_view
 from lwviz.ui.stage_table import column_config, stage_frame, with_stage_rows
 from lwviz.ui.state import choice_options, current_spec, set_spec, slider_range
 from lwviz.viz.cost_charts import baseline_words
 from lwviz.viz.diagram import network_dot
-from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, thread_words, time_share_figure
+from lwviz.viz.latency_charts import macs_vs_time_figure, ms_per_gmac_figure, time_share_figure
 from lwviz.zoo import thread_counts
 
 VIEWS = {
@@ -269,7 +270,7 @@ def diagram_view() -> None:
             "a dashed loop is a residual connection."
         )
     )
-    st.graphviz_chart(network_dot(table))
+    st.graphviz_chart(network_dot(table, _))
 
 
 def latency_view() -> None:
@@ -339,12 +340,13 @@ def latency_view() -> None:
 
 def table_view() -> None:
     frame = table.to_frame()
+    shown = translated_frame(frame)
     count = st.column_config.NumberColumn(format="localized")
     st.dataframe(
-        frame,
+        shown,
         hide_index=True,
         width="stretch",
-        column_config={c: count for c in frame.columns if frame[c].dtype.kind == "i"},
+        column_config={c: count for c in shown.columns if shown[c].dtype.kind == "i"},
     )
     d1, d2, d3 = st.columns(3)
     d1.download_button(_("Per-layer table (CSV)"), frame.to_csv(index=False), f"{spec.name}_layers.csv", "text/csv")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lwviz.explain import NO_SE_REASON, Explainer, network_input, overlay, spec_has_se
-from lwviz.i18n import DEFAULT_LANGUAGE
+from lwviz.i18n import DEFAULT_LANGUAGE, said
 from lwviz.networks import DESIGN, DIGITS, READY, TRAINED, network_label
 from lwviz.train.loop import DIGITS_STEPS
 from lwviz.ui.language import _
@@ -194,7 +194,10 @@ def se_view() -> None:
         with_se = [n for n in ready if spec_has_se(get_source(n).spec)]
         for name in with_se:
             st.button(
-                _("Show {name}", name=get_source(name).label), key=f"explain_show_{name}", on_click=choose, args=(name,)
+                _("Show {name}", name=said(get_source(name).label, _)),
+                key=f"explain_show_{name}",
+                on_click=choose,
+                args=(name,),
             )
         if not with_se:
             st.markdown(

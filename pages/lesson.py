@@ -7,7 +7,7 @@ step both ways, so students on their own devices open the teacher's step from a 
 
 import streamlit as st
 
-from lwviz.i18n import N_
+from lwviz.i18n import N_, said
 from lwviz.lesson import CLASS_PAGE, STEPS, step_number
 from lwviz.lesson import numbers as num
 from lwviz.lesson.scaling import MODELS, comparison, family, fitted_phi, rule
@@ -195,7 +195,11 @@ def se() -> None:
             _("Photo"), list(SAMPLE_PHOTOS), format_func=_, default="Chelsea the cat", required=True, key="lesson_photo"
         )
         picture = sample_photo(photo)
-        x, explainer, what = network_input(picture, source.preprocess), source_explainer(source.name), source.label
+        x, explainer, what = (
+            network_input(picture, source.preprocess),
+            source_explainer(source.name),
+            said(source.label, _),
+        )
         model = pretrained_model(source.name)
     else:  # as on the Look inside page: a small SE network trained here on handwritten digits
         if "lesson_digits" not in state:  # where digits_net keeps this page's network once trained
@@ -430,7 +434,7 @@ forward.button(
     type="primary",
     width="stretch",
 )
-st.header(f"{number}. {_(step.title)}")
+st.title(f"{number}. {_(step.title)}")
 st.markdown(_(step.idea))
 with st.container(border=True):  # the question first: the class thinks while the teacher moves the control
     ask, deeper = st.columns([3, 1], vertical_alignment="center")

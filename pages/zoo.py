@@ -4,11 +4,12 @@ import time
 
 import streamlit as st
 
-from lwviz.i18n import N_
+from lwviz.i18n import N_, said
 from lwviz.limits import TIMED_RUNS
+from lwviz.timing import thread_words
 from lwviz.ui.cache import timing_lock, zoo_macs_figure
 from lwviz.ui.jobs import turn
-from lwviz.ui.language import _
+from lwviz.ui.language import _, translated_frame
 from lwviz.ui.presenter import chart
 from lwviz.ui.state import current_spec
 from lwviz.viz.zoo_charts import latency_figure
@@ -72,15 +73,18 @@ st.caption(
 )
 
 measured = st.session_state.get("zoo_latency")
+latency_words = {latency_column(t): _("ms, {threads}", threads=thread_words(t, _)) for t in threads}
 table.dataframe(
-    zoo_frame(entries, measured["latency"] if measured else None),
+    translated_frame(zoo_frame(entries, measured["latency"] if measured else None), words=("design",)).rename(
+        columns=latency_words
+    ),
     hide_index=True,
     width="stretch",
     column_config={
-        "params": st.column_config.NumberColumn(format="compact"),
-        "MACs": st.column_config.NumberColumn(format="compact"),
-        "top-1 %": st.column_config.NumberColumn(format="%.1f"),
-        **{latency_column(t): st.column_config.NumberColumn(format="%.1f") for t in threads},
+        _("params"): st.column_config.NumberColumn(format="compact"),
+        _("MACs"): st.column_config.NumberColumn(format="compact"),
+        _("top-1 %"): st.column_config.NumberColumn(format="%.1f"),
+        **{words: st.column_config.NumberColumn(format="%.1f") for words in latency_words.values()},
     },
 )
 
@@ -103,7 +107,7 @@ if measured:
     )
     chart(latency_figure(entries, measured["latency"], shown, _), width="stretch")
     for lesson in latency_lessons(entries, measured["latency"], shown):
-        st.markdown(f"- {lesson}")
+        st.markdown(f"- {said(lesson, _)}")
 else:
     st.info(
         _("Press **Measure latency on this machine** to time every network here and plot accuracy against real speed."),

@@ -326,8 +326,8 @@ def test_mobileone_draws_its_branches_and_their_sum_then_one_conv_once_folded():
     assert _cells(trained, "stages.0.0") == ["dw 3×3"] * 4 + ["dw 1×1", "Σ"] + ["1×1"] * 4 + ["Σ"]
     assert _cells(folded, "stages.0.0") == ["dw 3×3", "1×1"]
     assert html(folded.nodes["stages.0.0"]["label"]).find("TR/TD/B").text == "MobileOne block, folded"
-    assert "3×3 conv, stride 2, 1 branch + 1×1 summed" in text_of(trained.nodes["stem"]["label"])
-    assert "3×3 conv, stride 2, folded" in text_of(folded.nodes["stem"]["label"])
+    assert "3×3 conv, stride 2 · 1 branch + 1×1, summed" in text_of(trained.nodes["stem"]["label"])
+    assert "3×3 conv, stride 2 · folded" in text_of(folded.nodes["stem"]["label"])
 
 
 def test_ghost_and_uib_nodes_show_their_parts():
@@ -337,4 +337,13 @@ def test_ghost_and_uib_nodes_show_their_parts():
     uib = parse(network_dot(get_preset("mobilenetv4_conv_medium")))
     assert _cells(uib, "stages.1.0") == ["dw 3×3", "1×1", "dw 5×5", "1×1"]
     classifier = text_of(uib.nodes["classifier"]["label"])
-    assert "FC to 1280 + BN, ReLU" in classifier
+    assert "FC to 1280 + BN · ReLU" in classifier
+
+
+def test_the_diagram_speaks_the_readers_language():
+    from lwviz.i18n import translator
+
+    zh = network_dot(get_preset("mobilenet_v2"), translator("zh"))
+    for words in ("倒残差", "扩展 6×", "3×3 卷积核", "输入图片", "1000 个类别得分", "阶段 1", "深度卷积", "分类器"):
+        assert words in zh, words
+    assert "inverted residual" not in zh and "kernels" not in zh

@@ -20,9 +20,9 @@ def catalog():
 
 
 def marked_in_code() -> set[str]:
-    """What ``python -m lwviz.i18n`` would extract (babel.cfg's files, the ``_`` and ``N_`` keywords)."""
+    """What ``python -m lwviz.i18n`` would extract (babel.cfg's files, the ``_``, ``N_`` and ``Phrase`` keywords)."""
     method_map = [("lwviz/**.py", "python"), ("pages/**.py", "python"), ("app.py", "python")]
-    found = extract_from_dir(str(ROOT), method_map, keywords={"_": None, "N_": None})
+    found = extract_from_dir(str(ROOT), method_map, keywords={"_": None, "N_": None, "Phrase": None})
     return {message for *_, message, _comments, _context in found if message}
 
 

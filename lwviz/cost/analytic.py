@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 from lwviz.families import BYTES_FP32, LayerArgs, OpCost, layer_ops, peak_activation_bytes
 from lwviz.families.ops import conv_op, numel
+from lwviz.i18n import N_
 from lwviz.plan import Plan, resolve
 from lwviz.spec import Spec
 
@@ -133,19 +134,19 @@ class CostTable:
         return pd.DataFrame(
             [
                 {
-                    "layer": layer.name,
-                    "block": layer.block,
-                    "input": _shape_text(layer.in_shape),
-                    "output": _shape_text(layer.out_shape),
-                    "params": layer.params,
+                    N_("layer"): layer.name,
+                    N_("block"): layer.block,
+                    N_("input"): _shape_text(layer.in_shape),
+                    N_("output"): _shape_text(layer.out_shape),
+                    N_("params"): layer.params,
                     "MACs": layer.macs,
-                    "elementwise ops": layer.elementwise,
-                    "output bytes": layer.memory,
-                    "dense params": layer.dense_params,
-                    "dense MACs": layer.dense_macs,
-                    "std-conv params": layer.baseline_params,
-                    "std-conv MACs": layer.baseline_macs,
-                    "MACs / std-conv": round(layer.macs_ratio, 4),
+                    N_("elementwise ops"): layer.elementwise,
+                    N_("output bytes"): layer.memory,
+                    N_("dense params"): layer.dense_params,
+                    N_("dense MACs"): layer.dense_macs,
+                    N_("std-conv params"): layer.baseline_params,
+                    N_("std-conv MACs"): layer.baseline_macs,
+                    N_("MACs / std-conv"): round(layer.macs_ratio, 4),
                 }
                 for layer in self.layers
             ]

@@ -7,6 +7,7 @@ from typing import Callable
 
 from lwviz.families.ops import OpCost, numel
 from lwviz.families.shapes import conv_out, pool_out
+from lwviz.i18n import Phrase
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class LayerArgs:
 
 
 def kernel_facts(a: LayerArgs) -> list[str]:
-    return [f"{a.kernel}×{a.kernel} kernels"]
+    return [Phrase("{k}×{k} kernels", k=a.kernel)]
 
 
 def no_check(a: LayerArgs, where: str) -> None:

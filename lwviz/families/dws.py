@@ -9,11 +9,11 @@ from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, se_op
 from lwviz.families.shapes import se_channels
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def with_se(a: LayerArgs, title: str) -> str:
-    return title + (" + SE" if a.se > 0 else "")
+    return Phrase("{block} + SE", block=title) if a.se > 0 else title
 
 
 def dws_ops(a: LayerArgs) -> list[OpCost]:
@@ -24,7 +24,7 @@ def dws_ops(a: LayerArgs) -> list[OpCost]:
 
 
 def dws_title(a: LayerArgs) -> str:
-    return with_se(a, "depthwise-separable")
+    return with_se(a, N_("depthwise-separable"))
 
 
 FAMILIES = (Family("dws", N_("depthwise-separable (MobileNetV1)"), 2017, dws_ops, dws_title, uses_se=True),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, pool_op
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def fire_chs(out_chs: int, expand: float) -> tuple[int, int, int]:
@@ -33,13 +33,13 @@ def check_fire(a: LayerArgs, where: str) -> None:
 
 
 def fire_title(a: LayerArgs) -> str:
-    return "Fire module"
+    return N_("Fire module")
 
 
 def fire_facts(a: LayerArgs) -> list[str]:
     squeeze, e1, e3 = fire_chs(a.out_chs, a.expand)
-    pool = ["max-pool first"] if a.stride > 1 else []
-    return [*pool, f"squeeze to {squeeze}, expand to {e1} (1×1) + {e3} ({a.kernel}×{a.kernel})"]
+    pool = [N_("max-pool first")] if a.stride > 1 else []
+    return [*pool, Phrase("squeeze to {s}, expand to {e1} (1×1) + {e3} ({k}×{k})", s=squeeze, e1=e1, e3=e3, k=a.kernel)]
 
 
 FAMILIES = (

@@ -16,7 +16,7 @@ from lwviz.families.dws import with_se
 from lwviz.families.inverted_residual import has_expansion, ir_mid_chs
 from lwviz.families.ops import OpCost, add_op, se_op
 from lwviz.families.shapes import se_channels
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def fused_mid_chs(a: LayerArgs) -> int:
@@ -41,12 +41,16 @@ def fused_ops(a: LayerArgs) -> list[OpCost]:
 
 
 def fused_facts(a: LayerArgs) -> list[str]:
-    words = f"fused expand {a.expand:g}×" if has_expansion(a) else "no expansion, no projection"
+    words = (
+        Phrase("fused expand {ratio}×", ratio=f"{a.expand:g}")
+        if has_expansion(a)
+        else N_("no expansion, no projection")
+    )
     return [words, *kernel_facts(a)]
 
 
 def fused_title(a: LayerArgs) -> str:
-    return with_se(a, "fused-MBConv")
+    return with_se(a, N_("fused-MBConv"))
 
 
 FAMILIES = (

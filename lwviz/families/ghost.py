@@ -20,7 +20,7 @@ from lwviz.families.dws import with_se
 from lwviz.families.inverted_residual import ir_mid_chs
 from lwviz.families.ops import OpCost, add_op, se_op
 from lwviz.families.shapes import make_divisible
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 CHEAP_KERNEL = 3  # the ghost maps' depthwise kernel (the paper's d = 3)
 
@@ -69,8 +69,8 @@ def ghost_title(a: LayerArgs) -> str:
 
 
 def ghost_facts(a: LayerArgs) -> list[str]:
-    ghosts = N_("1/{ratio} of the maps by 1×1 conv, the rest cheap").format(ratio=a.ratio)
-    return [ghosts, N_("expand {ratio}×").format(ratio=f"{a.expand:g}"), *kernel_facts(a)]
+    ghosts = Phrase("1/{ratio} of the maps by 1×1 conv, the rest cheap", ratio=a.ratio)
+    return [ghosts, Phrase("expand {ratio}×", ratio=f"{a.expand:g}"), *kernel_facts(a)]
 
 
 FAMILIES = (

@@ -12,7 +12,7 @@ from lwviz.families.conv import conv
 from lwviz.families.dws import with_se
 from lwviz.families.ops import OpCost, add_op, se_op
 from lwviz.families.shapes import make_divisible, se_channels
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def ir_mid_chs(in_chs: int, expand: float, divisor: int = 8) -> int:
@@ -42,11 +42,11 @@ def ir_ops(a: LayerArgs) -> list[OpCost]:
 
 
 def ir_facts(a: LayerArgs) -> list[str]:
-    return [f"expand {a.expand:g}×" if a.expand != 1 else "no expansion", *kernel_facts(a)]
+    return [Phrase("expand {ratio}×", ratio=f"{a.expand:g}") if a.expand != 1 else N_("no expansion"), *kernel_facts(a)]
 
 
 def ir_title(a: LayerArgs) -> str:
-    return with_se(a, "inverted residual")
+    return with_se(a, N_("inverted residual"))
 
 
 def mbconv_title(a: LayerArgs) -> str:

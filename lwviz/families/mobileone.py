@@ -18,7 +18,7 @@ from __future__ import annotations
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.ops import OpCost, conv_op, elementwise_op, numel, pool_op
 from lwviz.families.shapes import conv_out
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def has_identity(in_chs: int, out_chs: int, stride: int) -> bool:
@@ -94,7 +94,7 @@ def mobileone_facts(a: LayerArgs) -> list[str]:
     if a.folded:
         how = N_("one dw conv + one 1×1 conv, each with a bias")
     else:
-        how = N_("{k} branches per conv, summed").format(k=a.branches)
+        how = Phrase("{k} branches per conv, summed", k=a.branches)
     return [how, *kernel_facts(a)]
 
 

@@ -44,11 +44,15 @@ def check_shuffle(a: LayerArgs, where: str) -> None:
 
 
 def shuffle_title(a: LayerArgs) -> str:
-    return "ShuffleNet unit"
+    return N_("ShuffleNet unit")
 
 
 def shuffle_facts(a: LayerArgs) -> list[str]:
-    how = "half the channels pass through, then shuffle" if splits(a) else "two branches, concatenated, then shuffle"
+    how = (
+        N_("half the channels pass through, then shuffle")
+        if splits(a)
+        else N_("two branches, concatenated, then shuffle")
+    )
     return [how, *kernel_facts(a)]
 
 

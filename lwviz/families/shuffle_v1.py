@@ -11,7 +11,7 @@ from __future__ import annotations
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, add_op, elementwise_op, numel, pool_op
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def v1_mid_chs(out_chs: int, expand: float, groups: int) -> int:
@@ -70,13 +70,13 @@ def check_shuffle_v1(a: LayerArgs, where: str) -> None:
 
 
 def shuffle_v1_title(a: LayerArgs) -> str:
-    return "ShuffleNetV1 unit"
+    return N_("ShuffleNetV1 unit")
 
 
 def shuffle_v1_facts(a: LayerArgs) -> list[str]:
-    pooled = ["pooled input concatenated"] if v1_concat(a.in_chs, a.out_chs, a.stride) else []
-    dense = ["first 1x1 dense"] if a.dense_pw else []
-    return [f"{a.groups} groups, shuffled", *dense, *pooled, *kernel_facts(a)]
+    pooled = [N_("pooled input concatenated")] if v1_concat(a.in_chs, a.out_chs, a.stride) else []
+    dense = [N_("first 1x1 dense")] if a.dense_pw else []
+    return [Phrase("{g} groups, shuffled", g=a.groups), *dense, *pooled, *kernel_facts(a)]
 
 
 FAMILIES = (

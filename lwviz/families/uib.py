@@ -26,7 +26,7 @@ from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, add_op, conv_op, elementwise_op, fc_op
 from lwviz.families.shapes import conv_out, make_divisible
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 def uib_mid_chs(a: LayerArgs) -> int:
@@ -76,9 +76,9 @@ def uib_title(a: LayerArgs) -> str:
 
 
 def uib_facts(a: LayerArgs) -> list[str]:
-    before = [N_("dw {k}×{k} before").format(k=a.dw_start)] if a.dw_start else []
-    after = [N_("dw {k}×{k} after").format(k=a.kernel)] if a.mid_dw else []
-    return [*before, N_("expand {ratio}×").format(ratio=f"{a.expand:g}"), *after]
+    before = [Phrase("dw {k}×{k} before", k=a.dw_start)] if a.dw_start else []
+    after = [Phrase("dw {k}×{k} after", k=a.kernel)] if a.mid_dw else []
+    return [*before, Phrase("expand {ratio}×", ratio=f"{a.expand:g}"), *after]
 
 
 FAMILIES = (

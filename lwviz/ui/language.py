@@ -94,3 +94,9 @@ def plain(text: str) -> str:
     for char in "\\`*_[]<>#":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def translated_frame(frame, words: tuple[str, ...] = ()):
+    """``frame`` as a page shows it: its column names (catalog messages) in the session's language, and the
+    cells of the columns in ``words`` too (words such as "lightweight"; the numbers and names stay)."""
+    return frame.assign(**{c: frame[c].map(_) for c in words}).rename(columns=_)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from lwviz.data import digits
 from lwviz.explain import Explainer
-from lwviz.i18n import N_
+from lwviz.i18n import N_, said
 from lwviz.limits import DesignTooLarge
 from lwviz.networks import DESIGN, DIGITS, OWN, TRAINED, Network, choice_label, choices, ready_sources, resolve
 from lwviz.spec import Spec
@@ -76,7 +76,7 @@ def pick_network(
                 plain(_("Downloaded and cached: {name} works offline from now on.", name=source.spec.name)),
                 icon=":material/download_done:",
             )
-        with st.spinner(_("Loading {name}...", name=source.label)):
+        with st.spinner(_("Loading {name}...", name=said(source.label, _))):
             choice = usable_source(choice) or (DESIGN if DESIGN in offer else None)
         if choice is None:
             return None
@@ -111,7 +111,7 @@ def usable_source(name: str) -> str | None:
 def offer_download(page: str, name: str) -> None:
     """What weight source ``name`` needs, and a button that downloads it (with progress) and reruns the page."""
     source = get_source(name)
-    st.warning(plain(source.missing()))
+    st.warning(plain(said(source.missing(), _)))
     if not st.button(_("Download the weights now"), icon=":material/download:", key=f"{page}_download"):
         return
     bar = st.progress(0.0, text=_("Downloading..."))

@@ -19,7 +19,7 @@ from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize_trace import traced
 from lwviz.errors import Refusal
-from lwviz.i18n import N_
+from lwviz.i18n import N_, said
 from lwviz.networks import DESIGN, Network
 from lwviz.perf import freeze_long_lived
 from lwviz.realtime import (
@@ -55,7 +55,7 @@ CALIBRATION_PICTURES = 256  # of a network trained here, from its own training p
 
 def missing_networks() -> list[str]:
     """What each pretrained network not on this machine needs (shown, not offered)."""
-    return [f"{s.label}: {s.missing()}" for s in sources_for() if not s.is_available()]
+    return [f"{said(s.label, _)}: {said(s.missing(), _)}" for s in sources_for() if not s.is_available()]
 
 
 def resolutions(net: Network) -> list[int]:

@@ -18,10 +18,11 @@ from typing import Callable
 
 from lwviz.cost.analytic import CostTable, LayerCost, analyze
 from lwviz.families import FAMILIES, OP_KINDS, LayerArgs, OpCost
+from lwviz.i18n import N_, Phrase, Translate, english, said
 from lwviz.layers.activations import ACTIVATION_LABELS
 from lwviz.plan import resolve
 from lwviz.spec import Spec
-from lwviz.viz.cost_charts import KIND_COLORS
+from lwviz.viz.cost_charts import KIND_COLORS, KIND_WORDS
 
 FONT = "Helvetica"  # Graphviz knows its metrics; browsers draw it as Helvetica, Arial or a metric twin
 INK = "#262730"  # Streamlit's text color; the diagram has its own white card so dark themes stay readable
@@ -89,14 +90,16 @@ def _op_cell(op: OpCost) -> str | None:
     )
 
 
-def _label(title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: str = "") -> Html:
-    """Bold title with a badge on its right (×n, stride), a line of facts, and the strip of operations."""
+def _label(_: Translate, title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: list[str] = ()) -> Html:
+    """Bold title with a badge on its right (stride, ×n), a line of facts, and the strip of operations, their
+    words (catalog messages and :class:`~lwviz.i18n.Phrase`) said in ``_``'s language."""
+    badge = " ".join(said(b, _) for b in badge)
     badge = f'<B><FONT POINT-SIZE="13">{escape(badge)}</FONT></B>' if badge else ""  # an empty FONT blanks a label
-    rows = [f'<TR><TD ALIGN="LEFT"><B>{escape(title)}</B></TD><TD ALIGN="RIGHT">{badge}</TD></TR>']
+    rows = [f'<TR><TD ALIGN="LEFT"><B>{escape(said(title, _))}</B></TD><TD ALIGN="RIGHT">{badge}</TD></TR>']
     if facts:
         rows.append(
             f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT COLOR="{MUTED}" POINT-SIZE="11">'
-            f"{escape(' · '.join(facts))}</FONT></TD></TR>"
+            f"{escape(' · '.join(said(f, _) for f in facts))}</FONT></TD></TR>"
         )
     cells = "".join(filter(None, map(_op_cell, ops)))
     if cells:
@@ -107,44 +110,56 @@ def _label(title: str, facts: list[str], ops: tuple[OpCost, ...] = (), badge: st
     return Html(f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>')
 
 
-def _stem_label(g: Group) -> Html:
+def _stem_label(g: Group, _: Translate) -> Html:
     a = g.first
-    pool = ["3×3 max-pool, stride 2"] if a.pool != "none" else []
-    conv = f"{a.kernel}×{a.kernel} conv, stride {a.stride}"
+    facts = [Phrase("{k}×{k} conv, stride {s}", k=a.kernel, s=a.stride)]
     if a.branches:  # MobileOne's stem: re-parameterizable
-        conv += ", folded" if a.folded else f", {a.branches} branch{'es' * (a.branches > 1)} + 1×1 summed"
-    return _label("stem", [conv, ACTIVATION_LABELS[a.act], *pool], g.costs[0].ops)
+        many = Phrase("{n} branches + 1×1, summed", n=a.branches)
+        facts.append(N_("folded") if a.folded else many if a.branches > 1 else N_("1 branch + 1×1, summed"))
+    facts.append(ACTIVATION_LABELS[a.act])
+    if a.pool != "none":
+        facts.append(N_("3×3 max-pool, stride 2"))
+    return _label(_, N_("stem"), facts, g.costs[0].ops)
 
 
-def _head_label(g: Group) -> Html:
+def _head_label(g: Group, _: Translate) -> Html:
     a = g.first
-    return _label("head", [f"1×1 conv to {a.out_chs} channels", ACTIVATION_LABELS[a.act]], g.costs[0].ops)
+    facts = [Phrase("1×1 conv to {n} channels", n=a.out_chs), ACTIVATION_LABELS[a.act]]
+    return _label(_, N_("head"), facts, g.costs[0].ops)
 
 
-def _classifier_label(g: Group) -> Html:
+def _classifier_label(g: Group, _: Translate) -> Html:
     a = g.first
     if a.classifier == "conv":  # SqueezeNet: no fully connected layer at all
-        facts = [f"1×1 conv to {a.out_chs} classes", "global average pool"]
+        facts = [Phrase("1×1 conv to {n} classes", n=a.out_chs), N_("global average pool")]
     else:
-        normed = " + BN" if a.classifier == "linear_bn" else ""  # MobileNetV4: its hidden layer has batch norm
-        hidden = [f"FC to {a.hidden}{normed}, {ACTIVATION_LABELS[a.act]}"] if a.hidden else []
-        facts = ["global average pool", *hidden, f"FC to {a.out_chs} classes"]
-    return _label("classifier", facts, g.costs[0].ops)
+        hidden = []
+        if a.hidden:  # MobileNetV4's hidden layer has batch norm
+            fc = (
+                Phrase("FC to {n} + BN", n=a.hidden) if a.classifier == "linear_bn" else Phrase("FC to {n}", n=a.hidden)
+            )
+            hidden = [fc, ACTIVATION_LABELS[a.act]]
+        facts = [N_("global average pool"), *hidden, Phrase("FC to {n} classes", n=a.out_chs)]
+    return _label(_, N_("classifier"), facts, g.costs[0].ops)
 
 
-def _block_label(g: Group) -> Html:
+def _block_label(g: Group, _: Translate) -> Html:
     """The badge says what changes the shape (stride) and how often the block repeats (×n)."""
     a = g.first
     family = FAMILIES[a.block]
-    badge = " ".join(filter(None, [f"stride {a.stride} ↓" if a.stride > 1 else "", f"×{g.count}" * (g.count > 1)]))
-    return _label(family.title(a), [*family.facts(a), ACTIVATION_LABELS[a.act]], g.costs[0].ops, badge)
+    badge = [Phrase("stride {s} ↓", s=a.stride)] * (a.stride > 1) + [f"×{g.count}"] * (g.count > 1)
+    return _label(_, family.title(a), [*family.facts(a), ACTIVATION_LABELS[a.act]], g.costs[0].ops, badge)
 
 
-LABELS: dict[str, Callable[[Group], Html]] = {"stem": _stem_label, "head": _head_label, "classifier": _classifier_label}
+LABELS: dict[str, Callable[[Group, Translate], Html]] = {
+    "stem": _stem_label,
+    "head": _head_label,
+    "classifier": _classifier_label,
+}
 
 
-def _group_label(g: Group) -> Html:
-    return LABELS.get(g.node_id, _block_label)(g)
+def _group_label(g: Group, _: Translate) -> Html:
+    return LABELS.get(g.node_id, _block_label)(g, _)
 
 
 # ----- DOT ----------------------------------------------------------------------------------
@@ -163,15 +178,18 @@ def _value(v) -> str:
     return f"<{v}>" if isinstance(v, Html) else _quote(str(v))
 
 
-def _legend(table: CostTable) -> Html:
+def _legend(table: CostTable, _: Translate) -> Html:
     """The op-kind colors this network uses, and what the dashed loop means if it has one."""
     kinds = [k for k in OP_KINDS if any(o.kind == k for o in table.ops)]
     cells = "".join(
-        f'<TD BGCOLOR="{KIND_COLORS[k]}"><FONT COLOR="white" POINT-SIZE="10">{k}</FONT></TD>' for k in kinds
+        f'<TD BGCOLOR="{KIND_COLORS[k]}"><FONT COLOR="white" POINT-SIZE="10">{escape(_(KIND_WORDS[k]))}</FONT></TD>'
+        for k in kinds
     )
     if any(layer.has_skip for layer in table.layers):
-        cells += f'<TD><FONT COLOR="{SKIP_COLOR}">╌╌ skip: the block adds its input</FONT></TD>'
-    return Html(f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2"><TR><TD>operations:</TD>{cells}</TR></TABLE>')
+        skip = escape(_("╌╌ skip: the block adds its input"))
+        cells += f'<TD><FONT COLOR="{SKIP_COLOR}">{skip}</FONT></TD>'
+    operations = escape(_("operations:"))
+    return Html(f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2"><TR><TD>{operations}</TD>{cells}</TR></TABLE>')
 
 
 def _node(node_id: str, label: Html, indent: str = "  ", **attrs) -> str:
@@ -182,20 +200,22 @@ def _edge(tail: str, head: str, **attrs) -> str:
     return f"  {_quote(tail)} -> {_quote(head)} {_attrs(**attrs)};"
 
 
-def _stage_cluster(stage: int, row: list[Group]) -> list[str]:
+def _stage_cluster(stage: int, row: list[Group], _: Translate) -> list[str]:
     """A stage as a shaded box, its groups side by side: the block that changes the shape, then its repeats."""
     blocks = sum(g.count for g in row)
-    title = f"stage {stage} · {blocks} block{'s' if blocks > 1 else ''}"
+    title = (
+        _("stage {n} · {blocks} blocks", n=stage, blocks=blocks) if blocks > 1 else _("stage {n} · 1 block", n=stage)
+    )
     return [
         f"  subgraph {_quote(f'cluster_stage_{stage}')} {{",
         "    graph " + _attrs(label=title, style="rounded,filled", fillcolor=STAGE_FILL, color="#d5d9e2") + ";",
         "    { rank=same; " + " ".join(_quote(g.node_id) for g in row) + " }",
-        *(_node(g.node_id, _group_label(g), "    ") for g in row),
+        *(_node(g.node_id, _group_label(g, _), "    ") for g in row),
         "  }",
     ]
 
 
-def network_dot(source: Spec | CostTable) -> str:
+def network_dot(source: Spec | CostTable, _: Translate = english) -> str:
     """The DOT source of the diagram of a spec (or of its cost table), for ``st.graphviz_chart``.
 
     Nodes are named by module path (``stem``, ``stages.2.1``, ``head``, ``classifier``) plus
@@ -221,7 +241,7 @@ def network_dot(source: Spec | CostTable) -> str:
             labeljust="l",
             labelloc="t",
             pad=0.2,
-            label=_legend(table),
+            label=_legend(table, _),
         )
         + ";",
         "  node "
@@ -237,12 +257,12 @@ def network_dot(source: Spec | CostTable) -> str:
         )
         + ";",
         "  edge " + _attrs(color="#555a66", fontname=FONT, fontcolor=INK, fontsize=11, arrowsize=0.7) + ";",
-        _node("input", _label("input image", [shape_text(groups[0].in_shape)]), **io),
+        _node("input", _label(_, N_("input image"), [shape_text(groups[0].in_shape)]), **io),
     ]
     for row in rows:
         first = row[0].first
-        lines += _stage_cluster(first.stage, row) if first.is_block else [_node(first.name, _group_label(row[0]))]
-    lines.append(_node("output", _label(f"{table.spec.num_classes} class scores", []), **io))
+        lines += _stage_cluster(first.stage, row, _) if first.is_block else [_node(first.name, _group_label(row[0], _))]
+    lines.append(_node("output", _label(_, Phrase("{n} class scores", n=table.spec.num_classes), []), **io))
 
     path = ["input", *(g.node_id for g in groups), "output"]
     shapes = [groups[0].in_shape, *(g.out_shape for g in groups)]
@@ -258,7 +278,7 @@ def network_dot(source: Spec | CostTable) -> str:
             style="dashed",
             color=SKIP_COLOR,
             arrowsize=0.6,
-            tooltip="skip connection: the block adds its input to its output",
+            tooltip=_("skip connection: the block adds its input to its output"),
         )
         for g in groups
         if g.costs[0].has_skip

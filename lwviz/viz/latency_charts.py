@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from lwviz.cost.latency import LatencyReport
 from lwviz.families import OP_KINDS
 from lwviz.i18n import N_, Translate, english
+from lwviz.timing import thread_words
 from lwviz.viz.cost_charts import KIND_COLORS, KIND_WORDS
 
 FONT = dict(size=16)  # read from the back of a classroom
@@ -29,11 +30,6 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     """1-2-5 ticks spanning ``[lo, hi]`` on a log axis: every tick labelled in full, none crowded."""
     decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
     return [m * 10.0**e for e in decades for m in (1, 2, 5) if lo / 2.5 <= m * 10.0**e <= hi * 2.5]
-
-
-def thread_words(threads: int, _: Translate = english) -> str:
-    """ "1 thread", "2 threads"."""
-    return _("1 thread") if threads == 1 else _("{n} threads", n=threads)
 
 
 def _subtitle(report: LatencyReport, _: Translate) -> str:

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import plotly.graph_objects as go
 
 from lwviz.i18n import N_, Translate, english
-from lwviz.viz.latency_charts import thread_words
+from lwviz.timing import thread_words
 from lwviz.zoo import Timings, ZooEntry, pareto_front
 
 FAMILY_COLORS = {

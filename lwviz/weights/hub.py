@@ -26,6 +26,7 @@ from torch.hub import HASH_REGEX
 from torchvision.models import WeightsEnum
 
 from lwviz.builder import Net
+from lwviz.i18n import Phrase
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource, WeightsUnavailable
@@ -100,7 +101,12 @@ class TorchvisionSource(WeightSource):
 
     @property
     def label(self) -> str:
-        return f"{self.preset}, torchvision {self.weights.name} ImageNet weights ({self.size_mb:.1f} MB download)"
+        return Phrase(
+            "{preset}, torchvision {weights} ImageNet weights ({size} MB download)",
+            preset=self.preset,
+            weights=self.weights.name,
+            size=f"{self.size_mb:.1f}",
+        )
 
     @property
     def spec(self) -> Spec:
@@ -133,11 +139,15 @@ class TorchvisionSource(WeightSource):
     def missing(self) -> str | None:
         if self.cache_path.is_file():
             return None
-        return (
-            f"{self.preset} weights are not on this machine: {self.file_name} ({self.size_mb:.1f} MB) is missing "
-            f"from {self.cache_path.parent}. Download it once with internet (choose these weights in the app, "
-            f"or run `lwviz classify IMAGE --model {self.preset} --download`), or copy that folder from a "
-            f"machine that has it (set TORCH_HOME to use a cache elsewhere)."
+        return Phrase(
+            "{preset} weights are not on this machine: {file} ({size} MB) is missing "
+            "from {folder}. Download it once with internet (choose these weights in the app, "
+            "or run `lwviz classify IMAGE --model {preset} --download`), or copy that folder from a "
+            "machine that has it (set TORCH_HOME to use a cache elsewhere).",
+            preset=self.preset,
+            file=self.file_name,
+            size=f"{self.size_mb:.1f}",
+            folder=self.cache_path.parent,
         )
 
     def fetch(self, progress: DownloadProgress | None = None) -> Path:

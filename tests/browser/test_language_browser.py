@@ -17,12 +17,10 @@ PATHS = ["", *(Path(p.path).stem for p in PAGES)]  # "" is the landing page
 def _open(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("h1")
-    page.wait_for_function(  # the run is over: no "Running..." status, no skeletons
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-                 && !document.querySelector('[data-testid="stSkeleton"]')""",
-        timeout=60_000,
+    page.wait_for_function(  # drawn: no skeletons (pages that refresh live keep a running status, so not that)
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000
     )
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1500)
 
 
 def test_chinese_renders_with_a_cjk_font():

@@ -27,7 +27,7 @@ def latex(at) -> str:
 def assert_on(at, k: int, title: str | None = None) -> None:
     assert not at.exception, at.exception
     step = STEPS[k - 1]
-    assert at.header[0].value == f"{k}. {title or step.title}"
+    assert at.title[0].value == f"{k}. {title or step.title}"
     assert at.query_params["step"] == str(k)
 
 
