@@ -22,6 +22,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lwviz.errors import Refusal, Term
+from lwviz.i18n import N_
+
 if TYPE_CHECKING:
     from lwviz.spec import Spec
 
@@ -35,9 +38,9 @@ class Limits:
     peak_memory: int  # bytes of activations alive at once, float32, batch 1
 
 
-DESIGN = Limits("a design", blocks=300, params=500_000_000, macs=1_000_000_000_000, peak_memory=2 * 2**30)
+DESIGN = Limits(N_("a design"), blocks=300, params=500_000_000, macs=1_000_000_000_000, peak_memory=2 * 2**30)
 RUN = Limits(
-    "a network run on this server", blocks=300, params=50_000_000, macs=20_000_000_000, peak_memory=512 * 2**20
+    N_("a network run on this server"), blocks=300, params=50_000_000, macs=20_000_000_000, peak_memory=512 * 2**20
 )
 
 # How much work one press may ask of the server (the pages' widgets stop there; Streamlit checks their bounds).
@@ -46,22 +49,29 @@ TIMED_RUNS = 50  # timed passes per measurement
 TRAINING_STEPS = 1000  # steps of one training or distillation run
 
 _WORDS = {  # quantity -> (how a person says it, how to show a value)
-    "blocks": ("blocks", lambda n: f"{n:,}"),
-    "params": ("parameters", lambda n: _si(n)),
+    "blocks": (N_("blocks"), lambda n: f"{n:,}"),
+    "params": (N_("parameters"), lambda n: _si(n)),
     "macs": ("MACs", lambda n: _si(n)),
-    "peak_memory": ("of peak activation memory", lambda n: f"{n / 2**20:,.0f} MiB"),
+    "peak_memory": (N_("of peak activation memory"), lambda n: f"{n / 2**20:,.0f} MiB"),
 }
 
 
-class DesignTooLarge(ValueError):
+class DesignTooLarge(Refusal):
     """A design beyond a limit; ``quantity`` is one of ``blocks``, ``params``, ``macs``, ``peak_memory``."""
 
     def __init__(self, quantity: str, value: int, limits: Limits):
         self.quantity, self.value, self.limit = quantity, value, getattr(limits, quantity)
         words, show = _WORDS[quantity]
-        hint = "lower the depth or the repeats" if quantity == "blocks" else "lower the width, depth or resolution"
+        hint = (
+            N_("lower the depth or the repeats") if quantity == "blocks" else N_("lower the width, depth or resolution")
+        )
         super().__init__(
-            f"this design has {show(value)} {words}, but {limits.name} may have at most {show(self.limit)} ({hint})"
+            N_("this design has {value} {words}, but {limits} may have at most {limit} ({hint})"),
+            value=show(value),
+            words=Term(words),
+            limits=Term(limits.name),
+            limit=show(self.limit),
+            hint=Term(hint),
         )
 
 

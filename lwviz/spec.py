@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from lwviz.errors import Refusal, Term
 from lwviz.families import FAMILIES
+from lwviz.i18n import N_
 
 ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
 # how width reaches stem/head channels; "steps": only at widths that double (0.5, 1, 2), ShuffleNetV1's stem table
@@ -102,16 +104,16 @@ class Spec:
     stem: Stem = Stem()
     head: Head = Head()
     name: str = field(default="custom", metadata=_meta("name"))
-    width: float = field(default=1.0, metadata=_meta("w", 0.1, 4.0, text="width multiplier"))
-    depth: float = field(default=1.0, metadata=_meta("d", 0.1, 4.0, text="depth multiplier"))
-    resolution: int = field(default=224, metadata=_meta("res", 8, 1024, text="input resolution"))
+    width: float = field(default=1.0, metadata=_meta("w", 0.1, 4.0, text=N_("width multiplier")))
+    depth: float = field(default=1.0, metadata=_meta("d", 0.1, 4.0, text=N_("depth multiplier")))
+    resolution: int = field(default=224, metadata=_meta("res", 8, 1024, text=N_("input resolution")))
     num_classes: int = field(default=1000, metadata=_meta("n", 1, 100000))
     in_chs: int = field(default=3, metadata=_meta("in", 1, 16))
-    block: str | None = field(default=None, metadata=_meta("b", text="block type override"))
-    kernel: int | None = field(default=None, metadata=_meta("k", 1, 11, text="kernel size override"))
-    expand: float | None = field(default=None, metadata=_meta("e", 0.05, 16, text="expansion override"))
-    se: float | None = field(default=None, metadata=_meta("se", 0, 0.99, text="SE ratio override"))
-    act: str | None = field(default=None, metadata=_meta("a", choices=ACTIVATIONS, text="activation override"))
+    block: str | None = field(default=None, metadata=_meta("b", text=N_("block type override")))
+    kernel: int | None = field(default=None, metadata=_meta("k", 1, 11, text=N_("kernel size override")))
+    expand: float | None = field(default=None, metadata=_meta("e", 0.05, 16, text=N_("expansion override")))
+    se: float | None = field(default=None, metadata=_meta("se", 0, 0.99, text=N_("SE ratio override")))
+    act: str | None = field(default=None, metadata=_meta("a", choices=ACTIVATIONS, text=N_("activation override")))
     norm: bool = field(default=True, metadata=_meta("bn"))
     bn_eps: float = field(default=1e-5, metadata=_meta("eps", 1e-12, 1.0))
     padding: str = field(default="symmetric", metadata=_meta("pad", choices=PADDINGS))
@@ -136,23 +138,25 @@ class Spec:
         _check_fields(self.stem, "stem.")
         _check_fields(self.head, "head.")
         if not self.stages:
-            raise ValueError("stages: a network needs at least one stage")
+            raise Refusal(N_("stages: a network needs at least one stage"))
         if self.block is not None and self.block not in FAMILIES:
-            raise ValueError(f"block: unknown block type {self.block!r}; choose one of {', '.join(FAMILIES)}")
+            raise Refusal(_UNKNOWN_BLOCK, name="block", block=repr(self.block), choices=", ".join(FAMILIES))
         for kernel, where in [(self.kernel, "kernel"), (self.stem.kernel, "stem.kernel")]:
             if kernel is not None and kernel % 2 == 0:
-                raise ValueError(f"{where}: kernel size must be odd (1, 3, 5, 7, ...), got {kernel}")
+                raise Refusal(_EVEN_KERNEL, name=where, kernel=kernel)
         for i, stage in enumerate(self.stages):
             _check_fields(stage, f"stages[{i}].")
             if stage.block not in FAMILIES:
-                raise ValueError(
-                    f"stages[{i}].block: unknown block type {stage.block!r}; choose one of {', '.join(FAMILIES)}"
+                raise Refusal(
+                    _UNKNOWN_BLOCK, name=f"stages[{i}].block", block=repr(stage.block), choices=", ".join(FAMILIES)
                 )
             if stage.kernel % 2 == 0:
-                raise ValueError(f"stages[{i}].kernel: kernel size must be odd (1, 3, 5, 7, ...), got {stage.kernel}")
+                raise Refusal(_EVEN_KERNEL, name=f"stages[{i}].kernel", kernel=stage.kernel)
             if stage.dw_start and stage.dw_start % 2 == 0:
-                raise ValueError(
-                    f"stages[{i}].dw_start: kernel size must be odd (1, 3, 5, 7, ...) or 0 (none), got {stage.dw_start}"
+                raise Refusal(
+                    N_("{name}: kernel size must be odd (1, 3, 5, 7, ...) or 0 (none), got {kernel}"),
+                    name=f"stages[{i}].dw_start",
+                    kernel=stage.dw_start,
                 )
         return self
 
@@ -220,6 +224,11 @@ class Spec:
 
 # ----- helpers --------------------------------------------------------------------------
 
+_UNKNOWN_BLOCK = N_("{name}: unknown block type {block}; choose one of {choices}")
+_EVEN_KERNEL = N_("{name}: kernel size must be odd (1, 3, 5, 7, ...), got {kernel}")
+_OUT_OF_RANGE = N_("{name}: {value} is outside the allowed range {lo}..{hi}")
+_OUT_OF_RANGE_NAMED = N_("{name} ({what}): {value} is outside the allowed range {lo}..{hi}")
+
 
 def _check_fields(obj, prefix: str) -> None:
     for f in fields(obj):
@@ -231,11 +240,17 @@ def _check_fields(obj, prefix: str) -> None:
             continue
         name = f"{prefix}{f.name}"
         if meta["choices"] is not None and value not in meta["choices"]:
-            raise ValueError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+            raise Refusal(
+                N_("{name}: {value} is not one of {choices}"),
+                name=name,
+                value=repr(value),
+                choices=", ".join(meta["choices"]),
+            )
         lo, hi = meta["lo"], meta["hi"]
         if lo is not None and not (lo <= value <= hi):
-            what = f" ({meta['text']})" if meta["text"] else ""
-            raise ValueError(f"{name}{what}: {value} is outside the allowed range {lo}..{hi}")
+            if meta["text"]:
+                raise Refusal(_OUT_OF_RANGE_NAMED, name=name, what=Term(meta["text"]), value=value, lo=lo, hi=hi)
+            raise Refusal(_OUT_OF_RANGE, name=name, value=value, lo=lo, hi=hi)
 
 
 _EXACT = {"int": int, "float": float, "str": str, "bool": bool}  # a field's type name -> values taken as they are
@@ -258,7 +273,7 @@ def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
             return None
         if kind.startswith("bool"):  # an unticked checkbox (a new table row) leaves its cell empty: the default
             return f.default
-        raise ValueError(f"{name}: a value is required")
+        raise Refusal(N_("{name}: a value is required"), name=name)
     try:
         if kind.startswith("bool"):
             if isinstance(raw, bool):
@@ -285,7 +300,7 @@ def _coerce(f: dataclasses.Field, raw: Any, name: str) -> Any:
     except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         pass
     shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:37] + "..."
-    raise ValueError(f"{name}: {shown} is not a valid {kind.split(' ')[0]}")
+    raise Refusal(N_("{name}: {value} is not a valid {kind}"), name=name, value=shown, kind=kind.split(" ")[0])
 
 
 @functools.cache

@@ -100,3 +100,16 @@ def test_presenter_mode_from_the_link_and_the_switch():
     off.switch_page("pages/build.py").run()
     assert not off.session_state.present and "present" not in off.query_params
     assert not [e for e in off.get("expander") if e.label == "More controls"]
+
+
+def test_library_refusals_are_said_in_the_readers_language():
+    """A link beyond the design limits: lwviz refuses it with a catalog message, so the warning is all Chinese."""
+    from lwviz.presets import get_preset
+    from lwviz.spec import Stage
+
+    hostile = get_preset("mobilenet_v2").with_(stages=(Stage(block="ir", repeats=64, out_chs=64),) * 10)
+    at = open_page("build", lang="zh", spec=hostile.to_string())
+    assert at.warning[0].value == (
+        "无法读取链接中的网络（这个设计有 640 个模块，但一个设计最多只能有 300（请降低深度乘子或重复次数））；"
+        "改为显示 mobilenet\\_v2。"
+    )
