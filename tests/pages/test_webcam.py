@@ -378,6 +378,8 @@ def test_device_controls_change_the_file_devices_run(streamer, device_calls):
     args = component_args(at)
     assert args["model_id"] == info.model_id != first and not args["mirror"]
     assert at.caption[0].value.startswith(f"{info.label} at 128×128 pixels, int8:")
+    (download,) = [b for b in at.get("download_button") if b.label == "Download this file (ONNX)"]
+    assert download.proto.url  # the file the devices run, served to download too
     at.toggle("webcam_paused").set_value(True).run()
     assert component_args(at)["paused"] and not at.exception
 

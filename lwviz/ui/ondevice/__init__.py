@@ -242,6 +242,19 @@ def run_on_device(net: Network, resolution: int, int8: bool, mirror: bool, pause
             size=f"{info.bytes / 2**20:.1f}",
         )
     )
+    st.download_button(
+        _("Download this file (ONNX)"),
+        data,
+        f"{info.name}_{info.resolution}{'_int8' if info.int8 else ''}.onnx",
+        "application/octet-stream",
+        key="webcam_device_onnx",
+        on_click="ignore",
+        icon=":material/download:",
+        help=_(
+            "What the devices run, for any ONNX runtime: input `image` [1, 3, R, R] RGB in [0, 1], output `probs`; "
+            "the class names are in its metadata. `lwviz onnx` makes the same file."
+        ),
+    )
     if not net.trained:
         st.warning(
             _("Your design has random weights: devices run it at its real speed, but its labels mean nothing."),
