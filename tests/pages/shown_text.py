@@ -8,7 +8,7 @@ import re
 # Names that stay in Latin letters in Chinese text too (networks, datasets, tools, units, symbols).
 NAMES = re.compile(
     r"lwviz|Mobile\w*|Efficient\w*|Shuffle\w*|Squeeze\w*|MnasNet\w*|Ghost\w*|ResNet-?\w*|VGG-?\w*|ImageNet\w*|CIFAR\w*|"
-    r"Grad-CAM|ONNX|Netron|ReLU6?|h-swish|swish|SiLU|PyTorch|torchvision|timm|Captum|Streamlit|WebAssembly|WebGPU|"
+    r"Hugging Face Hub|Hugging Face|Grad-CAM|ONNX|Netron|ReLU6?|h-swish|swish|SiLU|PyTorch|torchvision|timm|Captum|Streamlit|WebAssembly|WebGPU|"
     r"HTTPS?|URL|QR|CPU|GPU|SIMD|JSON|CSV|PNG|SE|MACs?|GMACs?|FLOPs?|FP32|fp32|int8|float32|MiB|MB|ms|FPS|"
     r"top-\d|Top-\d|Lite\d|B\d|V\d|[A-Z]\w*Net\w*|\w+_\w+|\w+\.py",
 )
@@ -63,7 +63,7 @@ def english_in(texts: list[str]) -> list[str]:
     """The texts holding an English phrase once names, numbers and Markdown/HTML syntax are removed."""
     found = []
     for text in texts:
-        bare = re.sub(r"`[^`]*`|https?://\S+|<[^>]+>|%\{[^}]*\}", " ", text)
+        bare = re.sub(r"`[^`]*`|https?://\S+|<[^>]+>|%\{[^}]*\}", " ", text.replace("\\`", "`"))  # code, links
         bare = NAMES.sub(" ", bare)
         if ENGLISH.search(bare):
             found.append(text)
