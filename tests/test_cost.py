@@ -8,9 +8,28 @@ from torch import nn
 from lwviz.builder import build
 from lwviz.cost import analyze, dws_theory_ratio
 from lwviz.cost.tracer import flop_counter_macs, group, trace
-from lwviz.families import FAMILIES
+from lwviz.families import FAMILIES, LayerArgs
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
+
+
+def block_args(block: str, in_chs: int, out_chs: int, *, stride=1, kernel=3, size=16, **fields) -> LayerArgs:
+    """One block of ``block``'s family as the plan would resolve it (``name`` "b", its output size and skip),
+    for the tests that price and build a single block by hand."""
+    family = FAMILIES[block]
+    return LayerArgs(
+        name="b",
+        block=block,
+        stage=0,
+        in_chs=in_chs,
+        out_chs=out_chs,
+        kernel=kernel,
+        stride=stride,
+        in_size=size,
+        out_size=family.out_size(size, kernel, stride),
+        has_skip=family.has_skip(in_chs, out_chs, stride),
+        **fields,
+    )
 
 
 def assert_analytic_equals_traced(spec):

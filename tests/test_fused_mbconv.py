@@ -13,29 +13,17 @@ from lwviz.blocks import build_layer
 from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.cost.tracer import flop_counter_macs
-from lwviz.families import FAMILIES, LayerArgs, layer_ops
+from lwviz.families import layer_ops
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.weights.convert import convert_state_dict
 from tests.reference import randomize_bn
+from tests.test_cost import block_args
 
 
 def _layer(in_chs, out_chs, expand, stride=1, se=0.0, kernel=3, size=16):
-    return LayerArgs(
-        name="b",
-        block="fused",
-        stage=0,
-        in_chs=in_chs,
-        out_chs=out_chs,
-        kernel=kernel,
-        stride=stride,
-        in_size=size,
-        out_size=FAMILIES["fused"].out_size(size, kernel, stride),
-        expand=expand,
-        se=se,
-        act="silu",
-        has_skip=FAMILIES["fused"].has_skip(in_chs, out_chs, stride),
-        bn_eps=1e-3,
+    return block_args(
+        "fused", in_chs, out_chs, stride=stride, kernel=kernel, size=size, expand=expand, se=se, act="silu", bn_eps=1e-3
     )
 
 

@@ -12,32 +12,19 @@ from lwviz.blocks import build_layer
 from lwviz.blocks.ghost import GhostModule
 from lwviz.cost import analyze
 from lwviz.cost.tracer import flop_counter_macs
-from lwviz.families import FAMILIES, LayerArgs, layer_ops
+from lwviz.families import layer_ops
 from lwviz.families.ghost import ghost_chs
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.weights.convert import convert_state_dict
 from tests.reference import randomize_bn
 from tests.reference.timm_models import converted, max_difference, timm_reference
-from tests.test_cost import assert_analytic_equals_traced
+from tests.test_cost import assert_analytic_equals_traced, block_args
 
 
 def _layer(in_chs, out_chs, expand, stride=1, kernel=3, se=0.0, ratio=2, size=16):
-    return LayerArgs(
-        name="b",
-        block="ghost",
-        stage=0,
-        in_chs=in_chs,
-        out_chs=out_chs,
-        kernel=kernel,
-        stride=stride,
-        in_size=size,
-        out_size=FAMILIES["ghost"].out_size(size, kernel, stride),
-        expand=expand,
-        se=se,
-        ratio=ratio,
-        divisor=4,
-        has_skip=FAMILIES["ghost"].has_skip(in_chs, out_chs, stride),
+    return block_args(
+        "ghost", in_chs, out_chs, stride=stride, kernel=kernel, size=size, expand=expand, se=se, ratio=ratio, divisor=4
     )
 
 

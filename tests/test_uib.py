@@ -11,7 +11,7 @@ from lwviz.blocks import build_layer
 from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.cost.tracer import flop_counter_macs
-from lwviz.families import FAMILIES, LayerArgs, layer_ops
+from lwviz.families import FAMILIES, layer_ops
 from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
@@ -19,24 +19,12 @@ from lwviz.viz.diagram import network_dot
 from lwviz.weights.convert import convert_state_dict
 from tests.reference import randomize_bn
 from tests.reference.timm_models import converted, max_difference, timm_reference
-from tests.test_cost import assert_analytic_equals_traced
+from tests.test_cost import assert_analytic_equals_traced, block_args
 
 
 def _layer(in_chs, out_chs, expand, stride=1, kernel=3, dw_start=0, mid_dw=True, size=16):
-    return LayerArgs(
-        name="b",
-        block="uib",
-        stage=0,
-        in_chs=in_chs,
-        out_chs=out_chs,
-        kernel=kernel,
-        stride=stride,
-        in_size=size,
-        out_size=FAMILIES["uib"].out_size(size, kernel, stride),
-        expand=expand,
-        dw_start=dw_start,
-        mid_dw=mid_dw,
-        has_skip=FAMILIES["uib"].has_skip(in_chs, out_chs, stride),
+    return block_args(
+        "uib", in_chs, out_chs, stride=stride, kernel=kernel, size=size, expand=expand, dw_start=dw_start, mid_dw=mid_dw
     )
 
 

@@ -8,7 +8,8 @@ import re
 # Names that stay in Latin letters in Chinese text too (networks, datasets, tools, units, symbols).
 NAMES = re.compile(
     r"lwviz|Mobile\w*|Efficient\w*|Shuffle\w*|Squeeze\w*|MnasNet\w*|Ghost\w*|ResNet-?\w*|VGG-?\w*|ImageNet\w*|CIFAR\w*|"
-    r"Hugging Face Hub|Hugging Face|Grad-CAM|ONNX|Netron|ReLU6?|h-swish|swish|SiLU|PyTorch|torchvision|timm|Captum|Streamlit|WebAssembly|WebGPU|"
+    r"Hugging Face Hub|Hugging Face|"
+    r"Grad-CAM|ONNX|Netron|ReLU6?|h-swish|swish|SiLU|PyTorch|torchvision|timm|Captum|Streamlit|WebAssembly|WebGPU|"
     r"HTTPS?|URL|QR|CPU|GPU|SIMD|JSON|CSV|PNG|SE|MACs?|GMACs?|FLOPs?|FP32|fp32|int8|float32|MiB|MB|ms|FPS|"
     r"top-\d|Top-\d|Lite\d|B\d|V\d|[A-Z]\w*Net\w*|\w+_\w+|\w+\.py",
 )
