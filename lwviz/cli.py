@@ -342,24 +342,25 @@ def _export_error(exc: Exception) -> bool:
     return isinstance(exc, ExportError)
 
 
+def _design_parser(sub, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand that takes a design and the knobs that change it (read back by :func:`spec_from_args`)."""
+    parser = sub.add_parser(name, help=help)
+    parser.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
+    parser.add_argument("--width", type=float, help="width multiplier, e.g. 0.5")
+    parser.add_argument("--resolution", type=int, help="input resolution in pixels, e.g. 160")
+    parser.add_argument("--kernel", type=int, help="depthwise kernel size for every stage (odd)")
+    parser.add_argument("--block", help="replace every block by this family (conv, dws, ir, mbconv, ...)")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()
     parser = _Parser(prog="lwviz", description="Lightweight CNNs, layer by layer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("presets", help="list the preset networks")
-    cost = sub.add_parser("cost", help="per-layer params and MACs of a preset (analytic, no forward pass)")
-    cost.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
-    cost.add_argument("--width", type=float, help="width multiplier, e.g. 0.5")
-    cost.add_argument("--resolution", type=int, help="input resolution in pixels, e.g. 160")
-    cost.add_argument("--kernel", type=int, help="depthwise kernel size for every stage (odd)")
-    cost.add_argument("--block", help="replace every block by this family (conv, dws, ir, mbconv, ...)")
+    cost = _design_parser(sub, "cost", "per-layer params and MACs of a preset (analytic, no forward pass)")
     cost.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    code = sub.add_parser("code", help="a preset or design as one standalone PyTorch file (it imports only torch)")
-    code.add_argument("preset", help="a preset name (see 'lwviz presets'), a spec string or a spec .json file")
-    code.add_argument("--width", type=float, help="width multiplier, e.g. 0.5")
-    code.add_argument("--resolution", type=int, help="input resolution in pixels, e.g. 160")
-    code.add_argument("--kernel", type=int, help="depthwise kernel size for every stage (odd)")
-    code.add_argument("--block", help="replace every block by this family (conv, dws, ir, mbconv, ...)")
+    code = _design_parser(sub, "code", "a preset or design as one standalone PyTorch file (it imports only torch)")
     code.add_argument("--out", help="write the code to this file, e.g. net.py (default: print it)")
     classify = sub.add_parser("classify", help="top-k ImageNet classes of a picture, with the best offline weights")
     classify.add_argument("image", help="a JPEG, PNG, WebP, GIF, BMP or TIFF file")
