@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from lwviz import limits
+from lwviz.errors import Refusal
 from lwviz.families import FAMILIES, LayerArgs, conv_out, layer_ops, make_divisible, peak_activation_bytes, pool_out
+from lwviz.i18n import N_
 from lwviz.spec import Spec, Stage
 
 
@@ -185,7 +187,12 @@ def _check_size(spec: Spec, in_size: int, out_size: int, stride: int, where: str
     """A downsampling layer needs at least ``stride`` pixels to downsample."""
     if out_size < 1 or in_size < stride:
         total = spec.stem.stride * (2 if spec.stem.pool != "none" else 1) * math.prod(s.stride for s in spec.stages)
-        raise ValueError(
-            f"resolution: {spec.resolution} is too small; the feature map is used up before {where} "
-            f"(the network downsamples {total}x overall, so use at least {total} pixels)"
+        raise Refusal(
+            N_(
+                "resolution: {resolution} is too small; the feature map is used up before {where} "
+                "(the network downsamples {total}x overall, so use at least {total} pixels)"
+            ),
+            resolution=spec.resolution,
+            where=where,
+            total=total,
         )

@@ -6,6 +6,7 @@ max-pooling, so a stride-2 Fire pools (3x3, ceil mode) first.
 
 from __future__ import annotations
 
+from lwviz.errors import Refusal
 from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, pool_op
@@ -29,7 +30,7 @@ def fire_ops(a: LayerArgs) -> list[OpCost]:
 
 def check_fire(a: LayerArgs, where: str) -> None:
     if a.out_chs < 2:
-        raise ValueError(f"{where}.out_chs: a Fire module needs at least 2 output channels")
+        raise Refusal(N_("{where}.out_chs: a Fire module needs at least 2 output channels"), where=where)
 
 
 def fire_title(a: LayerArgs) -> str:

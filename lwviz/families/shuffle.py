@@ -7,6 +7,7 @@ input: ``branch_proj`` (depthwise + 1x1) beside ``branch_main``.
 
 from __future__ import annotations
 
+from lwviz.errors import Refusal
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost
@@ -37,9 +38,13 @@ def shuffle_ops(a: LayerArgs) -> list[OpCost]:
 
 def check_shuffle(a: LayerArgs, where: str) -> None:
     if a.out_chs % 2:
-        raise ValueError(
-            f"{where}.out_chs: a ShuffleNet unit splits channels in two, so it needs an even "
-            f"channel count (got {a.out_chs} after width scaling)"
+        raise Refusal(
+            N_(
+                "{where}.out_chs: a ShuffleNet unit splits channels in two, so it needs an even "
+                "channel count (got {chs} after width scaling)"
+            ),
+            where=where,
+            chs=a.out_chs,
         )
 
 

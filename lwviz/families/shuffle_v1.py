@@ -8,6 +8,7 @@ keeps its first 1x1 dense (``dense_pw``): its few input channels would leave eac
 
 from __future__ import annotations
 
+from lwviz.errors import Refusal, Term
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, add_op, elementwise_op, numel, pool_op
@@ -60,12 +61,18 @@ def check_shuffle_v1(a: LayerArgs, where: str) -> None:
     g = a.groups
     mid = v1_mid_chs(a.out_chs, a.expand, g)
     branch = v1_branch_chs(a.in_chs, a.out_chs, a.stride)
-    checked = (("bottleneck", mid), ("branch output", branch))
-    for what, chs in checked if a.dense_pw else (("input", a.in_chs), *checked):
+    checked = ((N_("bottleneck"), mid), (N_("branch output"), branch))
+    for what, chs in checked if a.dense_pw else ((N_("input"), a.in_chs), *checked):
         if chs % g:
-            raise ValueError(
-                f"{where}.groups: {g} groups must divide the {what} channels ({chs}); "
-                f"choose a number of groups that divides it"
+            raise Refusal(
+                N_(
+                    "{where}.groups: {g} groups must divide the {what} channels ({chs}); "
+                    "choose a number of groups that divides it"
+                ),
+                where=where,
+                g=g,
+                what=Term(what),
+                chs=chs,
             )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lwviz.errors import Refusal
 from lwviz.families.base import Family, LayerArgs
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, add_op, conv_op, elementwise_op, fc_op
@@ -57,9 +58,12 @@ def uib_ops(a: LayerArgs) -> list[OpCost]:
 
 def check_uib(a: LayerArgs, where: str) -> None:
     if a.stride > 1 and not (a.dw_start or a.mid_dw):
-        raise ValueError(
-            f"{where}.stride: a UIB block without depthwise convs (FFN) cannot downsample; give it a depthwise "
-            f"conv before the expansion (dw_start) or after it (mid_dw), or stride 1"
+        raise Refusal(
+            N_(
+                "{where}.stride: a UIB block without depthwise convs (FFN) cannot downsample; give it a depthwise "
+                "conv before the expansion (dw_start) or after it (mid_dw), or stride 1"
+            ),
+            where=where,
         )
 
 
