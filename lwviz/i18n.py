@@ -57,7 +57,8 @@ def english(message: str, /, **params) -> str:
 
 class Phrase(str):
     """Words that read as English (the string itself) and remember their catalog message and parameters, so a
-    figure can say them in the reader's language (:func:`said`): the block families' diagram words.
+    page or figure can say them in the reader's language (:func:`said`): the block families' diagram words, the
+    Zoo's lessons, notes kept to be shown later, and the reasons of lwviz's refusals (lwviz.errors).
 
     ``Phrase("expand {ratio}×", ratio="6")`` is the string ``"expand 6×"``; the extraction takes ``Phrase``'s
     first argument as a message, like ``N_``'s.

@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lwviz.errors import Refusal, Term
-from lwviz.i18n import N_
+from lwviz.errors import Refusal
+from lwviz.i18n import N_, Phrase
 
 if TYPE_CHECKING:
     from lwviz.spec import Spec
@@ -68,10 +68,10 @@ class DesignTooLarge(Refusal):
         super().__init__(
             N_("this design has {value} {words}, but {limits} may have at most {limit} ({hint})"),
             value=show(value),
-            words=Term(words),
-            limits=Term(limits.name),
+            words=Phrase(words),
+            limits=Phrase(limits.name),
             limit=show(self.limit),
-            hint=Term(hint),
+            hint=Phrase(hint),
         )
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from lwviz.errors import Refusal, Term
+from lwviz.errors import Refusal
 from lwviz.families import FAMILIES
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 ACTIVATIONS = ("relu", "relu6", "hswish", "silu", "none")
 # how width reaches stem/head channels; "steps": only at widths that double (0.5, 1, 2), ShuffleNetV1's stem table
@@ -249,7 +249,7 @@ def _check_fields(obj, prefix: str) -> None:
         lo, hi = meta["lo"], meta["hi"]
         if lo is not None and not (lo <= value <= hi):
             if meta["text"]:
-                raise Refusal(_OUT_OF_RANGE_NAMED, name=name, what=Term(meta["text"]), value=value, lo=lo, hi=hi)
+                raise Refusal(_OUT_OF_RANGE_NAMED, name=name, what=Phrase(meta["text"]), value=value, lo=lo, hi=hi)
             raise Refusal(_OUT_OF_RANGE, name=name, value=value, lo=lo, hi=hi)
 
 

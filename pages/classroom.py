@@ -9,9 +9,9 @@ from lwviz.device_reports import Row
 from lwviz.export import DeviceModelInfo
 from lwviz.networks import DESIGN, UNTRAINED
 from lwviz.ui.device import class_table, join_url
-from lwviz.ui.language import _
+from lwviz.ui.language import _, plain
 from lwviz.ui.presenter import chart
-from lwviz.ui.state import current_spec, plain
+from lwviz.ui.state import current_spec
 from lwviz.viz.class_charts import macs_ms_figure, network_words
 
 REFRESH_SECONDS = 2

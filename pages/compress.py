@@ -6,9 +6,9 @@ from lwviz.compress.qat import QAT_STEPS
 from lwviz.compress.variants import KEEP, SPARSITIES
 from lwviz.networks import READY, TRAINED
 from lwviz.ui.compressing import distillation_note, measured_rows, rows_table, subject
-from lwviz.ui.language import _
+from lwviz.ui.language import _, plain
 from lwviz.ui.network_picker import pick_network
-from lwviz.ui.state import current_spec, plain, set_spec
+from lwviz.ui.state import current_spec, set_spec
 from lwviz.viz.compress_charts import variants_figure
 
 spec = current_spec()

@@ -6,10 +6,10 @@ from lwviz.explain import NO_SE_REASON, Explainer, network_input, overlay, spec_
 from lwviz.i18n import DEFAULT_LANGUAGE, said
 from lwviz.networks import DESIGN, DIGITS, READY, TRAINED, network_label
 from lwviz.train.loop import DIGITS_STEPS
-from lwviz.ui.language import _
+from lwviz.ui.language import _, plain
 from lwviz.ui.network_picker import network_explainer, pick_network
 from lwviz.ui.pickers import pick_picture
-from lwviz.ui.state import current_spec, plain
+from lwviz.ui.state import current_spec
 from lwviz.ui.training import dataset_name
 from lwviz.viz.cost_charts import short_name
 from lwviz.viz.explain_charts import (

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from lwviz.ui.cache import home_figure
-from lwviz.ui.language import _
+from lwviz.ui.language import _, plain
 from lwviz.ui.nav import PAGES
 from lwviz.ui.presenter import chart
-from lwviz.ui.state import current_spec, plain
+from lwviz.ui.state import current_spec
 
 spec = current_spec()
 st.title(_("lwviz: how lightweight CNNs get small and fast"))

@@ -6,8 +6,8 @@ import streamlit as st
 
 from lwviz.cost.one_layer import LIMITS, OneLayer
 from lwviz.plan import resolve
-from lwviz.ui.language import _
-from lwviz.ui.state import current_spec, plain
+from lwviz.ui.language import _, plain
+from lwviz.ui.state import current_spec
 from lwviz.viz.layer_figures import count, fewer, kernel_figure, latex_formulas, ratio_figure
 
 spec = current_spec()

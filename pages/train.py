@@ -8,8 +8,8 @@ from lwviz.i18n import N_
 from lwviz.limits import TRAINING_STEPS, DesignTooLarge, check_runnable
 from lwviz.train.loop import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.ui.jobs import Job
-from lwviz.ui.language import _
-from lwviz.ui.state import current_spec, plain
+from lwviz.ui.language import _, plain
+from lwviz.ui.state import current_spec
 from lwviz.ui.training import (
     DATASETS,
     dataset_name,

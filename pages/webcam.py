@@ -9,10 +9,10 @@ from lwviz.networks import DESIGN, READY, TRAINED
 from lwviz.realtime import FrameResult, MediaError, image_frame, parse_ice_servers, rtc_configuration
 from lwviz.realtime.ice import EXAMPLE, default_ice_text
 from lwviz.realtime.modes import LIVE, MODES, SNAPSHOT, blocked, default_mode
-from lwviz.ui.language import _, error_text
+from lwviz.ui.language import _, error_text, plain
 from lwviz.ui.network_picker import pick_network
 from lwviz.ui.ondevice import DEVICE, mode_from_url, mode_to_url, run_on_device
-from lwviz.ui.state import current_spec, plain
+from lwviz.ui.state import current_spec
 from lwviz.ui.training import trained_net
 from lwviz.ui.webcam import (
     annotated_video,

@@ -19,6 +19,7 @@ from lwviz.compress.measure import agreement, file_size, latency_ms, nonzero_par
 from lwviz.compress.prune import compressed_size, prune_channels, prune_unstructured
 from lwviz.compress.quantize import QuantizationUnsupported, quantize_dynamic_int8, quantize_int8
 from lwviz.cost import analyze
+from lwviz.i18n import N_
 from lwviz.spec import Spec
 from lwviz.train.batchnorm import recalibrate_batchnorm
 from lwviz.train.loop import evaluate
@@ -63,7 +64,7 @@ def variants(
     """
     spec = model.spec
     yield Variant("float", model, spec)
-    yield Variant("int8 dynamic", quantize_dynamic_int8(model), spec, "only the Linear layers are int8")
+    yield Variant("int8 dynamic", quantize_dynamic_int8(model), spec, N_("only the Linear layers are int8"))
     try:
         yield Variant("int8 static", quantize_int8(model, calibration), spec)
     except QuantizationUnsupported as exc:

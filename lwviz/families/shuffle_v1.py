@@ -8,7 +8,7 @@ keeps its first 1x1 dense (``dense_pw``): its few input channels would leave eac
 
 from __future__ import annotations
 
-from lwviz.errors import Refusal, Term
+from lwviz.errors import Refusal
 from lwviz.families.base import Family, LayerArgs, kernel_facts
 from lwviz.families.conv import conv
 from lwviz.families.ops import OpCost, add_op, elementwise_op, numel, pool_op
@@ -71,7 +71,7 @@ def check_shuffle_v1(a: LayerArgs, where: str) -> None:
                 ),
                 where=where,
                 g=g,
-                what=Term(what),
+                what=Phrase(what),
                 chs=chs,
             )
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from lwviz.errors import Refusal, Term
-from lwviz.i18n import N_
+from lwviz.errors import Refusal
+from lwviz.i18n import N_, Phrase
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -91,7 +91,7 @@ def default_mode(url: str | None, webrtc_error: Refusal | None) -> tuple[Mode, t
         reason = blocked(mode, url, webrtc_error)
         if reason is None:
             return mode, tuple(skipped)
-        skipped.append(Refusal(N_("{mode} is off: {reason}."), mode=Term(mode.label), reason=reason))
+        skipped.append(Refusal(N_("{mode} is off: {reason}."), mode=Phrase(mode.label), reason=reason))
     raise AssertionError("uploads need nothing, so some mode always works")
 
 
@@ -139,8 +139,8 @@ def start_problem(start: StartAttempt | None, now: float, limit_s: float = CONNE
             "network, add a STUN or TURN server under the connection settings; if this browser or network "
             "blocks WebRTC, choose {snapshot} or {upload} above: they need no connection."
         ),
-        live=Term(LIVE.label),
+        live=Phrase(LIVE.label),
         what=what,
-        snapshot=Term(SNAPSHOT.label),
-        upload=Term(UPLOAD.label),
+        snapshot=Phrase(SNAPSHOT.label),
+        upload=Phrase(UPLOAD.label),
     )

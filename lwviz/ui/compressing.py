@@ -14,7 +14,7 @@ from lwviz.compress.qat import QAT_STEPS, quantize_aware
 from lwviz.compress.quantize_calibration import calibration_images
 from lwviz.compress.variants import Row, Variant, compare_variants
 from lwviz.data import Dataset
-from lwviz.i18n import N_, Translate, english
+from lwviz.i18n import N_, Phrase, Translate, english, said
 from lwviz.networks import Network
 from lwviz.spec import Spec
 from lwviz.ui.cache import timing_lock
@@ -22,31 +22,6 @@ from lwviz.ui.jobs import turn
 from lwviz.ui.language import _
 from lwviz.ui.training import Distilled, dataset_name
 from lwviz.viz.compress_charts import variant_name
-
-NOTE_WORDS = {"only the Linear layers are int8": N_("only the Linear layers are int8")}  # lwviz.compress.variants'
-
-
-class Words(str):
-    """A sentence in English that keeps its catalog message and fields, for text stored to be shown later.
-
-    The measured rows are kept for the session and shown again after a language switch: their notes must
-    not be frozen in the language they were measured in. Everywhere else it is the English string it reads.
-    """
-
-    message: str
-    params: dict
-
-    def __new__(cls, message: str, **params) -> Words:
-        words = super().__new__(cls, english(message, **params))
-        words.message, words.params = message, params
-        return words
-
-
-def shown_note(note: str, _: Translate = english) -> str:
-    """A row's note in the language of ``_``: its own words, lwviz's known notes, or (a library error) as it is."""
-    if isinstance(note, Words):
-        return _(note.message, **note.params)
-    return _(NOTE_WORDS[note]) if note in NOTE_WORDS else note
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,8 +95,8 @@ def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
             "distilled student",
             student,
             student.spec,
-            Words(
-                N_("{student}, {steps} steps taught by {teacher} ({points} points over the labels alone)"),
+            Phrase(
+                "{student}, {steps} steps taught by {teacher} ({points} points over the labels alone)",
                 student=student.spec.name,
                 steps=distilled.steps,
                 teacher=teacher.spec.name,
@@ -132,7 +107,7 @@ def distillation_rows(distilled: Distilled | None) -> tuple[Variant, ...]:
             "its teacher",
             teacher,
             teacher.spec,
-            Words(N_("{teacher}, the distillation's teacher"), teacher=teacher.spec.name),
+            Phrase("{teacher}, the distillation's teacher", teacher=teacher.spec.name),
         ),
     )
 
@@ -195,7 +170,7 @@ def _measure(target: Subject, sparsities: Sequence[float], keep: float, qat: boo
                 ),
             ),
         )
-        note = Words(N_("{steps} steps of quantization-aware training"), steps=QAT_STEPS)
+        note = Phrase("{steps} steps of quantization-aware training", steps=QAT_STEPS)
         aware = Variant("int8 QAT", int8, target.model.spec, note)
     with timing_lock():
         rows = compare_variants(
@@ -235,7 +210,7 @@ def rows_table(rows: Sequence[Row], score_label: str, _: Translate = english) ->
                     round(r.macs / 1e6, 1),
                     None if r.latency_ms is None else round(r.latency_ms, 1),
                     None if r.score is None else round(100 * r.score, 1),
-                    shown_note(r.note, _),
+                    said(r.note, _),
                 ),
             )
         )

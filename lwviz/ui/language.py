@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lwviz.errors import Refusal, Term
-from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, translator
+from lwviz.errors import Refusal
+from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, said, translator
 
 _last_run = {"lang": DEFAULT_LANGUAGE}  # see ``_``
 
@@ -72,21 +72,9 @@ def language_switch() -> None:
 
 
 def error_text(exc: BaseException) -> str:
-    """What a library error says, in the session's language, safe to show as Markdown.
-
-    lwviz's refusals carry their catalog message and its parameters (:class:`lwviz.errors.Refusal`, nested
-    refusals and :class:`lwviz.errors.Term` parameters said in the same language); any other error reads as it is.
-    """
-    return plain(_said(exc))
-
-
-def _said(exc: BaseException) -> str:
-    if not isinstance(exc, Refusal):
-        return str(exc)
-    params = {
-        k: _said(v) if isinstance(v, Refusal) else _(v) if isinstance(v, Term) else v for k, v in exc.params.items()
-    }
-    return _(exc.message, **params)
+    """What a library error says, in the session's language, safe to show as Markdown: a
+    :class:`~lwviz.errors.Refusal`'s phrase said in that language, any other error as it reads."""
+    return plain(said(exc.phrase, _) if isinstance(exc, Refusal) else str(exc))
 
 
 def plain(text: str) -> str:

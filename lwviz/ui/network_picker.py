@@ -23,8 +23,7 @@ from lwviz.spec import Spec
 from lwviz.train.loop import digits_se_spec, train
 from lwviz.ui.cache import design_explainer, design_model, load_problem, pretrained_model, source_explainer
 from lwviz.ui.jobs import turn
-from lwviz.ui.language import _
-from lwviz.ui.state import plain
+from lwviz.ui.language import _, plain
 from lwviz.ui.training import TrainedNet, trained_net
 from lwviz.weights import SOURCES, CheckpointError, WeightsUnavailable, get_source
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from lwviz.presets import PRESETS, get_preset, spec_from_text
 from lwviz.spec import Spec
-from lwviz.ui.language import _, error_text, plain  # noqa: F401 (plain: pages import it from here too)
+from lwviz.ui.language import _, error_text, plain
 from lwviz.ui.nav import require_frame
 
 DEFAULT_PRESET = "mobilenet_v2"

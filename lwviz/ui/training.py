@@ -19,8 +19,7 @@ from lwviz.networks import dataset_name as dataset_words
 from lwviz.spec import Spec
 from lwviz.train.loop import History, cross_entropy, train
 from lwviz.ui.jobs import Job, JobState, Work, waiting_text
-from lwviz.ui.language import _
-from lwviz.ui.state import plain
+from lwviz.ui.language import _, plain
 from lwviz.viz.training_charts import training_curves
 from lwviz.weights.preprocess import Preprocess
 

@@ -35,9 +35,8 @@ from lwviz.realtime.modes import start_problem, track_start
 from lwviz.spec import Spec
 from lwviz.ui.cache import design_model, pretrained_model
 from lwviz.ui.jobs import turn
-from lwviz.ui.language import _, error_text
+from lwviz.ui.language import _, error_text, plain
 from lwviz.ui.network_picker import network_explainer
-from lwviz.ui.state import plain
 from lwviz.weights import sources_for
 from lwviz.weights.preprocess import Preprocess
 

@@ -25,7 +25,7 @@ def with_damaged_weights(page: str, key: str) -> AppTest:
 
     Checks the page shows the library's message and says it carries on with the offline Lite0.
     """
-    from lwviz.ui.state import plain
+    from lwviz.ui.language import plain
     from lwviz.weights import LITE0, get_source
     from tests.weights_fakes import damage
 

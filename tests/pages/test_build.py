@@ -10,7 +10,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from lwviz.cost import analyze
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec, Stage
-from lwviz.ui.state import CHOICES, SLIDERS, plain
+from lwviz.ui.language import plain
+from lwviz.ui.state import CHOICES, SLIDERS
 from lwviz.viz.cost_charts import baseline_words
 from tests.pages.apptest import metrics, open_page
 
