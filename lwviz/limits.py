@@ -1,7 +1,7 @@
 """How big a design may be: a link, a file or a slider can ask for anything, and the server answers for all.
 
 Every field of a spec has its own range, but fields within range can still add up to a network no one
-could wait for (500 stages of 64 blocks: 32,000 blocks, billions of parameters). Two sets of limits
+could wait for (100 stages of 64 blocks: 6,400 blocks, billions of parameters). Two sets of limits
 bound a design as a whole:
 
 * :data:`DESIGN` bounds what may be priced, drawn or linked. :func:`lwviz.plan.resolve` counts the
@@ -32,15 +32,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Limits:
     name: str  # what the limits are for, in the message
+    stages: int  # each makes at least one block; counted before any is parsed
     blocks: int
     params: int
     macs: int
     peak_memory: int  # bytes of activations alive at once, float32, batch 1
 
 
-DESIGN = Limits(N_("a design"), blocks=300, params=500_000_000, macs=1_000_000_000_000, peak_memory=2 * 2**30)
+DESIGN = Limits(N_("a design"), stages=300, blocks=300, params=500_000_000, macs=1_000_000_000_000, peak_memory=2 * 2**30)
 RUN = Limits(
-    N_("a network run on this server"), blocks=300, params=50_000_000, macs=20_000_000_000, peak_memory=512 * 2**20
+    N_("a network run on this server"), stages=300, blocks=300, params=50_000_000, macs=20_000_000_000, peak_memory=512 * 2**20
 )
 
 # How much work one press may ask of the server (the pages' widgets stop there; Streamlit checks their bounds).
@@ -49,6 +50,7 @@ TIMED_RUNS = 50  # timed passes per measurement
 TRAINING_STEPS = 1000  # steps of one training or distillation run
 
 _WORDS = {  # quantity -> (how a person says it, how to show a value)
+    "stages": (N_("stages"), lambda n: f"{n:,}"),
     "blocks": (N_("blocks"), lambda n: f"{n:,}"),
     "params": (N_("parameters"), lambda n: _si(n)),
     "macs": ("MACs", lambda n: _si(n)),
@@ -56,15 +58,17 @@ _WORDS = {  # quantity -> (how a person says it, how to show a value)
 }
 
 
+_HINTS = {"stages": N_("use fewer stages"), "blocks": N_("lower the depth or the repeats")}
+
+
 class DesignTooLarge(Refusal):
-    """A design beyond a limit; ``quantity`` is one of ``blocks``, ``params``, ``macs``, ``peak_memory``."""
+    """A design beyond a limit; ``quantity`` is one of ``stages``, ``blocks``, ``params``, ``macs``,
+    ``peak_memory``."""
 
     def __init__(self, quantity: str, value: int, limits: Limits):
         self.quantity, self.value, self.limit = quantity, value, getattr(limits, quantity)
         words, show = _WORDS[quantity]
-        hint = (
-            N_("lower the depth or the repeats") if quantity == "blocks" else N_("lower the width, depth or resolution")
-        )
+        hint = _HINTS.get(quantity, N_("lower the width, depth or resolution"))
         super().__init__(
             N_("this design has {value} {words}, but {limits} may have at most {limit} ({hint})"),
             value=show(value),

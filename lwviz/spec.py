@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from lwviz import limits
 from lwviz.errors import Refusal
 from lwviz.families import FAMILIES
 from lwviz.i18n import N_, Phrase
@@ -170,9 +171,14 @@ class Spec:
             raise ValueError("spec: expected a JSON object")
         data = dict(data)
         try:
-            stages = tuple(_from_dict(Stage, s, f"stages[{i}].") for i, s in enumerate(data.pop("stages")))
+            raw_stages = list(data.pop("stages"))
         except KeyError:
             raise ValueError("stages: missing") from None
+        except TypeError:
+            raise ValueError("stages: expected a list of stage objects") from None
+        _check_stage_count(len(raw_stages))
+        try:
+            stages = tuple(_from_dict(Stage, s, f"stages[{i}].") for i, s in enumerate(raw_stages))
         except TypeError:
             raise ValueError("stages: expected a list of stage objects") from None
         stem = _from_dict(Stem, data.pop("stem", {}), "stem.")
@@ -207,6 +213,7 @@ class Spec:
         kinds = [kind for kind, _, _ in sections]
         if len(sections) < 4 or kinds[0] != "net" or kinds[1] != "stem" or kinds[-1] != "head":
             raise ValueError("spec string: expected 'net_...-stem_...-<block>_...-...-head_...'")
+        _check_stage_count(len(sections) - 3)
         stages = tuple(
             _decode(Stage, rest, f"stages[{i}].", block=kind) for i, (kind, _, rest) in enumerate(sections[2:-1])
         )
@@ -228,6 +235,11 @@ _UNKNOWN_BLOCK = N_("{name}: unknown block type {block}; choose one of {choices}
 _EVEN_KERNEL = N_("{name}: kernel size must be odd (1, 3, 5, 7, ...), got {kernel}")
 _OUT_OF_RANGE = N_("{name}: {value} is outside the allowed range {lo}..{hi}")
 _OUT_OF_RANGE_NAMED = N_("{name} ({what}): {value} is outside the allowed range {lo}..{hi}")
+
+
+def _check_stage_count(stages: int) -> None:
+    """Refused before any stage is parsed: a hostile link or file of 200,000 stages costs nothing."""
+    limits.check(limits.DESIGN, stages=stages)
 
 
 def _check_fields(obj, prefix: str) -> None:

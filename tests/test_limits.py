@@ -11,10 +11,10 @@ from lwviz.cost import analyze
 from lwviz.limits import DESIGN, RUN, DesignTooLarge, block_count, check_runnable
 from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset, spec_from_text
-from lwviz.spec import Stage
+from lwviz.spec import Spec, Stage
 from lwviz.ui.state import SLIDERS
 
-HOSTILE_STAGES = (Stage(block="ir", repeats=64, out_chs=64, expand=16),) * 500  # every field within its range
+HOSTILE_STAGES = (Stage(block="ir", repeats=64, out_chs=64, expand=16),) * 100  # every field within its range
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -48,9 +48,21 @@ def test_a_hostile_link_is_refused_at_once_naming_the_limit():
         spec_from_text(text)
     assert time.perf_counter() - start < 0.5
     assert str(info.value) == (
-        "this design has 32,000 blocks, but a design may have at most 300 (lower the depth or the repeats)"
+        "this design has 6,400 blocks, but a design may have at most 300 (lower the depth or the repeats)"
     )
-    assert (info.value.quantity, info.value.value, info.value.limit) == ("blocks", 32_000, 300)
+    assert (info.value.quantity, info.value.value, info.value.limit) == ("blocks", 6_400, 300)
+
+
+@pytest.mark.parametrize("read", [Spec.from_json, Spec.from_string])
+def test_a_file_or_link_of_thousands_of_stages_is_refused_before_its_stages_are_read(read):
+    spec = get_preset("mobilenet_v2")
+    huge = spec.with_(stages=spec.stages * 1000)  # 7,000 stages, a 1 MB file
+    text = huge.to_json() if read == Spec.from_json else huge.to_string()
+    start = time.perf_counter()
+    with pytest.raises(DesignTooLarge) as info:
+        read(text)
+    assert time.perf_counter() - start < 1.0
+    assert str(info.value) == "this design has 7,000 stages, but a design may have at most 300 (use fewer stages)"
 
 
 def test_block_count_is_what_resolving_makes():
