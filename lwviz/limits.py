@@ -39,9 +39,16 @@ class Limits:
     peak_memory: int  # bytes of activations alive at once, float32, batch 1
 
 
-DESIGN = Limits(N_("a design"), stages=300, blocks=300, params=500_000_000, macs=1_000_000_000_000, peak_memory=2 * 2**30)
+DESIGN = Limits(
+    N_("a design"), stages=300, blocks=300, params=500_000_000, macs=1_000_000_000_000, peak_memory=2 * 2**30
+)
 RUN = Limits(
-    N_("a network run on this server"), stages=300, blocks=300, params=50_000_000, macs=20_000_000_000, peak_memory=512 * 2**20
+    N_("a network run on this server"),
+    stages=300,
+    blocks=300,
+    params=50_000_000,
+    macs=20_000_000_000,
+    peak_memory=512 * 2**20,
 )
 
 # How much work one press may ask of the server (the pages' widgets stop there; Streamlit checks their bounds).
