@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from lwviz.i18n import N_, Phrase
 from lwviz.plan import resolve
 from lwviz.registry import add
 from lwviz.spec import Head, Spec, Stage, Stem
@@ -18,7 +19,7 @@ from lwviz.spec import Head, Spec, Stage, Stem
 class Preset:
     name: str
     spec: Spec
-    summary: str
+    summary: str  # a catalog message or a Phrase: pages say it in their reader's language
     torchvision: str | None = None  # the torchvision builder of the same network, if any
     timm: str | None = None  # the timm model of the same network, if any (timm is needed only to convert its weights)
 
@@ -77,7 +78,7 @@ register(
         head=Head(0, "relu", dropout=0.001),
         bn_eps=1e-3,
     ),
-    "MobileNetV1 (Howard et al. 2017, Table 1): 13 depthwise-separable layers.",
+    N_("MobileNetV1 (Howard et al. 2017, Table 1): 13 depthwise-separable layers."),
 )
 
 _EFFICIENTNET_B0_ROWS = [
@@ -109,7 +110,7 @@ register(
         ),
         head=Head(1280, "relu6", scaling="floor"),
     ),
-    "MobileNetV2 (Sandler et al. 2018): inverted residuals with linear bottlenecks.",
+    N_("MobileNetV2 (Sandler et al. 2018): inverted residuals with linear bottlenecks."),
     "mobilenet_v2",
 )
 
@@ -136,7 +137,7 @@ register(
         head=Head(960, "hswish", hidden=1280),
         **_V3,
     ),
-    "MobileNetV3-Large (Howard et al. 2019): NAS-found MBConv blocks, SE and h-swish.",
+    N_("MobileNetV3-Large (Howard et al. 2019): NAS-found MBConv blocks, SE and h-swish."),
     "mobilenet_v3_large",
 )
 
@@ -160,7 +161,7 @@ register(
         head=Head(576, "hswish", hidden=1024),
         **_V3,
     ),
-    "MobileNetV3-Small (Howard et al. 2019): the low-resource MobileNetV3.",
+    N_("MobileNetV3-Small (Howard et al. 2019): the low-resource MobileNetV3."),
     "mobilenet_v3_small",
 )
 
@@ -180,7 +181,7 @@ for _name, _chs, _last in [
             head=Head(_last, "relu", scaling="fixed", dropout=0.0),
             divisor=2,
         ),
-        f"ShuffleNetV2 {_name.replace('_', '.')} (Ma et al. 2018): channel split and shuffle.",
+        Phrase("ShuffleNetV2 {width} (Ma et al. 2018): channel split and shuffle.", width=_name.replace("_", ".")),
         f"shufflenet_v2_{_name}",
     )
 
@@ -210,7 +211,7 @@ for _g, _chs in [(3, (240, 480, 960)), (8, (384, 768, 1536))]:
             head=Head(0, "relu", dropout=0.0, classifier="linear_nobias"),
             divisor=_g,
         ),
-        f"ShuffleNetV1 g={_g} (Zhang et al. 2018): grouped 1x1 convolutions and channel shuffle.",
+        Phrase("ShuffleNetV1 g={groups} (Zhang et al. 2018): grouped 1x1 convolutions and channel shuffle.", groups=_g),
     )
 
 _FIRE = dict(norm=False, head=Head(0, "relu", dropout=0.5, classifier="conv"))
@@ -232,7 +233,7 @@ register(
         ),
         **_FIRE,
     ),
-    "SqueezeNet 1.0 (Iandola et al. 2016): Fire modules, AlexNet accuracy with 50x fewer parameters.",
+    N_("SqueezeNet 1.0 (Iandola et al. 2016): Fire modules, AlexNet accuracy with 50x fewer parameters."),
     "squeezenet1_0",
 )
 
@@ -243,7 +244,7 @@ register(
         stages=_stages("fire", [(8, 3, 1, 128, 2), (8, 3, 2, 256, 2), (8, 3, 2, 384, 2), (8, 3, 1, 512, 2)], "relu"),
         **_FIRE,
     ),
-    "SqueezeNet 1.1: SqueezeNet 1.0's accuracy with 2.4x less computation.",
+    N_("SqueezeNet 1.1: SqueezeNet 1.0's accuracy with 2.4x less computation."),
     "squeezenet1_1",
 )
 
@@ -254,7 +255,7 @@ register(
         stages=_stages("mbconv", _EFFICIENTNET_B0_ROWS, "silu", se=0.25),
         head=Head(1280, "silu"),
     ),
-    "EfficientNet-B0 (Tan & Le 2019): the compound-scaling baseline, MBConv + SE + swish.",
+    N_("EfficientNet-B0 (Tan & Le 2019): the compound-scaling baseline, MBConv + SE + swish."),
     "efficientnet_b0",
 )
 
@@ -269,7 +270,7 @@ register(
         bn_eps=1e-3,
         resolution=384,  # torchvision's weights are trained and evaluated at 384 (its _ops and top-1 are there)
     ),
-    "EfficientNetV2-S (Tan & Le 2021): fused-MBConv early, MBConv + SE late, found for training speed.",
+    N_("EfficientNetV2-S (Tan & Le 2021): fused-MBConv early, MBConv + SE late, found for training speed."),
     "efficientnet_v2_s",
 )
 
@@ -282,7 +283,7 @@ register(
         bn_eps=1e-3,
         padding="tf_same",
     ),
-    "EfficientNet-Lite0: B0 without SE and with ReLU6, for int8 on mobile accelerators.",
+    N_("EfficientNet-Lite0: B0 without SE and with ReLU6, for int8 on mobile accelerators."),
 )
 
 register(
@@ -304,7 +305,7 @@ register(
         ),
         head=Head(1280, "relu", scaling="fixed"),
     ),
-    "MnasNet-B1 1.0 (Tan et al. 2019): platform-aware architecture search.",
+    N_("MnasNet-B1 1.0 (Tan et al. 2019): platform-aware architecture search."),
     "mnasnet1_0",
 )
 
@@ -340,7 +341,7 @@ register(
         ),
         head=_MNV4_HEAD,
     ),
-    "MobileNetV4-Conv-S (Qin et al. 2024): plain convs early, universal inverted bottlenecks later.",
+    N_("MobileNetV4-Conv-S (Qin et al. 2024): plain convs early, universal inverted bottlenecks later."),
     timm="mobilenetv4_conv_small",
 )
 
@@ -360,8 +361,10 @@ register(
         head=_MNV4_HEAD,
         resolution=256,  # timm's weights are trained and evaluated at 256
     ),
-    "MobileNetV4-Conv-M (Qin et al. 2024): a fused-MBConv first, then universal inverted bottlenecks of all four "
-    "kinds.",
+    N_(
+        "MobileNetV4-Conv-M (Qin et al. 2024): a fused-MBConv first, then universal inverted bottlenecks of all four "
+        "kinds."
+    ),
     timm="mobilenetv4_conv_medium",
 )
 
@@ -393,7 +396,7 @@ register(
         head=Head(960, "relu", hidden=1280),
         divisor=4,  # GhostNet rounds every width to a multiple of 4
     ),
-    "GhostNet 1.0x (Han et al. 2020): ghost bottlenecks, half of every feature map from cheap depthwise convs.",
+    N_("GhostNet 1.0x (Han et al. 2020): ghost bottlenecks, half of every feature map from cheap depthwise convs."),
     timm="ghostnet_100",
 )
 
@@ -409,6 +412,6 @@ register(
         ),
         head=Head(0, "relu", dropout=0.0),
     ),
-    "MobileOne-S0 (Vasu et al. 2023): trained with 4 branches per conv, folded into a plain network to run.",
+    N_("MobileOne-S0 (Vasu et al. 2023): trained with 4 branches per conv, folded into a plain network to run."),
     timm="mobileone_s0",
 )

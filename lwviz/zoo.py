@@ -24,7 +24,7 @@ from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.cost.latency import TimingProgress, time_modules
 from lwviz.cost.tracer import trace
-from lwviz.i18n import N_, Phrase
+from lwviz.i18n import N_, Phrase, Translate, english, said
 from lwviz.perf import num_threads
 from lwviz.presets import PRESETS, Preset
 from lwviz.reparam import inference_spec, is_reparameterizable
@@ -37,7 +37,7 @@ RESOLUTION = 224
 
 @dataclass(frozen=True)
 class Top1:
-    """An ImageNet-1K top-1 accuracy and where it comes from."""
+    """An ImageNet-1K top-1 accuracy and where it comes from (a catalog message, or torchvision's weights' name)."""
 
     percent: float
     source: str
@@ -45,24 +45,26 @@ class Top1:
 
 # Networks torchvision has no weights for: the figure their authors published.
 PUBLISHED_TOP1: dict[str, Top1] = {
-    "mobilenet_v1": Top1(70.6, "Howard et al. 2017, MobileNets, Table 8 (1.0 MobileNet-224)"),
+    "mobilenet_v1": Top1(70.6, N_("Howard et al. 2017, MobileNets, Table 8 (1.0 MobileNet-224)")),
     "efficientnet_lite0": Top1(
         LITE0.top1,
-        "TensorFlow EfficientNet-Lite release, FP32 "
-        "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)",
+        N_(
+            "TensorFlow EfficientNet-Lite release, FP32 "
+            "(github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite)"
+        ),
     ),
     # the authors' released PyTorch models, whose code the presets equal; the README gives top-1 error
     "shufflenet_v1_g3": Top1(
-        67.8, "ShuffleNet-Series README, ShuffleNetV1 1.0x (group=3), top-1 error 32.2% (github.com/megvii-model)"
+        67.8, N_("ShuffleNet-Series README, ShuffleNetV1 1.0x (group=3), top-1 error 32.2% (github.com/megvii-model)")
     ),
     "shufflenet_v1_g8": Top1(
-        68.0, "ShuffleNet-Series README, ShuffleNetV1 1.0x (group=8), top-1 error 32.0% (github.com/megvii-model)"
+        68.0, N_("ShuffleNet-Series README, ShuffleNetV1 1.0x (group=8), top-1 error 32.0% (github.com/megvii-model)")
     ),
     # the networks after 2019, whose presets equal timm's models of the same names: their papers' figures
-    "mobilenetv4_conv_small": Top1(73.8, "Qin et al. 2024, MobileNetV4, ImageNet-1K results (MNv4-Conv-S, 224)"),
-    "mobilenetv4_conv_medium": Top1(79.9, "Qin et al. 2024, MobileNetV4, ImageNet-1K results (MNv4-Conv-M, 256)"),
-    "ghostnet_100": Top1(73.9, "Han et al. 2020, GhostNet, Table 7 (GhostNet 1.0×)"),
-    "mobileone_s0": Top1(71.4, "Vasu et al. 2023, MobileOne, Table 9 (MobileOne-S0, without distillation)"),
+    "mobilenetv4_conv_small": Top1(73.8, N_("Qin et al. 2024, MobileNetV4, ImageNet-1K results (MNv4-Conv-S, 224)")),
+    "mobilenetv4_conv_medium": Top1(79.9, N_("Qin et al. 2024, MobileNetV4, ImageNet-1K results (MNv4-Conv-M, 256)")),
+    "ghostnet_100": Top1(73.9, N_("Han et al. 2020, GhostNet, Table 7 (GhostNet 1.0×)")),
+    "mobileone_s0": Top1(71.4, N_("Vasu et al. 2023, MobileOne, Table 9 (MobileOne-S0, without distillation)")),
 }
 
 # A re-parameterizable preset's inference form is a second point: the same weights folded, so the same top-1.
@@ -70,8 +72,8 @@ REPARAM_SUFFIX = "_reparam"
 
 # Dense-convolution networks from torchvision, priced by the tracer, shown for scale.
 REFERENCES: dict[str, str] = {
-    "resnet18": "ResNet-18 (He et al. 2016): dense 3×3 convolutions with residual connections.",
-    "vgg16": "VGG-16 (Simonyan & Zisserman 2014): thirteen dense 3×3 convolutions, three big FC layers.",
+    "resnet18": N_("ResNet-18 (He et al. 2016): dense 3×3 convolutions with residual connections."),
+    "vgg16": N_("VGG-16 (Simonyan & Zisserman 2014): thirteen dense 3×3 convolutions, three big FC layers."),
 }
 
 NETWORK_FAMILIES = {
@@ -159,7 +161,10 @@ def _inference_entry(preset: Preset) -> ZooEntry:
     return ZooEntry(
         preset.name + REPARAM_SUFFIX,
         family_of(preset.name),
-        f"{preset.name} re-parameterized: its training branches folded into one conv each, the same outputs.",
+        Phrase(
+            "{name} re-parameterized: its training branches folded into one conv each, the same outputs.",
+            name=preset.name,
+        ),
         table.params,
         table.macs,
         trained.percent,
@@ -428,8 +433,9 @@ def latency_lessons(entries: Sequence[ZooEntry], latency: Timings, threads: int)
     return [text for lesson in LESSONS if (text := lesson(measured, latency, threads))]
 
 
-def zoo_frame(entries: Sequence[ZooEntry], latency: Timings | None = None):
-    """One row per network as a pandas DataFrame; latency columns when measured."""
+def zoo_frame(entries: Sequence[ZooEntry], latency: Timings | None = None, _: Translate = english):
+    """One row per network as a pandas DataFrame; latency columns when measured. The cells are said with ``_``
+    (a frame keeps plain strings, not Phrases); the column names are catalog messages for the page to say."""
     import pandas as pd
 
     rows = []
@@ -437,12 +443,12 @@ def zoo_frame(entries: Sequence[ZooEntry], latency: Timings | None = None):
         row = {
             N_("network"): e.name,
             N_("family"): e.family,
-            N_("design"): N_("standard conv") if e.reference else N_("lightweight"),
+            N_("design"): _("standard conv") if e.reference else _("lightweight"),
             N_("params"): e.params,
             "MACs": e.macs,
             N_("top-1 %"): e.top1,
         }
         for threads, ms in sorted((latency or {}).get(e.name, {}).items()):
             row[latency_column(threads)] = ms
-        rows.append({**row, N_("top-1 source"): e.top1_source, N_("summary"): e.summary})
+        rows.append({**row, N_("top-1 source"): said(e.top1_source, _), N_("summary"): said(e.summary, _)})
     return pd.DataFrame(rows)

@@ -75,9 +75,7 @@ st.caption(
 measured = st.session_state.get("zoo_latency")
 latency_words = {latency_column(t): _("ms, {threads}", threads=thread_words(t, _)) for t in threads}
 table.dataframe(
-    translated_frame(zoo_frame(entries, measured["latency"] if measured else None), words=("design",)).rename(
-        columns=latency_words
-    ),
+    translated_frame(zoo_frame(entries, measured["latency"] if measured else None, _)).rename(columns=latency_words),
     hide_index=True,
     width="stretch",
     column_config={

@@ -84,7 +84,6 @@ def plain(text: str) -> str:
     return text
 
 
-def translated_frame(frame, words: tuple[str, ...] = ()):
-    """``frame`` as a page shows it: its column names (catalog messages) in the session's language, and the
-    cells of the columns in ``words`` too (words such as "lightweight"; the numbers and names stay)."""
-    return frame.assign(**{c: frame[c].map(_) for c in words}).rename(columns=_)
+def translated_frame(frame):
+    """``frame`` with its column names (catalog messages) in the session's language."""
+    return frame.rename(columns=_)

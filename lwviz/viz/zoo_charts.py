@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from lwviz.i18n import N_, Translate, english
+from lwviz.i18n import N_, Translate, english, said
 from lwviz.timing import thread_words
 from lwviz.zoo import Timings, ZooEntry, pareto_front
 
@@ -172,7 +172,7 @@ def bubble_figure(
                 opacity=0.8,
                 line=dict(width=2, color="black" if is_ref else "white"),
             ),
-            customdata=[[e.params / 1e6, e.macs / 1e6, e.top1_source] for e in members],
+            customdata=[[e.params / 1e6, e.macs / 1e6, said(e.top1_source, _)] for e in members],
             hovertemplate="<b>%{text}</b><br>top-1 %{y:.1f}%<br>%{customdata[0]:.2f}M "
             + _("params")
             + ", %{customdata[1]:,.0f}M MACs"

@@ -31,9 +31,9 @@ def _plotly_words(spec: str) -> list[str]:
 
 
 def shown_text(at) -> list[str]:
-    """Headings, Markdown, captions, alerts, widget labels, options and help, metric labels, expander labels
-    and the words of Plotly charts (titles, axes, legends, annotations). Not the values that are data
-    (metric values, table cells, ImageNet class names)."""
+    """Headings, Markdown, captions, alerts, widget labels, options and help, metric labels, expander labels,
+    the words of Plotly charts (titles, axes, legends, annotations) and tables' column names and text cells.
+    Not the values that are data (metric values, numbers)."""
     texts: list[str] = []
 
     def walk(node):
@@ -51,6 +51,10 @@ def shown_text(at) -> list[str]:
             if kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
                         "success", "latex"):  # fmt: skip
                 texts.append(str(element.value))
+            if kind == "dataframe":
+                frame = element.value
+                texts.extend(str(c) for c in frame.columns)
+                texts.extend(v for c in frame.columns for v in frame[c] if isinstance(v, str))
             options = getattr(element, "options", None)
             if kind in ("selectbox", "radio", "multiselect", "button_group", "select_slider") and options:
                 texts.extend(str(o) for o in options)
