@@ -22,8 +22,10 @@ import torch.nn.functional as F
 from torchvision.datasets import CIFAR10
 from torchvision.datasets.utils import check_integrity
 
+from lwviz.errors import PhrasedError
+from lwviz.i18n import N_, Phrase
 from lwviz.weights.base import DownloadProgress
-from lwviz.weights.hub import describe_error, download
+from lwviz.weights.hub import DAMAGED, DOWNLOAD_FAILED, describe_error, download
 
 DIGITS_SIZE = 32  # 8x8 upsampled: room for three stride-2 steps down to 4x4 maps
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
@@ -39,7 +41,7 @@ CIFAR10_DOWNLOAD_MB = 170  # cifar-10-python.tar.gz: 170,498,071 bytes
 _CIFAR10_LOCK = threading.Lock()  # two sessions asking at once: one download, one unpacking
 
 
-class DatasetUnavailable(RuntimeError):
+class DatasetUnavailable(PhrasedError, RuntimeError):
     """The dataset is not on this machine (and could not be fetched); the message says how to get it."""
 
 
@@ -169,18 +171,19 @@ def datasets_dir() -> Path:
     return Path(torch.hub.get_dir()) / "datasets"
 
 
-def cifar10_missing(root: Path | str | None = None) -> str | None:
+def cifar10_missing(root: Path | str | None = None) -> Phrase | None:
     """Why CIFAR-10 cannot be loaded without a network (what is missing, how to get it), or None."""
     root = Path(root) if root is not None else datasets_dir()
     folder = root / CIFAR10.base_folder
     files = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list] + [CIFAR10.meta["filename"]]
     if all((folder / name).is_file() for name in files):
         return None
-    return (
-        f"CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet "
-        f"({CIFAR10_DOWNLOAD_MB} MB, by choosing CIFAR-10 in the app or calling "
-        f"lwviz.data.cifar10()), or copy that folder from a machine that has it (set TORCH_HOME to "
-        f"use a cache elsewhere)."
+    return Phrase(
+        "CIFAR-10 is not on this machine: {folder} is missing. Download it once with internet ({mb} MB, by "
+        "choosing CIFAR-10 in the app or calling lwviz.data.cifar10()), or copy that folder from a machine that "
+        "has it (set TORCH_HOME to use a cache elsewhere).",
+        folder=folder,
+        mb=CIFAR10_DOWNLOAD_MB,
     )
 
 
@@ -205,10 +208,10 @@ def _fetch_cifar10_archive(archive: Path, reason: str, progress: DownloadProgres
     try:
         download(CIFAR10.url, archive, progress)
     except (OSError, HTTPException, ValueError) as exc:
-        raise DatasetUnavailable(f"{reason} Downloading it failed: {describe_error(exc)}.") from exc
+        raise DatasetUnavailable(DOWNLOAD_FAILED, reason=reason, error=describe_error(exc)) from exc
     if not check_integrity(str(archive), CIFAR10.tgz_md5):
         archive.unlink()
-        raise DatasetUnavailable(f"{reason} The download was damaged (wrong MD5); try again.")
+        raise DatasetUnavailable(N_("{reason} The download was damaged (wrong MD5); try again."), reason=reason)
 
 
 @cache
@@ -217,9 +220,7 @@ def _load_cifar10(root: Path) -> Dataset:
     try:
         train, test = (CIFAR10(str(root), train=split, download=True) for split in (True, False))
     except RuntimeError as exc:  # torchvision's "not found or corrupted"
-        raise DatasetUnavailable(
-            f"{root / CIFAR10.base_folder} is damaged ({describe_error(exc)}): delete it and download CIFAR-10 again."
-        ) from exc
+        raise DatasetUnavailable(DAMAGED, path=root / CIFAR10.base_folder, error=describe_error(exc)) from exc
     (root / CIFAR10.filename).unlink(missing_ok=True)  # unpacked and checked: 170 MB less on a laptop's disk
     return from_arrays(
         "cifar10",

@@ -23,13 +23,15 @@ import torch
 from torch import nn
 
 from lwviz.builder import Net
+from lwviz.errors import PhrasedError
+from lwviz.i18n import N_
 from lwviz.weights.preprocess import Preprocess
 
 INPUT, OUTPUT = "image", "probs"  # the device file's tensor names
 OPSET = 17
 
 
-class ExportError(RuntimeError):
+class ExportError(PhrasedError, RuntimeError):
     """The export failed; the message says why in words a student can act on."""
 
 
@@ -59,9 +61,11 @@ def _export(model: nn.Module, example: torch.Tensor, opset: int, inputs: list[st
                 output_names=outputs,
             )
     except ModuleNotFoundError as exc:
-        raise ExportError(f"ONNX export needs the '{exc.name}' package: pip install {exc.name}") from exc
+        raise ExportError(
+            N_("ONNX export needs the {package} package: pip install {package}"), package=exc.name
+        ) from exc
     except Exception as exc:  # the exporter raises many types; the student needs the reason, not a trace
-        raise ExportError(f"ONNX export failed: {exc}") from exc
+        raise ExportError(N_("ONNX export failed: {error}"), error=exc) from exc
     return buffer.getvalue()
 
 
@@ -101,7 +105,7 @@ def device_onnx(
     """
     resolution = resolution or preprocess.crop
     if not 8 <= resolution <= 1024:
-        raise ExportError(f"resolution: {resolution} is outside 8..1024 pixels")
+        raise ExportError(N_("resolution: {value} is outside 8..1024 pixels"), value=resolution)
     wrapped = OnDevice(copy.deepcopy(model), preprocess.mean, preprocess.std).eval()
     example = torch.rand(1, len(preprocess.mean), resolution, resolution)
     data = _export(wrapped, example, OPSET, [INPUT], [OUTPUT])
@@ -121,7 +125,11 @@ def _batch_of_one(data: bytes, classes: int) -> bytes:
     dims = output.type.tensor_type.shape.dim
     if len(dims) != 2 or dims[1].dim_value != classes:
         found = dims[1].dim_value if len(dims) == 2 else "?"
-        raise ExportError(f"categories: the network gives {found} classes, but {classes} names were given")
+        raise ExportError(
+            N_("categories: the network gives {found} classes, but {given} names were given"),
+            found=found,
+            given=classes,
+        )
     dims[0].Clear()
     dims[0].dim_value = 1
     return proto.SerializeToString()
@@ -238,7 +246,7 @@ def quantize_for_devices(data: bytes, photos: np.ndarray) -> bytes:
                 nodes_to_exclude=softmax,
             )
         except Exception as exc:  # onnxruntime raises many types; what failed matters more than the type
-            raise ExportError(f"int8 quantization failed: {exc}") from exc
+            raise ExportError(N_("int8 quantization failed: {error}"), error=exc) from exc
         return out.read_bytes()
 
 

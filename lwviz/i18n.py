@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 DOMAIN = "lwviz"
@@ -78,6 +78,14 @@ def said(text: str, _: Translate) -> str:
     if isinstance(text, Phrase):
         return _(text.message, **{k: said(v, _) if isinstance(v, Phrase) else v for k, v in text.params.items()})
     return _(text)
+
+
+def listed(phrases: Sequence[str]) -> str:
+    """Several phrases as one, separated as the language separates clauses (``a; b``, in Chinese ``a；b``)."""
+    joined, *rest = phrases
+    for phrase in rest:
+        joined = Phrase("{first}; {then}", first=joined, then=phrase)
+    return joined
 
 
 def language_of(tag: str | None) -> str | None:

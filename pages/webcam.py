@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lwviz.i18n import said
 from lwviz.images import ImageError
 from lwviz.networks import DESIGN, READY, TRAINED
 from lwviz.realtime import FrameResult, MediaError, image_frame, parse_ice_servers, rtc_configuration
@@ -149,7 +150,7 @@ with st.spinner(
 ):
     model, int8_note = frame_model(net, resolution, int8, grad_cam)
 if int8_note:
-    st.warning(_("{problem}. Running in float32.", problem=error_text(int8_note)), icon=":material/memory:")
+    st.warning(_("{problem}. Running in float32.", problem=plain(said(int8_note, _))), icon=":material/memory:")
 if net.key == TRAINED:
     st.info(plain(trained_net().camera_hint), icon=":material/draw:")
 processor = session_processor()

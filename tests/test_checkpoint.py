@@ -14,6 +14,7 @@ import torch
 import torchvision.models as tvm
 
 from lwviz.builder import build
+from lwviz.i18n import said, translator
 from lwviz.presets import get_preset
 from lwviz.weights.checkpoint import (
     MAX_ZIP_MEMBERS,
@@ -175,6 +176,10 @@ def test_missing_and_unexpected_keys_are_listed(trained):
     assert str(err.value) == (
         "the checkpoint does not fit mobilenet_v3_small: 2 missing keys (classifier.fc.weight, "
         "classifier.fc.bias); 1 unexpected keys (extra.weight)"
+    )
+    assert said(err.value.phrase, translator("zh")) == (
+        "检查点与 mobilenet_v3_small 不匹配：缺少 2 个键（classifier.fc.weight, classifier.fc.bias）；"
+        "多出 1 个键（extra.weight）"
     )
 
 

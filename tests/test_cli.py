@@ -149,7 +149,7 @@ def test_classify_failures_exit_2_with_one_line(photos, argv, message, capsys, m
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lwviz: error: ") and message in lines[0], err
     if "--download" in argv:
-        assert lines[0].endswith("Downloading it failed: [Errno -3] Temporary failure in name resolution.")
+        assert lines[0].endswith("The download failed: [Errno -3] Temporary failure in name resolution.")
 
 
 def test_classify_a_missing_image_as_a_process(tmp_path):

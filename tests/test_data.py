@@ -107,7 +107,7 @@ def test_cifar10_offline_says_what_is_missing_and_how_to_get_it(torch_home):
     with pytest.raises(DatasetUnavailable) as failure:
         cifar10()
     assert str(failure.value) == (
-        f"{cifar10_missing()} Downloading it failed: [Errno -3] Temporary failure in name resolution."
+        f"{cifar10_missing()} The download failed: [Errno -3] Temporary failure in name resolution."
     )
     (url, archive, _), _ = data_module.download.call_args
     assert url == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"

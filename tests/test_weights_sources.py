@@ -10,6 +10,7 @@ import timm
 import torch
 import torchvision.models as tvm
 
+from lwviz.i18n import said, translator
 from lwviz.presets import PRESETS
 from lwviz.weights import hub
 from lwviz.weights.base import WeightsUnavailable
@@ -125,9 +126,16 @@ def test_no_network_gives_the_message_and_leaves_no_file(empty_hub, no_network):
         source.load(progress=lambda done, total: pytest.fail("no bytes can arrive"))
     assert no_network == [tvm.MobileNet_V3_Small_Weights.DEFAULT.url]
     assert str(err.value) == (
-        source.missing() + " Downloading it failed: [Errno -3] Temporary failure in name resolution."
+        source.missing() + " The download failed: [Errno -3] Temporary failure in name resolution."
     )
     assert "\n" not in str(err.value)
+    in_chinese = said(err.value.phrase, translator("zh"))  # what the page shows a Chinese class
+    assert in_chinese == (
+        f"本机没有 mobilenet_v3_small 的权重：{empty_hub} 中缺少 mobilenet_v3_small-047dcff4.pth（9.8 MB）。"
+        "请联网下载一次（在应用中选择这些权重，或运行 `lwviz classify IMAGE --model mobilenet_v3_small --download`），"
+        "或从已有该文件夹的机器上复制过来（设置 TORCH_HOME 可使用其他位置的缓存）。下载失败："
+        "[Errno -3] Temporary failure in name resolution。"
+    )
     assert list(empty_hub.iterdir()) == []  # no partial file
     assert best_offline_source() is LITE0  # the app carries on with what it has
 
@@ -205,7 +213,7 @@ def test_a_bad_download_through_a_source_is_weights_unavailable(monkeypatch, emp
     serve(monkeypatch, b"not the weights")
     source = get_source("squeezenet1_1:torchvision")
     with pytest.raises(
-        WeightsUnavailable, match="Downloading it failed: the downloaded file's SHA-256 .* does not start with b8a52dc0"
+        WeightsUnavailable, match="The download failed: the downloaded file's SHA-256 .* does not start with b8a52dc0"
     ):
         source.load()
     assert not source.cache_path.exists()
@@ -260,7 +268,7 @@ def test_timm_weights_offline_say_what_is_missing_and_how_to_get_it():
     assert str(err.value) == expected
     with pytest.raises(WeightsUnavailable) as err:  # timm asks the (offline) Hub, which fails at once
         source.load()
-    assert str(err.value).startswith(expected + " Downloading them failed: ")
+    assert str(err.value).startswith(expected + " The download failed: ")
 
 
 def test_timm_weights_without_timm(monkeypatch):
@@ -300,6 +308,6 @@ def test_damaged_timm_cache_says_to_fetch_it_again(monkeypatch):
 
     monkeypatch.setattr(TimmSource, "cached_file", lambda self: "/cache/model.safetensors")
     monkeypatch.setattr(TimmSource, "reference", damaged)
-    with pytest.raises(WeightsUnavailable, match=r"timm's cached ghostnet_100 weights are damaged \(Error while "
-                       r"deserializing header: HeaderTooLarge\): delete /cache/model.safetensors"):  # fmt: skip
+    with pytest.raises(WeightsUnavailable, match=r"/cache/model.safetensors is damaged \(Error while deserializing "
+                       r"header: HeaderTooLarge\): delete it and download it again"):  # fmt: skip
         get_source("ghostnet_100:timm").load()

@@ -34,7 +34,9 @@ from lwviz.compress.quantize_calibration import correct_bias, input_means
 from lwviz.compress.quantize_engines import QCONFIG_OF_ENGINE, RUN_THREADS, engines_to_pack, pack_fastest, packing_for
 from lwviz.compress.quantize_fusion import clamped_qconfig, fuse
 from lwviz.compress.quantize_padding import fix_same_padding
+from lwviz.errors import Refusal
 from lwviz.hooks import forward_hooks
+from lwviz.i18n import N_, Phrase
 from lwviz.layers.activations import ACTIVATION_LAYERS
 from lwviz.layers.se import SE_GATES
 from lwviz.perf import num_threads
@@ -49,7 +51,7 @@ FLOAT_ONLY = tuple(
 )
 
 
-class QuantizationUnsupported(ValueError):
+class QuantizationUnsupported(Refusal):
     """The network has a layer eager-mode int8 cannot run; the message names it."""
 
 
@@ -166,9 +168,13 @@ def _check_runs(model: nn.Module, example: torch.Tensor) -> None:
             model(example)
     except (NotImplementedError, RuntimeError) as exc:
         name, module = running[-1] if running else ("", model)
-        where = f"{name.removeprefix('module.') or 'the network'} ({type(module).__name__})"
         first = str(exc).strip().splitlines()[0].split(". ")[0]
-        raise QuantizationUnsupported(f"int8 (eager mode) cannot run {where}: {first}") from None
+        raise QuantizationUnsupported(
+            N_("int8 (eager mode) cannot run {layer} ({kind}): {error}"),
+            layer=name.removeprefix("module.") or Phrase(N_("the network")),
+            kind=type(module).__name__,
+            error=first,
+        ) from None
 
 
 def _run_in_float(model: nn.Module) -> tuple[str, ...]:

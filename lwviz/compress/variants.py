@@ -68,7 +68,7 @@ def variants(
     try:
         yield Variant("int8 static", quantize_int8(model, calibration), spec)
     except QuantizationUnsupported as exc:
-        yield Variant("int8 static", None, spec, str(exc))
+        yield Variant("int8 static", None, spec, exc.phrase)
     if qat is not None:
         yield qat
     for sparsity in sparsities:

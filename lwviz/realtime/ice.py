@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 
+from lwviz.errors import Refusal
+from lwviz.i18n import N_, Phrase
+
 ENV_VAR = "LWVIZ_ICE_SERVERS"  # the app's default, e.g. set by the teacher before ``streamlit run``
 SCHEMES = ("stun", "stuns", "turn", "turns")
 EXAMPLE = "stun:stun.l.google.com:19302\nturn:turn.example.org:3478 USERNAME PASSWORD"
@@ -28,14 +31,21 @@ def parse_ice_servers(text: str) -> list[dict]:
         url, *auth = line.split()
         scheme, _, rest = url.partition(":")
         if scheme not in SCHEMES or not rest:
-            raise ValueError(
-                f"ICE servers, line {number}: {url!r} is not a {'/'.join(SCHEMES)}: URL "
-                f"such as stun:stun.l.google.com:19302"
+            raise Refusal(
+                N_("ICE servers, line {number}: {url} is not a {schemes}: URL such as stun:stun.l.google.com:19302"),
+                number=number,
+                url=repr(url),
+                schemes="/".join(SCHEMES),
             )
         relay = scheme.startswith("turn")
         if len(auth) != (2 if relay else 0):
-            needs = "a username and a credential after the URL" if relay else "nothing after the URL"
-            raise ValueError(f"ICE servers, line {number}: a {scheme}: server takes {needs}")
+            needs = N_("a username and a credential after the URL") if relay else N_("nothing after the URL")
+            raise Refusal(
+                N_("ICE servers, line {number}: a {scheme}: server takes {needs}"),
+                number=number,
+                scheme=scheme,
+                needs=Phrase(needs),
+            )
         servers.append({"urls": [url], **dict(zip(("username", "credential"), auth))})
     return servers
 

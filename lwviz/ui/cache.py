@@ -10,7 +10,7 @@ import streamlit as st
 from lwviz.builder import Net
 from lwviz.cost import CostTable, analyze
 from lwviz.explain import Explainer
-from lwviz.i18n import translator
+from lwviz.i18n import Phrase, translator
 from lwviz.networks import load_pretrained, untrained_model
 from lwviz.presets import get_preset
 from lwviz.spec import Spec
@@ -58,12 +58,12 @@ def pretrained_model(source_name: str) -> Net:
     return load_pretrained(source_name)
 
 
-def load_problem(name: str) -> str | None:
-    """Why weight source ``name`` does not load (``WeightsUnavailable``'s message), or None: it is then cached."""
+def load_problem(name: str) -> Phrase | None:
+    """Why weight source ``name`` does not load (``WeightsUnavailable``'s phrase), or None: it is then cached."""
     try:
         pretrained_model(name)
     except WeightsUnavailable as exc:
-        return str(exc)
+        return exc.phrase
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lwviz.errors import Refusal
+from lwviz.errors import PhrasedError
 from lwviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_of, said, translator
 
 _last_run = {"lang": DEFAULT_LANGUAGE}  # see ``_``
@@ -73,8 +73,8 @@ def language_switch() -> None:
 
 def error_text(exc: BaseException) -> str:
     """What a library error says, in the session's language, safe to show as Markdown: a
-    :class:`~lwviz.errors.Refusal`'s phrase said in that language, any other error as it reads."""
-    return plain(said(exc.phrase, _) if isinstance(exc, Refusal) else str(exc))
+    :class:`~lwviz.errors.PhrasedError`'s phrase said in that language, any other error as it reads."""
+    return plain(said(exc.phrase, _) if isinstance(exc, PhrasedError) else str(exc))
 
 
 def plain(text: str) -> str:

@@ -23,7 +23,7 @@ from lwviz.spec import Spec
 from lwviz.train.loop import digits_se_spec, train
 from lwviz.ui.cache import design_explainer, design_model, load_problem, pretrained_model, source_explainer
 from lwviz.ui.jobs import turn
-from lwviz.ui.language import _, plain
+from lwviz.ui.language import _, error_text, plain
 from lwviz.ui.training import TrainedNet, trained_net
 from lwviz.weights import SOURCES, CheckpointError, WeightsUnavailable, get_source
 
@@ -98,9 +98,9 @@ def usable_source(name: str) -> str | None:
     fallback = next((s for s in ready_sources() if s.name != name and load_problem(s.name) is None), None)
     st.error(
         plain(
-            problem
+            said(problem, _)
             if fallback is None
-            else _("{problem} Using {name} meanwhile.", problem=problem, name=fallback.label)
+            else _("{problem} Using {name} meanwhile.", problem=said(problem, _), name=said(fallback.label, _))
         ),
         icon=":material/broken_image:",
     )
@@ -117,7 +117,7 @@ def offer_download(page: str, name: str) -> None:
     try:
         source.load(progress=partial(show_download, bar))
     except WeightsUnavailable as exc:
-        st.error(plain(str(exc)))
+        st.error(error_text(exc))
     else:
         st.session_state[f"{page}_downloaded"] = name  # said once, after the rerun
         st.rerun()

@@ -14,12 +14,12 @@ import torch
 from lwviz.builder import Net
 from lwviz.compress.distill import TEACHER_STEPS, Comparison, compare
 from lwviz.data import Dataset, DatasetUnavailable, cifar10, cifar10_missing, digits
-from lwviz.i18n import N_, Translate
+from lwviz.i18n import N_, Translate, said
 from lwviz.networks import dataset_name as dataset_words
 from lwviz.spec import Spec
 from lwviz.train.loop import History, cross_entropy, train
 from lwviz.ui.jobs import Job, JobState, Work, waiting_text
-from lwviz.ui.language import _, plain
+from lwviz.ui.language import _, error_text, plain
 from lwviz.viz.training_charts import training_curves
 from lwviz.weights.preprocess import Preprocess
 
@@ -94,7 +94,7 @@ def load_dataset(name: str) -> Dataset | None:
     if name == "digits":
         return digits()
     if (missing := cifar10_missing()) is not None and not st.session_state.get("train_download"):
-        st.info(plain(missing), icon=":material/cloud_download:")
+        st.info(plain(said(missing, _)), icon=":material/cloud_download:")
         st.button(_("Download CIFAR-10 now"), key="train_download", icon=":material/download:")
         return None
     bar = st.progress(0.0, text="CIFAR-10…")
@@ -106,7 +106,7 @@ def load_dataset(name: str) -> Dataset | None:
             )
         )
     except DatasetUnavailable as exc:
-        st.error(plain(str(exc)), icon=":material/cloud_off:")
+        st.error(error_text(exc), icon=":material/cloud_off:")
         return None
     finally:
         bar.empty()

@@ -19,7 +19,7 @@ from lwviz.classify import Prediction
 from lwviz.compress import QuantizationUnsupported, calibration_images, quantize_int8
 from lwviz.compress.quantize_trace import traced
 from lwviz.errors import Refusal
-from lwviz.i18n import N_, said
+from lwviz.i18n import N_, Phrase, said
 from lwviz.networks import DESIGN, Network
 from lwviz.perf import freeze_long_lived
 from lwviz.realtime import (
@@ -86,15 +86,15 @@ def int8_model(key: str, design: Spec | None, preprocess: Preprocess) -> tuple[n
     return int8_graph(float_model(key, design), calibration_images(preprocess))
 
 
-def int8_graph(model: nn.Module, pictures) -> tuple[nn.Module | None, str | None]:
+def int8_graph(model: nn.Module, pictures) -> tuple[nn.Module | None, Phrase | None]:
     """(an int8 copy of ``model`` calibrated on ``pictures``, as its traced graph, None) or (None, why not)."""
     try:
         return traced(quantize_int8(model, pictures), pictures[:1]), None
     except QuantizationUnsupported as exc:
-        return None, str(exc)
+        return None, exc.phrase
 
 
-def frame_model(net: Network, resolution: int, int8: bool, grad_cam: bool = False) -> tuple[FrameModel, str | None]:
+def frame_model(net: Network, resolution: int, int8: bool, grad_cam: bool = False) -> tuple[FrameModel, Phrase | None]:
     """The network to run on frames at ``resolution`` (with its explainer for the Grad-CAM overlay if asked),
     and a note when int8 was asked for but is not available."""
     preprocess = net.preprocess.at_resolution(resolution)

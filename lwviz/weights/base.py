@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 import torch
 
 from lwviz.builder import Net, build
+from lwviz.errors import PhrasedError
 from lwviz.spec import Spec
 from lwviz.weights.preprocess import Preprocess
 
@@ -15,7 +16,7 @@ DownloadProgress = Callable[[int, "int | None"], None]
 """``progress(done_bytes, total_bytes)`` during a download; ``total_bytes`` is None when the server does not say."""
 
 
-class WeightsUnavailable(RuntimeError):
+class WeightsUnavailable(PhrasedError, RuntimeError):
     """The weights are not on this machine (and could not be fetched); the message says how to get them."""
 
 
@@ -35,7 +36,8 @@ class WeightSource(ABC):
 
     @abstractmethod
     def missing(self) -> str | None:
-        """Why the weights cannot be loaded without a network (what is missing, how to get it), or None."""
+        """Why the weights cannot be loaded without a network (what is missing, how to get it, as a
+        :class:`~lwviz.i18n.Phrase`), or None."""
 
     @abstractmethod
     def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:

@@ -31,7 +31,7 @@ import torch
 
 from lwviz.builder import Net
 from lwviz.errors import Refusal
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase, listed
 from lwviz.images import file_problem
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource
@@ -99,16 +99,16 @@ def match_state_dict(state: Mapping[str, torch.Tensor], model: Net) -> dict[str,
         if k in state and state[k].shape != target[k].shape
     ]
     problems = [
-        f"{len(items)} {what} ({_first(items)})"
+        Phrase(what, count=len(items), first=_first(items))
         for what, items in (
-            ("missing keys", missing),
-            ("unexpected keys", unexpected),
-            ("shape mismatches", wrong_shape),
+            (N_("{count} missing keys ({first})"), missing),
+            (N_("{count} unexpected keys ({first})"), unexpected),
+            (N_("{count} shape mismatches ({first})"), wrong_shape),
         )
         if items
     ]
     if problems:
-        raise CheckpointError(_DOES_NOT_FIT, name=model.spec.name, problems="; ".join(problems))
+        raise CheckpointError(_DOES_NOT_FIT, name=model.spec.name, problems=listed(problems))
     return {k: state[k] for k in target}
 
 
@@ -136,7 +136,7 @@ class CheckpointSource(WeightSource):
 
     @property
     def label(self) -> str:
-        return f"{self.spec.name}, weights from {self.filename}"
+        return Phrase("{name}, weights from {file}", name=self.spec.name, file=self.filename)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -163,7 +163,7 @@ def read_checkpoint_bytes(source: CheckpointInput, max_bytes: int = MAX_CHECKPOI
         with path.open("rb") as file:
             data = file.read(max_bytes + 1)  # no more, even if the file grew since it was measured
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise CheckpointError(N_("{path}: cannot read it ({error})"), path=path, error=exc.strerror) from None
     _check_size(len(data), max_bytes)
     return data
 

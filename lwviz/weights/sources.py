@@ -19,13 +19,13 @@ import torch
 from torch import nn
 
 from lwviz.builder import Net
-from lwviz.i18n import Phrase
+from lwviz.i18n import N_, Phrase
 from lwviz.presets import PRESETS, get_preset
 from lwviz.registry import add
 from lwviz.spec import Spec
 from lwviz.weights.base import DownloadProgress, WeightSource, WeightsUnavailable
 from lwviz.weights.convert import convert_state_dict
-from lwviz.weights.hub import TorchvisionSource, describe_error
+from lwviz.weights.hub import DAMAGED, DOWNLOAD_FAILED, TorchvisionSource, describe_error
 from lwviz.weights.offline import LITE0, imagenet_categories
 from lwviz.weights.preprocess import Preprocess
 
@@ -137,11 +137,8 @@ class TimmSource(WeightSource):
             reference = self.reference()
         except Exception as exc:  # no network, a refused download, a damaged cache: timm raises many kinds
             if reason is None:
-                raise WeightsUnavailable(
-                    f"timm's cached {self.preset} weights are damaged ({describe_error(exc)}): delete "
-                    f"{self.cached_file()} and download them again."
-                ) from exc
-            raise WeightsUnavailable(f"{reason} Downloading them failed: {describe_error(exc)}.") from exc
+                raise WeightsUnavailable(DAMAGED, path=self.cached_file(), error=describe_error(exc)) from exc
+            raise WeightsUnavailable(DOWNLOAD_FAILED, reason=reason, error=describe_error(exc)) from exc
         return convert_timm(reference, model)
 
 
@@ -186,8 +183,9 @@ def best_offline_source(preset: str | None = None) -> WeightSource:
     if not candidates:
         with_weights = sorted({s.spec.name for s in SOURCES.values()})
         raise WeightsUnavailable(
-            f"{preset} has no pretrained weights (it is built from its spec only); "
-            f"presets with weights: {', '.join(with_weights)}."
+            N_("{preset} has no pretrained weights (it is built from its spec only); presets with weights: {names}."),
+            preset=preset,
+            names=", ".join(with_weights),
         )
     for source in candidates:
         if source.is_available():

@@ -69,7 +69,7 @@ def test_cifar10_offline_says_what_is_missing_and_the_failed_download_keeps_the_
         at.segmented_control("train_dataset").set_value("cifar10").run()
         assert "CIFAR-10 is not on this machine" in at.info[0].value
         at.button("train_download").click().run()
-    assert any("Downloading it failed" in e.value and "no route to host" in e.value for e in at.error)
+    assert any("The download failed" in e.value and "no route to host" in e.value for e in at.error)
     assert not at.exception
     at.segmented_control("train_dataset").set_value("digits").run()
     assert not at.error and at.button("train_start")
