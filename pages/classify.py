@@ -8,6 +8,7 @@ from lwviz.networks import DOWNLOADABLE, OWN, READY
 from lwviz.ui.language import _
 from lwviz.ui.network_picker import pick_network
 from lwviz.ui.pickers import pick_picture
+from lwviz.ui.presenter import chart
 from lwviz.ui.state import current_spec
 from lwviz.viz.classify_charts import topk_figure
 
@@ -43,7 +44,7 @@ with picture_col:
     with chart_col:
         st.metric(_("The network says"), result.top.label)
         st.markdown(_("**{prob}** sure", prob=f"{result.top.prob:.0%}"))
-        st.plotly_chart(topk_figure(result, _=_), width="stretch")
+        chart(topk_figure(result, _=_), width="stretch")
         st.caption(
             _(
                 "{ms} ms for one forward pass on this CPU ({size}×{size} input).",

@@ -8,6 +8,7 @@ from lwviz.networks import READY, TRAINED
 from lwviz.ui.compressing import distillation_note, measured_rows, rows_table, subject
 from lwviz.ui.language import _, plain
 from lwviz.ui.network_picker import pick_network
+from lwviz.ui.presenter import chart, more_controls
 from lwviz.ui.state import current_spec, set_spec
 from lwviz.viz.compress_charts import variants_figure
 
@@ -30,26 +31,27 @@ net = pick_network(
 )
 if net is None:
     st.stop()
-sparsity_col, keep_col = st.columns(2)
-sparsities = sparsity_col.multiselect(
-    _("Unstructured: share of weights zeroed"),
-    [0.3, 0.5, 0.7, 0.8, 0.9, 0.95],
-    default=list(SPARSITIES),
-    format_func="{:.0%}".format,
-    key="compress_sparsity",
-)
-keep = keep_col.slider(
-    _("Structured: share of channels kept"),
-    0.25,
-    0.9,
-    KEEP,
-    0.05,
-    key="compress_keep",
-    help=_(
-        "Expansion channels of inverted-residual blocks and the head's channels, the least "
-        "important (smallest L1 norm) removed first."
-    ),
-)
+with more_controls():  # in presenter mode, behind one expander
+    sparsity_col, keep_col = st.columns(2)
+    sparsities = sparsity_col.multiselect(
+        _("Unstructured: share of weights zeroed"),
+        [0.3, 0.5, 0.7, 0.8, 0.9, 0.95],
+        default=list(SPARSITIES),
+        format_func="{:.0%}".format,
+        key="compress_sparsity",
+    )
+    keep = keep_col.slider(
+        _("Structured: share of channels kept"),
+        0.25,
+        0.9,
+        KEEP,
+        0.05,
+        key="compress_keep",
+        help=_(
+            "Expansion channels of inverted-residual blocks and the head's channels, the least "
+            "important (smallest L1 norm) removed first."
+        ),
+    )
 target = subject(net)
 qat = target.data is not None and st.toggle(
     _("Also quantization-aware training ({steps} steps)", steps=QAT_STEPS),
@@ -65,7 +67,7 @@ if rows is None:
     st.stop()
 
 st.dataframe(rows_table(rows, target.score_label, _), hide_index=True, width="stretch")
-st.plotly_chart(variants_figure(rows, target.score_label, _), width="stretch", key="compress_chart")
+chart(variants_figure(rows, target.score_label, _), width="stretch", key="compress_chart")
 st.caption(
     _(
         "{score} Latency: median of 20 runs after a warm-up, batch 1, one thread; int8 "

@@ -9,6 +9,7 @@ from lwviz.train.loop import DIGITS_STEPS
 from lwviz.ui.language import _, plain
 from lwviz.ui.network_picker import network_explainer, pick_network
 from lwviz.ui.pickers import pick_picture
+from lwviz.ui.presenter import chart, more_controls
 from lwviz.ui.state import current_spec
 from lwviz.ui.training import dataset_name
 from lwviz.viz.cost_charts import short_name
@@ -78,21 +79,22 @@ with picture_col:
         caption = _("The picture")
 
 names = explainer.layer_names()
-layer_col, class_col, opacity_col = st.columns(3)
-layer = layer_col.selectbox(
-    _("Layer"),
-    names,
-    index=names.index(explainer.default_layer()),
-    key=f"explain_layer_{choice}",
-    format_func=lambda n: layer_label(explainer, n),
-)
-target = class_col.selectbox(
-    _("Class to explain"),
-    [None, *range(len(net.categories))],
-    key=f"explain_class_{choice}",
-    format_func=lambda c: _("the network's answer (top-1)") if c is None else net.categories[c],
-)
-opacity = opacity_col.slider(_("Opacity of the map"), 0.0, 1.0, 0.5, 0.05, key="explain_opacity")
+with more_controls():  # in presenter mode, behind one expander
+    layer_col, class_col, opacity_col = st.columns(3)
+    layer = layer_col.selectbox(
+        _("Layer"),
+        names,
+        index=names.index(explainer.default_layer()),
+        key=f"explain_layer_{choice}",
+        format_func=lambda n: layer_label(explainer, n),
+    )
+    target = class_col.selectbox(
+        _("Class to explain"),
+        [None, *range(len(net.categories))],
+        key=f"explain_class_{choice}",
+        format_func=lambda c: _("the network's answer (top-1)") if c is None else net.categories[c],
+    )
+    opacity = opacity_col.slider(_("Opacity of the map"), 0.0, 1.0, 0.5, 0.05, key="explain_opacity")
 cam = explainer.grad_cam(x, layer, target)
 explained, sure, answer = st.columns(3)
 explained.metric(_("Explaining"), net.categories[cam.target])
@@ -227,7 +229,7 @@ def se_view() -> None:
     )
     capture = explainer.gates(x, features_of=block)
     sort = st.toggle(_("Sort each block's channels, most excited first"), key="explain_sort")
-    st.plotly_chart(gate_heatmap(capture, sort=sort, _=_), width="stretch", key="explain_gate_heatmap")
+    chart(gate_heatmap(capture, sort=sort, _=_), width="stretch", key="explain_gate_heatmap")
     bars_col, maps_col = st.columns(2)
     bars_col.plotly_chart(gate_bars(capture.gate(block), block, _=_), width="stretch", key="explain_gate_bars")
     maps_col.plotly_chart(
@@ -252,8 +254,8 @@ def se_view() -> None:
             st.image(picture_b, caption=_("Picture B"), width=200)
     if x_b is not None:
         capture_b = explainer.gates(x_b)
-        st.plotly_chart(gate_difference_heatmap(capture, capture_b, _=_), width="stretch", key="explain_gate_diff")
-        st.plotly_chart(gate_divergence_figure(capture, capture_b, _=_), width="stretch", key="explain_gate_spread")
+        chart(gate_difference_heatmap(capture, capture_b, _=_), width="stretch", key="explain_gate_diff")
+        chart(gate_divergence_figure(capture, capture_b, _=_), width="stretch", key="explain_gate_spread")
         st.caption(_("Early gates hardly depend on the picture; late ones differ with its class (Hu et al., 2018)."))
 
     st.subheader(_("Switch SE off"))

@@ -7,6 +7,7 @@ import streamlit as st
 from lwviz.cost.one_layer import LIMITS, OneLayer
 from lwviz.plan import resolve
 from lwviz.ui.language import _, plain
+from lwviz.ui.presenter import chart
 from lwviz.ui.state import current_spec
 from lwviz.viz.layer_figures import count, fewer, kernel_figure, latex_formulas, ratio_figure
 
@@ -116,7 +117,7 @@ st.subheader(_("Weights"))
 st.latex(formulas["standard params"])
 st.latex(formulas["separable params"])
 
-st.plotly_chart(kernel_figure(layer, _=_), width="stretch")
+chart(kernel_figure(layer, _=_), width="stretch")
 st.caption(
     _(
         "Every coloured cell is one multiply-accumulate for that single output value, and the layer repeats it "
@@ -124,7 +125,7 @@ st.caption(
         "multiplies them (tinted), so they still count."
     )
 )
-st.plotly_chart(ratio_figure(layer, _=_), width="stretch")
+chart(ratio_figure(layer, _=_), width="stretch")
 st.caption(
     _(
         "The ratio does not depend on M, H, W or the stride: both costs scale with them alike. Adding output "

@@ -9,6 +9,7 @@ from lwviz.limits import TRAINING_STEPS, DesignTooLarge, check_runnable
 from lwviz.train.loop import PAGE_STEPS, digits_se_spec, for_dataset
 from lwviz.ui.jobs import Job
 from lwviz.ui.language import _, plain
+from lwviz.ui.presenter import more_controls
 from lwviz.ui.state import current_spec
 from lwviz.ui.training import (
     DATASETS,
@@ -81,16 +82,19 @@ st.caption(
         test=f"{len(data.test_x):,}",
     )
 )
-steps_col, seed_col = st.columns([3, 1])
-steps = steps_col.slider(_("Training steps (64 pictures each)"), 50, TRAINING_STEPS, PAGE_STEPS, 50, key="train_steps")
-seed = seed_col.number_input(
-    _("Seed"),
-    0,
-    10_000,
-    0,
-    key="train_seed",
-    help=_("The same seed gives the same starting weights and the same batches."),
-)
+with more_controls():  # in presenter mode, behind one expander
+    steps_col, seed_col = st.columns([3, 1])
+    steps = steps_col.slider(
+        _("Training steps (64 pictures each)"), 50, TRAINING_STEPS, PAGE_STEPS, 50, key="train_steps"
+    )
+    seed = seed_col.number_input(
+        _("Seed"),
+        0,
+        10_000,
+        0,
+        key="train_seed",
+        help=_("The same seed gives the same starting weights and the same batches."),
+    )
 job = st.session_state.get("train_job")
 running = job is not None and not job.done
 

@@ -20,6 +20,7 @@ from lwviz.spec import Spec
 from lwviz.train.loop import History, cross_entropy, train
 from lwviz.ui.jobs import Job, JobState, Work, waiting_text
 from lwviz.ui.language import _, error_text, plain
+from lwviz.ui.presenter import chart
 from lwviz.viz.training_charts import training_curves
 from lwviz.weights.preprocess import Preprocess
 
@@ -202,7 +203,7 @@ def show_job(job: Job, key: str) -> None:
         stop_col.button(
             _("Stop"), on_click=job.stop, icon=":material/stop_circle:", key=f"{key}_stop", disabled=job.stopping
         )
-        st.plotly_chart(
+        chart(
             training_curves({_("this run"): (state.losses, state.accuracies)}, _=_),
             width="stretch",
             key=f"{key}_live_curves",
@@ -238,7 +239,7 @@ def show_trained(trained: TrainedNet, state: JobState | None) -> None:
     steps_col.metric(_("Steps"), f"{history.steps}", help=_("Fewer than asked when stopped early."))
     time_col.metric(_("Training time"), f"{history.seconds:.0f} s")
     if state is not None:
-        st.plotly_chart(
+        chart(
             training_curves({_("training"): (state.losses, state.accuracies)}, _=_),
             width="stretch",
             key="train_curves",
@@ -270,7 +271,7 @@ def show_distilled(distilled: Distilled) -> None:
     taught_col.metric(
         _("Student distilled"), f"{c.distilled.test_accuracy:.1%}", _("{points} points", points=f"{c.gain * 100:+.1f}")
     )
-    st.plotly_chart(
+    chart(
         training_curves({_("from the labels"): (c.plain.losses, ()), _("distilled"): (c.distilled.losses, ())}, _=_),
         width="stretch",
         key="distill_curves",

@@ -102,6 +102,13 @@ def test_presenter_mode_from_the_link_and_the_switch():
     assert not [e for e in off.get("expander") if e.label == "More controls"]
 
 
+@pytest.mark.parametrize("page", ["build", "explain", "compress", "train"])
+def test_presenter_mode_folds_the_secondary_controls_of_a_page(page):
+    folded = [e for e in open_page(page, present="1").get("expander") if e.label == "More controls"]
+    assert len(folded) == 1 and folded[0].children  # the controls are in it
+    assert not [e for e in open_page(page).get("expander") if e.label == "More controls"]
+
+
 def test_library_refusals_are_said_in_the_readers_language():
     """A link beyond the design limits: lwviz refuses it with a catalog message, so the warning is all Chinese."""
     from lwviz.presets import get_preset
