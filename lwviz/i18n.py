@@ -44,7 +44,7 @@ def translator(lang: str) -> Translate:
     gettext = translations(lang).gettext
 
     def _(message: str, /, **params) -> str:
-        text = gettext(message)
+        text = gettext(message) if message else message  # gettext("") is the catalog's header
         return text.format(**params) if params else text
 
     return _

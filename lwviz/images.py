@@ -25,7 +25,6 @@ from lwviz.errors import Refusal
 from lwviz.i18n import N_
 
 MAX_PIXELS = 64_000_000  # well above a 50 MP phone photo; a full-size RGB decode is ~190 MB
-SUPPORTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 
 ImageInput = bytes | str | os.PathLike | BinaryIO | np.ndarray | Image.Image
 
@@ -155,7 +154,7 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise ImageError(N_("not an image: expected a {formats} file"), formats=SUPPORTED) from None
+        raise ImageError(N_("not an image: expected a JPEG, PNG, WebP, GIF, BMP or TIFF file")) from None
     except Image.DecompressionBombError as exc:
         raise ImageError(N_("the image has too many pixels to open safely ({detail})"), detail=exc) from None
     except Exception as exc:  # a malformed header trips many different errors inside the decoders

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lwviz.cost.one_layer import LIMITS, OneLayer
 from lwviz.plan import resolve
-from lwviz.ui.language import _, plain
+from lwviz.ui.language import _, error_text
 from lwviz.ui.presenter import chart
 from lwviz.ui.state import current_spec
 from lwviz.viz.layer_figures import count, fewer, kernel_figure, latex_formulas, ratio_figure
@@ -85,7 +85,7 @@ for col, (field, limit) in zip(st.columns(len(LIMITS)), LIMITS.items()):
 try:
     layer = OneLayer(**values)
 except ValueError as exc:
-    st.error(plain(f"{exc}."))
+    st.error(error_text(exc))
     st.stop()
 
 std = layer.standard

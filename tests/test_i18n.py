@@ -8,7 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from lwviz.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, language_of, translations
+from lwviz.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, Phrase, language_of, listed, said, translations, translator
 
 ROOT = Path(__file__).parents[1]
 CATALOG = LOCALE_DIR / "zh" / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -55,3 +55,13 @@ def test_language_tags():
     with pytest.raises(ValueError, match="lang: unknown language 'fr'"):
         translations("fr")
     assert set(LANGUAGES) == {"zh", "en"}
+
+
+def test_phrases_nest_and_an_empty_text_stays_empty():
+    """An empty cell says nothing (gettext("") would be the catalog's header); listed clauses take the
+    language's separator; a Phrase inside a Phrase is said too."""
+    zh = translator("zh")
+    assert zh("") == "" and said("", zh) == ""
+    problems = listed([Phrase("{count} missing keys ({first})", count=2, first="a, b"), Phrase("the network")])
+    assert str(problems) == "2 missing keys (a, b); the network"
+    assert said(problems, zh) == "缺少 2 个键（a, b）；整个网络"

@@ -22,8 +22,9 @@ from fractions import Fraction
 from numbers import Integral
 
 from lwviz.cost.analytic import dws_theory_ratio
+from lwviz.errors import Refusal
 from lwviz.families import conv_out
-from lwviz.i18n import N_
+from lwviz.i18n import N_, Phrase
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,20 @@ class Limit:
     odd: bool = False
 
     def check(self, field: str, value) -> None:
-        """Raise ``ValueError`` naming the field and its allowed range unless ``value`` is allowed."""
+        """Raise a :class:`~lwviz.errors.Refusal` naming the field and its allowed range unless ``value`` is
+        allowed."""
         ok = isinstance(value, Integral) and not isinstance(value, bool) and self.low <= value <= self.high
         if not ok or (self.odd and value % 2 == 0):
-            kind = "an odd integer" if self.odd else "an integer"
-            raise ValueError(f"{self.label} ({field}) must be {kind} in {self.low}..{self.high}, got {value!r}")
+            raise Refusal(
+                N_("{label} ({field}) must be an odd integer in {low}..{high}, got {value}")
+                if self.odd
+                else N_("{label} ({field}) must be an integer in {low}..{high}, got {value}"),
+                label=Phrase(self.label),
+                field=field,
+                low=self.low,
+                high=self.high,
+                value=repr(value),
+            )
 
 
 LIMITS: dict[str, Limit] = {

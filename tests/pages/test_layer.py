@@ -75,7 +75,7 @@ def test_an_even_kernel_shows_the_message_and_nothing_else():
     at = open_page("layer")
     at.number_input("layer_kernel").set_value(4).run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Kernel size K (kernel) must be an odd integer in 1..11, got 4."]
+    assert [e.value for e in at.error] == ["Kernel size K (kernel) must be an odd integer in 1..11, got 4"]
     assert not at.metric and not at.latex and not at.get("plotly_chart")
     at.number_input("layer_kernel").set_value(5).run()  # fixing it brings everything back
     assert_shows(at, OneLayer(**PAPER | {"kernel": 5}))
