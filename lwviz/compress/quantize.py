@@ -171,7 +171,7 @@ def _check_runs(model: nn.Module, example: torch.Tensor) -> None:
         first = str(exc).strip().splitlines()[0].split(". ")[0]
         raise QuantizationUnsupported(
             N_("int8 (eager mode) cannot run {layer} ({kind}): {error}"),
-            layer=name.removeprefix("module.") or Phrase(N_("the network")),
+            layer=name.removeprefix("module.") or Phrase("the network"),
             kind=type(module).__name__,
             error=first,
         ) from None

@@ -11,6 +11,7 @@ from lwviz.networks import TRAINED
 from lwviz.ui import training
 from lwviz.ui.compressing import distillation_note
 from tests.pages.apptest import metrics, open_page, with_damaged_weights
+from tests.pages.shown_text import english_in, shown_text
 from tests.pages.test_train import finish, start_training
 
 
@@ -113,6 +114,8 @@ def test_the_measured_table_in_chinese_keeps_its_numbers(measured):
             list(row.values())[1:-1] for row in english
         ]  # the same measured numbers
         notes = dict(zip(table["版本"], table["说明"]))
+        assert notes["浮点 (float32)"] == ""  # nothing to say, not the catalog's header
+        assert english_in(shown_text(at)) == []
         assert notes["int8 动态量化"] == "只有 Linear（全连接）层是 int8"
         assert notes["int8 量化感知训练"].endswith(" 步量化感知训练")
         assert notes["它的教师网络"] == "digits_teacher，蒸馏时的教师网络"
