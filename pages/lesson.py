@@ -15,7 +15,7 @@ from lwviz.lesson.spiral import DIMENSIONS, experiment
 from lwviz.ui.jobs import turn
 from lwviz.ui.language import _
 from lwviz.ui.nav import require_frame
-from lwviz.ui.presenter import chart
+from lwviz.ui.presenter import chart, columns
 from lwviz.viz import lesson_charts as charts
 from lwviz.viz.layer_figures import count
 
@@ -129,7 +129,7 @@ def multipliers() -> None:
         rf"{w_parameters}: \frac{{{tex(cost.params)}}}{{{tex(full.params)}}} = {cost.params / full.params:.3f}"
         rf" \approx \alpha^2 = {alpha * alpha:.3f}"
     )
-    left, right = st.columns(2)
+    left, right = columns(2)
     for col, title, rows, label in (
         (left, _("Table 6: width multiplier α (224 × 224)"), num.width_table(), lambda r: f"{r.alpha:g}"),
         (right, _("Table 7: resolution (α = 1)"), num.resolution_table(), lambda r: f"{r.resolution}"),
@@ -307,7 +307,7 @@ def compound() -> None:
         "resolution": _("resolution alone"),
     }
     dims = ("compound", "width", "depth", "resolution")
-    left, right = st.columns([2, 3])
+    left, right = columns([2, 3])
     left.dataframe(
         [
             {

@@ -18,6 +18,10 @@ CSS = """
 html { font-size: 24px; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1rem; }
+/* a label cut to "...(MA…" at 24 px is unreadable: wrap it instead */
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 [data-testid="stMainBlockContainer"] { padding: 4.5rem 1.5rem 3rem; max-width: 100%; }
 h1 { font-size: 2rem !important; padding-top: 0 !important; }
 </style>
@@ -62,8 +66,18 @@ def presenter_css() -> None:
 
 
 def chart(fig, **kwargs) -> None:
-    """``st.plotly_chart``, restyled for the back row in presenter mode (on a copy: ``fig`` may be cached)."""
-    st.plotly_chart(presenter_style(fig) if presenting() else fig, **kwargs)
+    """``st.plotly_chart``, restyled for the back row in presenter mode (on a copy: ``fig`` may be cached), and
+    without the toolbar there, which would cover a title set at 26 px."""
+    if presenting():
+        fig, kwargs["config"] = presenter_style(fig), {**kwargs.get("config", {}), "displayModeBar": False}
+    st.plotly_chart(fig, **kwargs)
+
+
+def columns(spec):
+    """``st.columns(spec)``, or the same number of full-width blocks one under the other in presenter mode: a
+    table or chart at 24 px does not fit in part of a 1280 px screen."""
+    count = spec if isinstance(spec, int) else len(spec)
+    return [st.container() for _block in range(count)] if presenting() else st.columns(spec)
 
 
 def more_controls():

@@ -226,5 +226,5 @@ def scaling_figure(models: Sequence[Scaled], chosen: int, _: Translate = english
         300,
         title=_("EfficientNet B0 … B7: MACs against the compound-scaling rule"),
         yaxis=dict(title=_("× B0's MACs"), type="log"),
-        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+        legend=dict(orientation="h", y=-0.2),
     )

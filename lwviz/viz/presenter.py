@@ -35,6 +35,11 @@ def _recolour(value):
     return value
 
 
+def _fewer_log_ticks(axis) -> None:
+    if axis.type == "log" and axis.dtick is None and axis.tickvals is None:
+        axis.dtick = "D2"  # 1, 2 and 5 in each decade
+
+
 def presenter_style(fig: go.Figure) -> go.Figure:
     """A copy of ``fig`` for the back row of a classroom (``fig`` itself may be a shared, cached figure)."""
     fig = go.Figure(fig)
@@ -57,5 +62,12 @@ def presenter_style(fig: go.Figure) -> go.Figure:
     )
     fig.update_xaxes(tickfont_size=TICK_PX, title_font_size=FONT_PX, linewidth=2)
     fig.update_yaxes(tickfont_size=TICK_PX, title_font_size=FONT_PX, linewidth=2)
-    fig.update_annotations(font_size=FONT_PX)
+    # a log axis labels 1..9 in every decade when it has room at 14 px; at 20 px they run into each other
+    fig.for_each_xaxis(_fewer_log_ticks)
+    fig.for_each_yaxis(_fewer_log_ticks)
+    for note in fig.layout.annotations:
+        if note.showarrow and note.font.size:  # a label placed beside its point: grow it with the plot only
+            note.font.size = note.font.size * HEIGHT_SCALE
+        else:
+            note.font.size = FONT_PX
     return fig

@@ -109,6 +109,14 @@ def test_presenter_mode_folds_the_secondary_controls_of_a_page(page):
     assert not [e for e in open_page(page).get("expander") if e.label == "More controls"]
 
 
+@pytest.mark.parametrize("step", ["4", "9"])
+def test_presenter_mode_puts_the_lessons_tables_under_each_other_not_side_by_side(step):
+    """At 24 px a table of six columns fits only the whole width of a 1280 px projector."""
+    side_by_side, stacked = open_page("lesson", step=step), open_page("lesson", step=step, present="1")
+    assert len(side_by_side.columns) - len(stacked.columns) == 2
+    assert len(stacked.dataframe) == len(side_by_side.dataframe) >= 1
+
+
 def test_library_refusals_are_said_in_the_readers_language():
     """A link beyond the design limits: lwviz refuses it with a catalog message, so the warning is all Chinese."""
     from lwviz.presets import get_preset
