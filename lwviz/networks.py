@@ -145,7 +145,7 @@ def network_label(net: Network, _: Translate = english) -> str:
         return _(UNTRAINED, name=net.model.spec.name)
     if net.data is not None:  # trained here (TRAINED, DIGITS): as resolve() labels it
         return _("{network} ({dataset})", network=net.model.spec.name, dataset=dataset_name(net.data.name, _))
-    return net.label
+    return said(net.label, _)  # a name, or your checkpoint's Phrase
 
 
 def resolve(

@@ -10,6 +10,7 @@ import torch
 
 from lwviz.builder import Net, build
 from lwviz.data import DIGITS_CLASSES, digits
+from lwviz.i18n import translator
 from lwviz.networks import (
     DESIGN,
     DIGITS,
@@ -20,6 +21,7 @@ from lwviz.networks import (
     choice_label,
     choices,
     design_preprocess,
+    network_label,
     resolve,
     untrained_model,
 )
@@ -118,6 +120,7 @@ def test_your_checkpoint_for_the_design():
     saved = build(SMALL)
     net = resolve(OWN, SMALL, checkpoint=state_dict_bytes(saved), checkpoint_name="mine.pt", build_design=fail)
     assert net.key == OWN and net.label == "mobilenet_v3_small, weights from mine.pt" and net.trained
+    assert network_label(net, translator("zh")) == "mobilenet_v3_small，权重来自 mine.pt"
     assert net.categories == tuple(f"class {i}" for i in range(10)) and net.preprocess == design_preprocess(SMALL)
     assert same_weights(net.model, saved) and not net.model.training
 
