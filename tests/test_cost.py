@@ -3,12 +3,12 @@ import itertools
 import pytest
 import torch
 import torchvision.models as tvm
-from torch import nn
 
 from lwviz.builder import build
 from lwviz.cost import analyze, dws_theory_ratio
 from lwviz.cost.tracer import flop_counter_macs, group, trace
 from lwviz.families import FAMILIES, LayerArgs
+from lwviz.lesson.numbers import made_dense
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 
@@ -147,24 +147,6 @@ def test_mobilenet_v1_standard_conv_version_matches_table_4():
     assert round(table.baseline_macs / 1e6) == 4867  # 4866M + the stem and FC rounding in the paper
     assert round(table.baseline_params / 1e6, 1) == 29.3
     assert round(table.macs / 1e6) == 569
-
-
-def made_dense(model):
-    """``model`` with every depthwise and grouped conv replaced by a dense one of its class (groups = 1)."""
-    for module in list(model.modules()):
-        for name, conv in list(module.named_children()):
-            if isinstance(conv, nn.Conv2d) and conv.groups > 1:
-                dense = type(conv)(  # lwviz's Conv2dSame keeps its TF-"same" padding
-                    conv.in_channels,
-                    conv.out_channels,
-                    conv.kernel_size,
-                    conv.stride,
-                    conv.padding,
-                    bias=conv.bias is not None,
-                    device=conv.weight.device,
-                )
-                setattr(module, name, dense)
-    return model
 
 
 def dense_counts(model, resolution: int) -> tuple[int, int]:

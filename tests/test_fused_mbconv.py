@@ -16,8 +16,7 @@ from lwviz.cost.tracer import flop_counter_macs
 from lwviz.families import layer_ops
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
-from lwviz.weights.convert import convert_state_dict
-from tests.reference import randomize_bn
+from tests.reference import assert_block_equals
 from tests.test_cost import block_args
 
 
@@ -63,12 +62,7 @@ def test_fused_block_equals_torchvisions(expand, kernel, stride, in_chs, out_chs
     ours = build_layer(_layer(in_chs, out_chs, float(expand), stride, kernel=kernel)).eval()
     cnf = FusedMBConvConfig(expand, kernel, stride, in_chs, out_chs, 1)
     ref = TorchvisionFused(cnf, 0.2, partial(nn.BatchNorm2d, eps=1e-3)).eval()
-    randomize_bn(ref)
-    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
-    ours.load_state_dict(convert_state_dict(ref.state_dict(), ours))
-    x = torch.randn(2, in_chs, 16, 16)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=0)
+    assert_block_equals(ours, ref, in_chs)
     assert isinstance(ours.conv_pwl, nn.Identity) == (expand == 1)
 
 

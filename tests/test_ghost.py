@@ -17,7 +17,7 @@ from lwviz.families.ghost import ghost_chs
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.weights.convert import convert_state_dict
-from tests.reference import randomize_bn
+from tests.reference import assert_block_equals, randomize_bn
 from tests.reference.timm_models import converted, max_difference, timm_reference
 from tests.test_cost import assert_analytic_equals_traced, block_args
 
@@ -99,12 +99,7 @@ def test_ghost_module_equals_timms(ratio):
 def test_ghost_bottleneck_equals_timms(in_chs, mid_chs, out_chs, kernel, stride, se):
     ours = build_layer(_layer(in_chs, out_chs, mid_chs / in_chs, stride, kernel, se)).eval()
     ref = TimmGhostBottleneck(in_chs, mid_chs, out_chs, kernel, stride, se_ratio=se).eval()
-    randomize_bn(ref)
-    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
-    ours.load_state_dict(convert_state_dict(ref.state_dict(), ours))
-    x = torch.randn(2, in_chs, 16, 16)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=0)
+    assert_block_equals(ours, ref, in_chs)
 
 
 @pytest.mark.parametrize(

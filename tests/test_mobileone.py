@@ -12,31 +12,21 @@ from timm.utils.model import reparameterize_model
 from lwviz.builder import build
 from lwviz.cost import analyze
 from lwviz.cost.tracer import flop_counter_macs
-from lwviz.families import FAMILIES, LayerArgs, layer_ops
+from lwviz.families import layer_ops
 from lwviz.presets import PRESETS, get_preset
 from lwviz.reparam import inference_spec, is_reparameterizable, reparameterize, training_spec
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.weights.convert import convert_state_dict
 from tests.reference import randomize_bn
 from tests.reference.timm_models import converted, max_difference, timm_reference
-from tests.test_cost import assert_analytic_equals_traced
+from tests.test_cost import assert_analytic_equals_traced, block_args
 
 SMALL_BN = (0.1, 0.4)  # every layer sums up to k + 2 branches: BN weights below 1 keep the activations in range
 
 
 def _layer(in_chs, out_chs, stride=1, kernel=3, branches=4, folded=False, size=16):
-    return LayerArgs(
-        name="b",
-        block="mobileone",
-        stage=0,
-        in_chs=in_chs,
-        out_chs=out_chs,
-        kernel=kernel,
-        stride=stride,
-        in_size=size,
-        out_size=FAMILIES["mobileone"].out_size(size, kernel, stride),
-        branches=branches,
-        folded=folded,
+    return block_args(
+        "mobileone", in_chs, out_chs, stride=stride, kernel=kernel, size=size, branches=branches, folded=folded
     )
 
 

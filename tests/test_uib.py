@@ -3,7 +3,6 @@
 import itertools
 
 import pytest
-import torch
 from timm.models._efficientnet_blocks import UniversalInvertedResidual
 from torch import nn
 
@@ -16,8 +15,7 @@ from lwviz.plan import resolve
 from lwviz.presets import PRESETS, get_preset
 from lwviz.spec import Head, Spec, Stage, Stem
 from lwviz.viz.diagram import network_dot
-from lwviz.weights.convert import convert_state_dict
-from tests.reference import randomize_bn
+from tests.reference import assert_block_equals
 from tests.reference.timm_models import converted, max_difference, timm_reference
 from tests.test_cost import assert_analytic_equals_traced, block_args
 
@@ -83,12 +81,7 @@ def test_uib_block_equals_timms(dw_start, kernel, stride, expand, in_chs, out_ch
     ref = UniversalInvertedResidual(
         in_chs, out_chs, dw_start, kernel, 0, stride, exp_ratio=expand, layer_scale_init_value=None
     ).eval()
-    randomize_bn(ref)
-    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
-    ours.load_state_dict(convert_state_dict(ref.state_dict(), ours))
-    x = torch.randn(2, in_chs, 16, 16)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=0)
+    assert_block_equals(ours, ref, in_chs)
     assert ours.has_skip == ref.has_skip
 
 

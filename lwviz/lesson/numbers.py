@@ -55,20 +55,22 @@ def why_lightweight(resolution: int = 224) -> tuple[Footprint, Footprint]:
 
 
 def made_dense(model):
-    """``model`` with every depthwise and grouped conv replaced by a dense one (groups = 1), in place: the network
-    the dense baseline prices, to time it. Its weights are new and random: speed does not depend on them."""
+    """``model`` with every depthwise and grouped conv replaced by a dense one of its class (groups = 1), in place:
+    the network the dense baseline prices, to time or count it. Its weights are new and random, on the device of
+    the conv it replaces (the meta device too): speed does not depend on them."""
     from torch import nn
 
     for module in list(model.modules()):
         for name, conv in list(module.named_children()):
             if isinstance(conv, nn.Conv2d) and conv.groups > 1:
-                dense = type(conv)(
+                dense = type(conv)(  # lwviz's Conv2dSame keeps its TF-"same" padding
                     conv.in_channels,
                     conv.out_channels,
                     conv.kernel_size,
                     conv.stride,
                     conv.padding,
                     bias=conv.bias is not None,
+                    device=conv.weight.device,
                 )
                 setattr(module, name, dense)
     return model

@@ -2,6 +2,8 @@
 
 import torch
 
+from lwviz.weights.convert import convert_state_dict
+
 
 def randomize_bn(model: torch.nn.Module, scale: tuple[float, float] = (0.5, 1.5)) -> None:
     """Non-trivial batch-norm statistics and affine weights, so a wrong eps or BN pairing shows in the outputs.
@@ -15,3 +17,14 @@ def randomize_bn(model: torch.nn.Module, scale: tuple[float, float] = (0.5, 1.5)
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(*scale)
             m.bias.data.uniform_(-0.5 * scale[1] / 1.5, 0.5 * scale[1] / 1.5)
+
+
+def assert_block_equals(ours: torch.nn.Module, ref: torch.nn.Module, in_chs: int) -> None:
+    """``ours`` has as many parameters as the reference block ``ref`` and, given its weights (and randomized
+    batch norms), the same outputs within 1e-5 on a batch of 16x16 inputs."""
+    randomize_bn(ref)
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
+    ours.load_state_dict(convert_state_dict(ref.state_dict(), ours))
+    x = torch.randn(2, in_chs, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=0)
